@@ -1,0 +1,11 @@
+// Each cmd_*.cc file registers its subcommands on the root CLI11 app. A
+// subcommand's callback stores its exit code in *exit_code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace aspen::cli {
+
+void RegisterTupleCommands(CLI::App& app, int* exit_code);
+
+}  // namespace aspen::cli

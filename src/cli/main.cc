@@ -1,0 +1,20 @@
+// The `aspen` binary: server and command-line client in one.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"aspen: a Raft-replicated key-value store with the etcd v3 API and SQL"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "aspen 0.1.0");
+  int exit_code = 0;
+  aspen::cli::RegisterTupleCommands(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}
