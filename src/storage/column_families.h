@@ -24,6 +24,8 @@ inline constexpr std::array<std::string_view, kNumCfs> kCfNames = {
     "raft_log", "raft_state", "kv", "index", "lease", "meta",
 };
 
-inline std::string_view CfName(Cf cf) { return kCfNames[static_cast<std::size_t>(cf)]; }
+inline std::string_view CfName(Cf cf) {
+  return kCfNames[static_cast<std::size_t>(cf)];
+}
 
 }  // namespace aspen::storage

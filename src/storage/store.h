@@ -61,9 +61,8 @@ class Snapshot {
   virtual Status Get(Cf cf, std::string_view key, std::string* value) const = 0;
   // lower/upper: optional bounds ("" lower means from the start; nullopt upper
   // means to the end).
-  virtual std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower = {},
-                                                std::optional<std::string_view> upper = {})
-      const = 0;
+  virtual std::unique_ptr<Iterator> NewIterator(
+      Cf cf, std::string_view lower = {}, std::optional<std::string_view> upper = {}) const = 0;
 };
 
 struct StoreStats {

@@ -1,0 +1,97 @@
+// RocksStore: the Store of a real node, one RocksDB instance with a column
+// family per Cf and a single WAL shared by all of them (DESIGN.md, "The write
+// path"; the options and why: docs/STORAGE.md and rocks_options.cc).
+//
+// Durability is store.h's contract: Write(sync=true) fsyncs the WAL once and
+// so covers every earlier unsynced Write. Recovery uses RocksDB's
+// point-in-time WAL recovery, so after a crash the DB holds a prefix of the
+// writes.
+//
+// Thread safety: as store.h. RocksDB itself is thread-safe; Write is
+// additionally serialized by the caller contract (one writer).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/counting_fs.h"
+#include "storage/store.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Env;
+}  // namespace rocksdb
+
+namespace aspen::storage {
+
+struct RocksOptions {
+  // Create the directory and the DB when missing (the column families are
+  // always created when missing).
+  bool create_if_missing = true;
+  // One LRU block cache shared by every column family.
+  std::size_t block_cache_bytes = 64u << 20;
+  // Memtable size of kv, index and lease.
+  std::size_t write_buffer_bytes = 32u << 20;
+  // Memtable size of raft_log: appends are sequential and soon deleted, so a
+  // large buffer lets most entries die before they are ever flushed.
+  std::size_t raft_log_write_buffer_bytes = 64u << 20;
+  // Flush the column families holding the oldest WAL once the WALs exceed this
+  // (bounds recovery time and WAL disk use).
+  std::uint64_t max_total_wal_bytes = 256u << 20;
+  int max_background_jobs = 2;
+  // Wrap the file system in a CountingFileSystem; see sync_counts().
+  bool count_syncs = false;
+};
+
+class RocksStore final : public Store {
+ public:
+  // Opens (or creates) the DB in `dir`. Errors, each naming the directory:
+  //   - FailedPrecondition "data dir D is locked by another aspen process"
+  //     when another process (or another RocksStore in this one) has it open;
+  //   - Corruption when the DB's files fail RocksDB's checks;
+  //   - IOError for permission and other OS errors ("permission denied").
+  static Result<std::unique_ptr<RocksStore>> Open(const std::string& dir,
+                                                  const RocksOptions& options = {});
+
+  // Closes the DB without flushing memtables (avoid_flush_during_shutdown):
+  // the WAL already holds every write; unsynced writes may or may not survive
+  // a crash after this, exactly as the contract allows.
+  ~RocksStore() override;
+
+  RocksStore(const RocksStore&) = delete;
+  RocksStore& operator=(const RocksStore&) = delete;
+
+  // store.h. A batch with an inverted DeleteRange is rejected whole
+  // (InvalidArgument) before anything is written.
+  Status Write(const WriteBatch& batch, bool sync) override;
+  std::unique_ptr<Snapshot> GetSnapshot() override;
+  Status Get(Cf cf, std::string_view key, std::string* value) override;
+  StoreStats stats() const override;
+
+  // Counts of OS sync calls since Open, when opened with count_syncs; all
+  // zero otherwise. sync_calls() is their total.
+  SyncCounts sync_counts() const;
+  std::uint64_t sync_calls() const { return sync_counts().total(); }
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  RocksStore() = default;
+
+  std::string dir_;
+  // Declaration order is destruction order in reverse: the DB and its handles
+  // go before the Env and FileSystem they use.
+  std::shared_ptr<CountingFileSystem> counting_fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; owned, freed in ~
+  std::atomic<std::uint64_t> writes_{0};
+  std::atomic<std::uint64_t> synced_writes_{0};
+};
+
+}  // namespace aspen::storage
