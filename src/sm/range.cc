@@ -1,0 +1,176 @@
+// Range with etcd's rules (etcd's applierV3backend.Range): filters on mod and
+// create revision, sort, limit with `more`, count of every live key in the
+// range, keys_only, count_only. Expired TTL keys are never returned.
+//
+// Plans: a scan of Cf::kKv over the range, or, when a revision filter spans
+// few revisions (e.g. min_mod_revision near the current revision), a scan of
+// the mod_revision or create_revision index over that span. Both give the
+// same answer; count still comes from the kv range.
+#include <algorithm>
+#include <vector>
+
+#include "sm/index.h"
+#include "sm/ops.h"
+
+namespace aspen::sm::internal {
+namespace {
+
+// An index plan is used when its revision span is at most this wide.
+constexpr std::int64_t kIndexPlanMaxSpan = 1024;
+
+struct Item {
+  std::string key;
+  KvMeta meta;
+  std::string value;
+};
+
+bool PassesFilters(const v1::RangeRequest& r, const KvMeta& m) {
+  if (r.max_mod_revision() != 0 && m.mod_revision > r.max_mod_revision()) return false;
+  if (r.min_mod_revision() != 0 && m.mod_revision < r.min_mod_revision()) return false;
+  if (r.max_create_revision() != 0 && m.create_revision > r.max_create_revision()) return false;
+  if (r.min_create_revision() != 0 && m.create_revision < r.min_create_revision()) return false;
+  return true;
+}
+
+// keys_only drops values from the answer, but a sort by value still needs them.
+bool KeepValue(const v1::RangeRequest& r) {
+  return !r.keys_only() || r.sort_target() == v1::RangeRequest::VALUE;
+}
+
+bool HasFilters(const v1::RangeRequest& r) {
+  return r.min_mod_revision() != 0 || r.max_mod_revision() != 0 || r.min_create_revision() != 0 ||
+         r.max_create_revision() != 0;
+}
+
+// etcd: a non-key target sorts ascending by default; key-ascending is the
+// natural order and needs no sort.
+v1::RangeRequest::SortOrder EffectiveOrder(const v1::RangeRequest& r) {
+  if (r.sort_target() != v1::RangeRequest::KEY && r.sort_order() == v1::RangeRequest::NONE) {
+    return v1::RangeRequest::ASCEND;
+  }
+  if (r.sort_target() == v1::RangeRequest::KEY && r.sort_order() == v1::RangeRequest::ASCEND) {
+    return v1::RangeRequest::NONE;
+  }
+  return r.sort_order();
+}
+
+// Ties keep key order (the input order), so results are deterministic.
+void SortItems(const v1::RangeRequest& r, v1::RangeRequest::SortOrder order,
+               std::vector<Item>* items) {
+  auto less = [&](const Item& a, const Item& b) {
+    switch (r.sort_target()) {
+      case v1::RangeRequest::VERSION: return a.meta.version < b.meta.version;
+      case v1::RangeRequest::CREATE: return a.meta.create_revision < b.meta.create_revision;
+      case v1::RangeRequest::MOD: return a.meta.mod_revision < b.meta.mod_revision;
+      case v1::RangeRequest::VALUE: return a.value < b.value;
+      default: return a.key < b.key;
+    }
+  };
+  if (order == v1::RangeRequest::ASCEND) {
+    std::stable_sort(items->begin(), items->end(), less);
+  } else {
+    std::stable_sort(items->begin(), items->end(),
+                     [&](const Item& a, const Item& b) { return less(b, a); });
+  }
+}
+
+struct IndexPlan {
+  IndexName name;
+  std::int64_t lo;
+  std::int64_t hi;
+};
+
+std::optional<IndexPlan> ChooseIndexPlan(const v1::RangeRequest& r, std::int64_t current) {
+  std::optional<IndexPlan> best;
+  auto consider = [&](IndexName name, std::int64_t min, std::int64_t max) {
+    if (min <= 0) return;
+    const std::int64_t hi = max != 0 ? std::min(max, current) : current;
+    if (hi - min > kIndexPlanMaxSpan) return;
+    if (!best.has_value() || hi - min < best->hi - best->lo) best = IndexPlan{name, min, hi};
+  };
+  consider(IndexName::kModRevision, r.min_mod_revision(), r.max_mod_revision());
+  consider(IndexName::kCreateRevision, r.min_create_revision(), r.max_create_revision());
+  return best;
+}
+
+Status CollectByIndex(const KvView& view, const KeyRange& range, std::int64_t now_ms,
+                      const v1::RangeRequest& r, const IndexPlan& plan, std::vector<Item>* items) {
+  if (plan.hi >= plan.lo) {
+    const auto [begin, end] = IndexValueRange(plan.name, plan.lo, plan.hi);
+    auto it = view.Scan(storage::Cf::kIndex, begin, end);
+    for (; it->Valid(); it->Next()) {
+      IndexEntry entry;
+      ASPEN_RETURN_IF_ERROR(DecodeIndexKey(plan.name, it->key(), &entry));
+      if (!range.Contains(entry.key)) continue;
+      std::optional<StoredKv> kv;
+      ASPEN_RETURN_IF_ERROR(ReadKv(view, entry.key, &kv));
+      const std::int64_t indexed = !kv.has_value() ? -1
+                                   : plan.name == IndexName::kModRevision
+                                       ? kv->meta.mod_revision
+                                       : kv->meta.create_revision;
+      if (indexed != entry.value) return Status::Corruption("revision index row has no kv row");
+      if (kv->meta.ExpiredAt(now_ms) || !PassesFilters(r, kv->meta)) continue;
+      items->push_back(Item{std::move(entry.key), kv->meta,
+                            !KeepValue(r) ? std::string() : std::move(kv->value)});
+    }
+    ASPEN_RETURN_IF_ERROR(it->status());
+  }
+  std::sort(items->begin(), items->end(),
+            [](const Item& a, const Item& b) { return a.key < b.key; });
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revision) {
+  if (req.revision() > current_revision) {
+    return Status::OutOfRange("required revision is a future revision");
+  }
+  if (req.revision() != 0 && req.revision() < current_revision) {
+    return Status::Unimplemented(
+        "reading at a past revision is not supported until MVCC history exists (requested " +
+        std::to_string(req.revision()) + ", current " + std::to_string(current_revision) + ")");
+  }
+  return Status::Ok();
+}
+
+Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t now_ms,
+                 const v1::RangeRequest& req, const RangePlanOptions& options,
+                 v1::RangeResponse* resp) {
+  ASPEN_RETURN_IF_ERROR(CheckRangeRevision(req, current_revision));
+  resp->mutable_header()->set_revision(current_revision);
+  const KeyRange range = MakeKeyRange(req.key(), req.range_end());
+  const v1::RangeRequest::SortOrder order = EffectiveOrder(req);
+  const std::optional<IndexPlan> plan = options.allow_index && !req.count_only()
+                                            ? ChooseIndexPlan(req, current_revision)
+                                            : std::nullopt;
+  // Without sort or filters, only limit+1 items are needed (the +1 sets more).
+  const bool early_stop = order == v1::RangeRequest::NONE && !HasFilters(req) && req.limit() > 0;
+  const std::size_t want = early_stop ? static_cast<std::size_t>(req.limit()) + 1 : SIZE_MAX;
+  std::vector<Item> items;
+  std::int64_t count = 0;
+  ASPEN_RETURN_IF_ERROR(ForEachLiveKv(
+      view, range, now_ms, [&](std::string_view key, const KvMeta& meta, std::string_view value) {
+        ++count;
+        if (req.count_only() || plan.has_value() || items.size() >= want) return true;
+        if (PassesFilters(req, meta)) {
+          items.push_back(
+              Item{std::string(key), meta, !KeepValue(req) ? std::string() : std::string(value)});
+        }
+        return true;
+      }));
+  resp->set_count(count);
+  if (req.count_only()) return Status::Ok();
+  if (plan.has_value())
+    ASPEN_RETURN_IF_ERROR(CollectByIndex(view, range, now_ms, req, *plan, &items));
+  if (order != v1::RangeRequest::NONE) SortItems(req, order, &items);
+  if (req.limit() > 0 && items.size() > static_cast<std::size_t>(req.limit())) {
+    items.resize(static_cast<std::size_t>(req.limit()));
+    resp->set_more(true);
+  }
+  for (const Item& item : items)
+    FillKv(item.key, item.meta, item.value, req.keys_only(), resp->add_kvs());
+  return Status::Ok();
+}
+
+}  // namespace aspen::sm::internal
