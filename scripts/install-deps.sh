@@ -15,6 +15,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   etcd-server etcd-client strace python3
+  # etcd v3 reference protos for the conformance test (tests/client)
+  golang-etcd-server-dev
 )
 
 missing=()

@@ -7,5 +7,6 @@
 namespace aspen::cli {
 
 void RegisterTupleCommands(CLI::App& app, int* exit_code);
+void RegisterBenchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "aspen 0.1.0");
   int exit_code = 0;
   aspen::cli::RegisterTupleCommands(app, &exit_code);
+  aspen::cli::RegisterBenchCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
