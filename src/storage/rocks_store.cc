@@ -171,6 +171,14 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& dir,
   for (std::size_t i = 0; i < kNumCfs; ++i) {
     ASPEN_ASSERT(store->handles_[i]->GetName() == CfName(static_cast<Cf>(i)));
   }
+  // One synced write now: what recovery found (unsynced writes of the last
+  // run included) becomes durable before anyone acts on it, and the new WAL's
+  // directory entry is synced here rather than by the first synced Write.
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  rocksdb::WriteBatch empty;
+  s = store->db_->Write(sync, &empty);
+  if (!s.ok()) return OpenError(s, dir);
   return store;
 }
 

@@ -5,7 +5,11 @@
 // Durability is store.h's contract: Write(sync=true) fsyncs the WAL once and
 // so covers every earlier unsynced Write. Recovery uses RocksDB's
 // point-in-time WAL recovery, so after a crash the DB holds a prefix of the
-// writes.
+// writes; Open then makes that prefix durable with one synced write.
+//
+// Sync cost: exactly one WAL fdatasync per Write(sync=true) and none per
+// Write(sync=false), plus one directory fsync on the first synced write to
+// each new WAL file (RocksDB starts a new WAL when it flushes a memtable).
 //
 // Thread safety: as store.h. RocksDB itself is thread-safe; Write is
 // additionally serialized by the caller contract (one writer).
