@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   aspen::cli::RegisterTupleCommands(app, &exit_code);
   aspen::cli::RegisterBenchCommands(app, &exit_code);
+  aspen::cli::RegisterKvCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

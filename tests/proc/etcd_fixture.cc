@@ -32,15 +32,23 @@ int DecodeWaitStatus(int status) {
 }  // namespace
 
 Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std::string>& argv,
-                                                          const std::string& log_path) {
+                                                          const std::string& log_path,
+                                                          const std::string& err_path) {
   ASPEN_ASSERT(!argv.empty());
+  const std::string& stderr_path = err_path.empty() ? log_path : err_path;
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
     return Status::IOError("open " + log_path + ": " + std::strerror(errno));
   }
+  const int err_fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (err_fd < 0) {
+    ::close(log_fd);
+    return Status::IOError("open " + stderr_path + ": " + std::strerror(errno));
+  }
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0) {
     ::close(log_fd);
+    ::close(err_fd);
     return Status::IOError(std::string("open /dev/null: ") + std::strerror(errno));
   }
   // Everything the child touches is prepared before fork: after fork only
@@ -53,6 +61,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std:
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(log_fd);
+    ::close(err_fd);
     ::close(null_fd);
     return Status::IOError(std::string("fork: ") + std::strerror(errno));
   }
@@ -61,11 +70,12 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(const std::vector<std:
     if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
     ::dup2(null_fd, STDIN_FILENO);
     ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
+    ::dup2(err_fd, STDERR_FILENO);
     ::execv(args[0], args.data());
     ::_exit(127);
   }
   ::close(log_fd);
+  ::close(err_fd);
   ::close(null_fd);
   return std::unique_ptr<ChildProcess>(new ChildProcess(pid));
 }

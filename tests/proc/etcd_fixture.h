@@ -26,16 +26,17 @@ namespace aspen::testing {
 // so callers retry on conflict. Returns Unavailable when no socket can be bound.
 Result<int> PickFreeLoopbackPort();
 
-// A child process started with fork+exec. Its stdin is /dev/null; stdout and
-// stderr are appended to log_path. The child gets SIGKILL if the thread that
-// spawned it dies (PR_SET_PDEATHSIG), so a crashed test leaves no orphan.
-// Destroying a still-running ChildProcess kills it with SIGKILL and reaps it.
+// A child process started with fork+exec. Its stdin is /dev/null; stdout is
+// appended to log_path, stderr to err_path (to log_path when err_path is empty). The child gets
+// SIGKILL if the thread that spawned it dies (PR_SET_PDEATHSIG), so a crashed test leaves no
+// orphan. Destroying a still-running ChildProcess kills it with SIGKILL and reaps it.
 class ChildProcess {
  public:
   // argv[0] is the executable path (no PATH search). Returns IOError when the
   // log cannot be opened or fork fails. A failing exec shows up as exit code 127.
   static Result<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
-                                                     const std::string& log_path);
+                                                     const std::string& log_path,
+                                                     const std::string& err_path = "");
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
