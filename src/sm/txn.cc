@@ -2,7 +2,8 @@
 // (etcd's applyTxn). All compares on the chosen path, nested ones included,
 // are evaluated against the state before the transaction; then every op on
 // the path is checked (lease exists, key exists for ignore_*, range revision);
-// only then is anything written, so a failing Txn changes nothing.
+// only then is anything written, so a failing Txn changes nothing. The
+// top-level header carries the revision after the Txn.
 #include <vector>
 
 #include "sm/ops.h"
@@ -92,6 +93,9 @@ Status ExecPath(WriteTxn& txn, const v1::TxnRequest& req, const std::vector<bool
   ASPEN_ASSERT(*pos < path.size());
   const bool succeeded = path[(*pos)++];
   resp->set_succeeded(succeeded);
+  // As in etcd, a nested txn's header is present but empty; each inner op's
+  // header has the revision as of that op (put: the txn's write revision).
+  resp->mutable_header();
   for (const v1::RequestOp& op : succeeded ? req.success() : req.failure()) {
     v1::ResponseOp* out = resp->add_responses();
     switch (op.request_case()) {
@@ -121,26 +125,6 @@ Status ExecPath(WriteTxn& txn, const v1::TxnRequest& req, const std::vector<bool
   return Status::Ok();
 }
 
-// Every header in the response tree reports the revision after the txn.
-void SetRevisions(std::int64_t revision, v1::TxnResponse* resp) {
-  resp->mutable_header()->set_revision(revision);
-  for (v1::ResponseOp& op : *resp->mutable_responses()) {
-    switch (op.response_case()) {
-      case v1::ResponseOp::kResponseRange:
-        op.mutable_response_range()->mutable_header()->set_revision(revision);
-        break;
-      case v1::ResponseOp::kResponsePut:
-        op.mutable_response_put()->mutable_header()->set_revision(revision);
-        break;
-      case v1::ResponseOp::kResponseDeleteRange:
-        op.mutable_response_delete_range()->mutable_header()->set_revision(revision);
-        break;
-      case v1::ResponseOp::kResponseTxn: SetRevisions(revision, op.mutable_response_txn()); break;
-      case v1::ResponseOp::RESPONSE_NOT_SET: break;
-    }
-  }
-}
-
 }  // namespace
 
 Status ExecTxn(WriteTxn& txn, const v1::TxnRequest& req, v1::TxnResponse* resp) {
@@ -153,7 +137,7 @@ Status ExecTxn(WriteTxn& txn, const v1::TxnRequest& req, v1::TxnResponse* resp) 
   pos = 0;
   ASPEN_RETURN_IF_ERROR(ExecPath(txn, req, path, &pos, resp));
   ASPEN_ASSERT(pos == path.size());
-  SetRevisions(txn.revision(), resp);
+  resp->mutable_header()->set_revision(txn.revision());
   return Status::Ok();
 }
 

@@ -143,15 +143,17 @@ v1::Response Model::Txn(const v1::TxnRequest& t, std::int64_t now) {
   v1::TxnResponse* tr = resp.mutable_txn();
   tr->set_succeeded(succeeded);
   bool changed = false;
+  // Inner headers carry the revision as of each op, as in etcd.
   for (const auto& op : ops) {
     v1::ResponseOp* out = tr->add_responses();
     if (op.has_request_put()) {
       Put(op.request_put(), now, revision + 1, out->mutable_response_put());
       changed = true;
+      out->mutable_response_put()->mutable_header()->set_revision(revision + 1);
     } else if (op.has_request_delete_range()) {
-      if (Delete(op.request_delete_range(), now, out->mutable_response_delete_range()) > 0) {
-        changed = true;
-      }
+      auto* d = out->mutable_response_delete_range();
+      if (Delete(op.request_delete_range(), now, d) > 0) changed = true;
+      d->mutable_header()->set_revision(changed ? revision + 1 : revision);
     } else {
       const auto& rr = op.request_range();
       const std::int64_t saved = revision;
@@ -162,14 +164,6 @@ v1::Response Model::Txn(const v1::TxnRequest& t, std::int64_t now) {
   }
   if (changed) ++revision;
   tr->mutable_header()->set_revision(revision);
-  for (auto& op : *tr->mutable_responses()) {
-    if (op.has_response_put()) op.mutable_response_put()->mutable_header()->set_revision(revision);
-    if (op.has_response_delete_range()) {
-      op.mutable_response_delete_range()->mutable_header()->set_revision(revision);
-    }
-    if (op.has_response_range())
-      op.mutable_response_range()->mutable_header()->set_revision(revision);
-  }
   return resp;
 }
 

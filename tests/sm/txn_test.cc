@@ -43,6 +43,26 @@ TEST(StateMachineTxn, TxnPutsShareOneRevision) {
   EXPECT_EQ(r.txn().responses(1).response_put().header().revision(), 2);
 }
 
+TEST(StateMachineTxn, InnerHeadersCarryTheRevisionAsOfEachOpAsInEtcd) {
+  Harness h;
+  h.Apply(PutCmd("x", "0"));  // revision 2
+  v1::Command inner = TxnCmd({}, {RangeOp("x")});
+  v1::Response r = h.Apply(TxnCmd({}, {RangeOp("x"), DelOp("missing"), PutOp("a", "1"),
+                                       RangeOp("a"), DelOp("missing2"), TxnOp(inner)}));
+  ASSERT_FALSE(r.has_error()) << r.error().message();
+  const auto& rs = r.txn().responses();
+  EXPECT_EQ(rs[0].response_range().header().revision(), 2);
+  EXPECT_EQ(rs[1].response_delete_range().header().revision(), 2);
+  EXPECT_EQ(rs[2].response_put().header().revision(), 3);
+  EXPECT_EQ(rs[3].response_range().header().revision(), 3);
+  EXPECT_EQ(rs[4].response_delete_range().header().revision(), 3);
+  // etcd leaves a nested txn's own header empty.
+  EXPECT_TRUE(rs[5].response_txn().has_header());
+  EXPECT_EQ(rs[5].response_txn().header().revision(), 0);
+  EXPECT_EQ(rs[5].response_txn().responses(0).response_range().header().revision(), 3);
+  EXPECT_EQ(r.txn().header().revision(), 3);
+}
+
 TEST(StateMachineTxn, CompareChoosesTheBranch) {
   Harness h;
   h.Apply(PutCmd("a", "1"));
