@@ -105,8 +105,8 @@ class Tuple {
   Tuple& Add(const Versionstamp& v);
   Tuple& Add(Tuple nested);  // asserts the resulting depth <= kMaxNestingDepth
 
-  std::size_t size() const { return elements_.size(); }
-  bool empty() const { return elements_.empty(); }
+  std::size_t size() const;
+  bool empty() const;
   const Element& operator[](std::size_t i) const;  // asserts i < size()
   std::vector<Element>::const_iterator begin() const;
   std::vector<Element>::const_iterator end() const;
@@ -188,6 +188,10 @@ class Element {
   Type type_ = Type::kNull;
   Value value_;
 };
+
+// Defined here, where Element is complete.
+inline std::size_t Tuple::size() const { return elements_.size(); }
+inline bool Tuple::empty() const { return elements_.empty(); }
 
 // The semantic order of IEEE-754 values used by Compare (IEEE totalOrder):
 // negative NaNs (larger payload first) < -inf < ... < -0.0 < +0.0 < ... < +inf
