@@ -42,8 +42,9 @@ struct ApplyOutput {
 class StateMachine {
  public:
   // Loads applied_index and revision from Cf::kMeta (a fresh store starts at
-  // applied_index 0, revision 1, as etcd does). `store` is not owned and must
-  // outlive the StateMachine. Corruption when the meta rows are malformed.
+  // applied_index 0, revision 1, as etcd does) and checks every lease row of
+  // Cf::kLease. `store` is not owned and must outlive the StateMachine.
+  // Corruption when a meta or lease row is malformed; storage errors as is.
   static Result<std::unique_ptr<StateMachine>> Open(storage::Store* store);
 
   // Applies `entries` (strictly increasing indexes, all above applied_index())

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/limits.h"
+#include "sm/record.h"
 #include "sm/sm_test_util.h"
 #include "sm/validate.h"
 
@@ -254,6 +255,39 @@ TEST(StateMachineKv, StateSurvivesReopen) {
   EXPECT_EQ(h.sm().revision(), 3);
   EXPECT_EQ(h.sm().applied_index(), 3u);
   EXPECT_EQ(h.Apply(PutCmd("b", "1")).put().header().revision(), 4);
+}
+
+}  // namespace
+}  // namespace aspen::sm
+
+namespace aspen::sm {
+namespace {
+
+TEST(StateMachineOpen, CorruptMetaOrLeaseRowsAreReportedAtOpen) {
+  for (storage::Cf cf : {storage::Cf::kMeta, storage::Cf::kLease}) {
+    storage::MemStore store;
+    storage::WriteBatch b;
+    if (cf == storage::Cf::kMeta) {
+      b.Put(cf, kMetaRevisionKey, "short");
+    } else {
+      b.Put(cf, EncodeLeaseKey(3), "\x07garbage");
+    }
+    ASSERT_TRUE(store.Write(b, false).ok());
+    EXPECT_EQ(StateMachine::Open(&store).status().code(), Code::kCorruption);
+  }
+}
+
+TEST(StateMachineOpen, CorruptKvRowFailsApplyWithoutChangingState) {
+  testing::Harness h;
+  h.Apply(testing::PutCmd("a", "1"));
+  storage::WriteBatch b;
+  b.Put(storage::Cf::kKv, "a", "\x01\x02");
+  ASSERT_TRUE(h.store().Write(b, false).ok());
+  const std::string data = testing::Serialize(testing::PutCmd("a", "2"));
+  const Entry e{2, data};
+  EXPECT_EQ(h.sm().Apply(std::span<const Entry>(&e, 1)).status().code(), Code::kCorruption);
+  EXPECT_EQ(h.sm().applied_index(), 1u);
+  EXPECT_EQ(h.sm().revision(), 2);
 }
 
 }  // namespace
