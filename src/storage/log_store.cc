@@ -93,6 +93,7 @@ Status LogStore::Reload() {
     tip = entry->chain_hash;
   }
   ASPEN_RETURN_IF_ERROR(it->status());
+  ASPEN_ASSERT(truncated.index <= last_index);
   truncated_ = truncated;
   last_index_ = last_index;
   last_term_ = last_term;
@@ -174,6 +175,7 @@ Status LogStore::AppendToBatch(WriteBatch* batch, std::vector<LogEntry>& entries
   last_index_ = last.index;
   last_term_ = last.term;
   tip_ = last.chain_hash;
+  ASPEN_ASSERT(truncated_.index <= last_index_);
   return Status::Ok();
 }
 

@@ -148,9 +148,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& dir,
   if (options.create_if_missing) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    if (ec) {
-      return Status::IOError("cannot create data dir " + dir + ": " + ec.message());
+    if (ec == std::errc::permission_denied) {
+      return Status::IOError("cannot create data dir " + dir + ": permission denied");
     }
+    if (ec) return Status::IOError("cannot create data dir " + dir + ": " + ec.message());
   }
   if (options.count_syncs) {
     store->counting_fs_ = std::make_shared<CountingFileSystem>(rocksdb::FileSystem::Default());

@@ -359,5 +359,29 @@ TYPED_TEST(LogStoreTest, SyncedAppendSurvivesACrash) {
   EXPECT_TRUE(this->log_->VerifyChain().ok());
 }
 
+TEST(LogStoreReload, RestoresTheCacheAfterAFailedWrite) {
+  MemStore store;
+  auto log = LogStore::Open(&store);
+  ASSERT_TRUE(log.ok());
+  std::vector<LogEntry> first = MakeEntries(1, 4, 1);
+  WriteBatch ok_batch;
+  ASSERT_TRUE((*log)->AppendToBatch(&ok_batch, first).ok());
+  ASSERT_TRUE(store.Write(ok_batch, true).ok());
+  std::vector<LogEntry> lost = MakeEntries(4, 9, 1);
+  WriteBatch failing;
+  ASSERT_TRUE((*log)->AppendToBatch(&failing, lost).ok());
+  EXPECT_EQ((*log)->LastIndex(), 8u);  // advanced when the batch was built
+  store.FailNextWrites(1, Status::IOError("injected"));
+  ASSERT_FALSE(store.Write(failing, true).ok());
+  ASSERT_TRUE((*log)->Reload().ok());
+  EXPECT_EQ((*log)->LastIndex(), 3u);
+  EXPECT_EQ((*log)->LastChainHash(), first.back().chain_hash);
+  std::vector<LogEntry> retry = MakeEntries(4, 6, 2);
+  WriteBatch again;
+  ASSERT_TRUE((*log)->AppendToBatch(&again, retry).ok());
+  ASSERT_TRUE(store.Write(again, true).ok());
+  EXPECT_TRUE((*log)->VerifyChain().ok());
+}
+
 }  // namespace
 }  // namespace aspen::storage
