@@ -76,6 +76,10 @@ Tuple& Tuple::Add(Tuple nested) {
   return Append(Element::Nested(std::move(nested)));
 }
 
+void Tuple::Reserve(std::size_t n) {
+  elements_.reserve(n);
+}
+
 const Element& Tuple::operator[](std::size_t i) const {
   ASPEN_TUPLE_ASSERT(i < elements_.size());
   return elements_[i];

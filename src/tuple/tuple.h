@@ -107,6 +107,8 @@ class Tuple {
 
   std::size_t size() const;
   bool empty() const;
+  // Capacity hint for n elements in total; no effect on the value.
+  void Reserve(std::size_t n);
   const Element& operator[](std::size_t i) const;  // asserts i < size()
   std::vector<Element>::const_iterator begin() const;
   std::vector<Element>::const_iterator end() const;
@@ -190,8 +192,12 @@ class Element {
 };
 
 // Defined here, where Element is complete.
-inline std::size_t Tuple::size() const { return elements_.size(); }
-inline bool Tuple::empty() const { return elements_.empty(); }
+inline std::size_t Tuple::size() const {
+  return elements_.size();
+}
+inline bool Tuple::empty() const {
+  return elements_.empty();
+}
 
 // The semantic order of IEEE-754 values used by Compare (IEEE totalOrder):
 // negative NaNs (larger payload first) < -inf < ... < -0.0 < +0.0 < ... < +inf
