@@ -84,9 +84,12 @@ std::optional<IndexPlan> ChooseIndexPlan(const v1::RangeRequest& r, std::int64_t
   std::optional<IndexPlan> best;
   auto consider = [&](IndexName name, std::int64_t min, std::int64_t max) {
     if (min <= 0) return;
-    const std::int64_t hi = max != 0 ? std::min(max, current) : current;
-    if (hi - min > kIndexPlanMaxSpan) return;
-    if (!best.has_value() || hi - min < best->hi - best->lo) best = IndexPlan{name, min, hi};
+    // An empty span (hi < min) is the cheapest plan of all; clamping it to
+    // -1 keeps the subtraction free of overflow for any request values.
+    const std::int64_t hi = std::max(max != 0 ? std::min(max, current) : current, min - 1);
+    const std::int64_t span = hi - min;
+    if (span > kIndexPlanMaxSpan) return;
+    if (!best.has_value() || span < best->hi - best->lo) best = IndexPlan{name, min, hi};
   };
   consider(IndexName::kModRevision, r.min_mod_revision(), r.max_mod_revision());
   consider(IndexName::kCreateRevision, r.min_create_revision(), r.max_create_revision());

@@ -26,8 +26,9 @@ Result<AppliedState> ReadAppliedState(const storage::Snapshot& snapshot) {
   if (s.ok()) {
     std::uint64_t rev = 0;
     ASPEN_RETURN_IF_ERROR(DecodeFixed64(bytes, &rev));
+    // INT64_MAX itself is refused too: the next write could not be numbered.
     if (rev < static_cast<std::uint64_t>(kInitialRevision) ||
-        rev > static_cast<std::uint64_t>(INT64_MAX)) {
+        rev >= static_cast<std::uint64_t>(INT64_MAX)) {
       return Status::Corruption("meta revision out of range: " + std::to_string(rev));
     }
     state.revision = static_cast<std::int64_t>(rev);

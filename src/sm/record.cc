@@ -28,7 +28,7 @@ bool GetVarint64(std::string_view* in, std::uint64_t* v) {
 std::string EncodeKvRecord(const KvMeta& meta, std::string_view value) {
   ASPEN_ASSERT(meta.create_revision >= 1);
   ASPEN_ASSERT(meta.mod_revision >= meta.create_revision);
-  ASPEN_ASSERT(meta.version >= 1);
+  ASPEN_ASSERT(meta.version >= 1 && meta.version <= meta.mod_revision - meta.create_revision + 1);
   ASPEN_ASSERT(meta.expires_at_ms >= 0);
   std::string out;
   out.reserve(1 + 6 * 10 + value.size());
@@ -68,8 +68,11 @@ Status DecodeKvRecord(std::string_view bytes, KvMeta* meta, std::string_view* va
     return Status::Corruption("kv record: value length " + std::to_string(f[5]) + " but " +
                               std::to_string(bytes.size()) + " bytes remain");
   }
+  // Each version after the first needs its own later revision, so
+  // version <= mod_revision - create_revision + 1 (which also keeps
+  // version + 1 from overflowing).
   if (m.create_revision < 1 || m.mod_revision < m.create_revision || m.version < 1 ||
-      m.expires_at_ms < 0) {
+      m.version > m.mod_revision - m.create_revision + 1 || m.expires_at_ms < 0) {
     return Status::Corruption("kv record: revisions, version or expiry out of range");
   }
   *meta = m;

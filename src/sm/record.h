@@ -9,7 +9,7 @@
 //   kv_record   := 0x01                    tag: kKvRecordTagV1, DO NOT CHANGE
 //                  varint64 create_revision   >= 1
 //                  varint64 mod_revision      >= create_revision
-//                  varint64 version           >= 1
+//                  varint64 version           in [1, mod_revision - create_revision + 1]
 //                  varint64 expires_at_ms     >= 0, 0 = no TTL
 //                  varint64 lease             0 = no lease
 //                  varint64 value_len         == the number of bytes left

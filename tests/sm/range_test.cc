@@ -82,6 +82,18 @@ TEST_F(RangeTest, RevisionFiltersGiveTheSameAnswerFromIndexAndScan) {
   EXPECT_EQ(h.Range(r).count(), 4);  // count ignores the filters, as in etcd
 }
 
+TEST_F(RangeTest, ExtremeRevisionFiltersGiveEmptyAnswersFromBothPlans) {
+  for (std::int64_t max : {INT64_MIN, std::int64_t{-1}, INT64_MAX}) {
+    v1::RangeRequest r = Req("a", "z");
+    r.set_min_mod_revision(INT64_MAX);
+    r.set_max_mod_revision(max);
+    r.set_min_create_revision(1);
+    r.set_max_create_revision(max);
+    EXPECT_EQ(h.Range(r).kvs_size(), 0);
+    EXPECT_EQ(h.Range(r, RangeOptions{.allow_index = false}).kvs_size(), 0);
+  }
+}
+
 TEST_F(RangeTest, CountOnlyAndKeysOnly) {
   v1::RangeRequest r = Req("b", "d");
   r.set_count_only(true);
