@@ -1,5 +1,6 @@
 #include "sm/validate.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
@@ -115,16 +116,19 @@ Status CheckIntervals(const google::protobuf::RepeatedPtrField<v1::RequestOp>& o
   return Status::Ok();
 }
 
-Status ValidateTxn(const v1::TxnRequest& txn, int depth, std::int64_t now_ms) {
+// `budget` is the number of operations this txn may use (etcd's
+// checkTxnRequest): the largest of its compare, success and failure lists
+// counts against it, and nested txns get what is left.
+Status ValidateTxn(const v1::TxnRequest& txn, int depth, std::size_t budget, std::int64_t now_ms) {
   if (depth > kMaxTxnDepth) {
     return Status::ResourceExhausted("txn nesting is deeper than kMaxTxnDepth (" +
                                      std::to_string(kMaxTxnDepth) + ")");
   }
-  if (static_cast<std::size_t>(txn.compare_size()) > limits::kMaxTxnOps ||
-      static_cast<std::size_t>(txn.success_size()) > limits::kMaxTxnOps ||
-      static_cast<std::size_t>(txn.failure_size()) > limits::kMaxTxnOps) {
+  const std::size_t ops = static_cast<std::size_t>(
+      std::max({txn.compare_size(), txn.success_size(), txn.failure_size()}));
+  if (ops > budget) {
     return Status::InvalidArgument("too many operations in txn request (limits::kMaxTxnOps = " +
-                                   std::to_string(limits::kMaxTxnOps) + ")");
+                                   std::to_string(limits::kMaxTxnOps) + ", nested txns included)");
   }
   for (const v1::Compare& c : txn.compare()) ASPEN_RETURN_IF_ERROR(ValidateCompare(c));
   for (const auto* branch : {&txn.success(), &txn.failure()}) {
@@ -140,7 +144,7 @@ Status ValidateTxn(const v1::TxnRequest& txn, int depth, std::int64_t now_ms) {
           ASPEN_RETURN_IF_ERROR(ValidateDeleteRange(op.request_delete_range()));
           break;
         case v1::RequestOp::kRequestTxn:
-          ASPEN_RETURN_IF_ERROR(ValidateTxn(op.request_txn(), depth + 1, now_ms));
+          ASPEN_RETURN_IF_ERROR(ValidateTxn(op.request_txn(), depth + 1, budget - ops, now_ms));
           break;
         case v1::RequestOp::REQUEST_NOT_SET:
           return Status::InvalidArgument("txn: a request op has no request");
@@ -216,7 +220,8 @@ Status Validate(const v1::Command& command) {
   switch (command.op_case()) {
     case v1::Command::kPut: return ValidatePut(command.put(), command.now_ms());
     case v1::Command::kDeleteRange: return ValidateDeleteRange(command.delete_range());
-    case v1::Command::kTxn: return ValidateTxn(command.txn(), 0, command.now_ms());
+    case v1::Command::kTxn:
+      return ValidateTxn(command.txn(), 0, limits::kMaxTxnOps, command.now_ms());
     case v1::Command::kLeaseGrant: return ValidateLeaseGrant(command.lease_grant());
     case v1::Command::kLeaseRevoke: return Status::Ok();
     case v1::Command::kExpireKeys: return ValidateExpireKeys(command.expire_keys());

@@ -173,6 +173,21 @@ TEST(StateMachineTxn, TooManyOperationsIsRejected) {
   EXPECT_FALSE(h.Apply(TxnCmd({}, ops)).has_error());
 }
 
+TEST(StateMachineTxn, NestedTxnsShareTheOperationBudget) {
+  Harness h;
+  // As in etcd: the outer txn uses 2 ops (its longest list), the nested one
+  // may use at most kMaxTxnOps - 2.
+  std::vector<v1::RequestOp> inner_ops;
+  for (std::size_t i = 0; i + 1 < limits::kMaxTxnOps; ++i) {
+    inner_ops.push_back(PutOp("k" + std::to_string(i), "v"));
+  }
+  v1::Command inner = TxnCmd({}, inner_ops);
+  v1::Response r = h.Apply(TxnCmd({}, {PutOp("outer", "1"), TxnOp(inner)}));
+  EXPECT_EQ(r.error().message().rfind("too many operations in txn request", 0), 0u);
+  inner.mutable_txn()->mutable_success()->RemoveLast();
+  EXPECT_FALSE(h.Apply(TxnCmd({}, {PutOp("outer", "1"), TxnOp(inner)})).has_error());
+}
+
 TEST(StateMachineTxn, FailingPutChecksLeaveNoTrace) {
   Harness h;
   v1::RequestOp bad = PutOp("b", "2");
