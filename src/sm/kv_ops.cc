@@ -100,18 +100,34 @@ void WriteTxn::DeleteKv(std::string_view key, const KvMeta& old) {
   changed_ = true;
 }
 
-Status CheckPut(const KvView& view, std::int64_t now_ms, const v1::PutRequest& req) {
-  if (req.ignore_value() || req.ignore_lease()) {
-    std::optional<StoredKv> old;
-    ASPEN_RETURN_IF_ERROR(ReadLiveKv(view, req.key(), now_ms, &old));
-    if (!old.has_value()) return Status::InvalidArgument("key not found");
-  }
-  if (req.lease() != 0) {
-    bool exists = false;
-    ASPEN_RETURN_IF_ERROR(LeaseExists(view, req.lease(), &exists));
-    if (!exists) return Status::NotFound("lease not found");
-  }
+namespace {
+
+Status CheckPutKey(const KvView& view, std::int64_t now_ms, const v1::PutRequest& req) {
+  if (!req.ignore_value() && !req.ignore_lease()) return Status::Ok();
+  std::optional<StoredKv> old;
+  ASPEN_RETURN_IF_ERROR(ReadLiveKv(view, req.key(), now_ms, &old));
+  if (!old.has_value()) return Status::InvalidArgument("key not found");
   return Status::Ok();
+}
+
+Status CheckPutLease(const KvView& view, const v1::PutRequest& req) {
+  if (req.lease() == 0) return Status::Ok();
+  bool exists = false;
+  ASPEN_RETURN_IF_ERROR(LeaseExists(view, req.lease(), &exists));
+  if (!exists) return Status::NotFound("lease not found");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckPut(const KvView& view, std::int64_t now_ms, const v1::PutRequest& req,
+                PutCheckOrder order) {
+  if (order == PutCheckOrder::kLeaseFirst) {
+    ASPEN_RETURN_IF_ERROR(CheckPutLease(view, req));
+    return CheckPutKey(view, now_ms, req);
+  }
+  ASPEN_RETURN_IF_ERROR(CheckPutKey(view, now_ms, req));
+  return CheckPutLease(view, req);
 }
 
 Status ExecPut(WriteTxn& txn, const v1::PutRequest& req, v1::PutResponse* resp) {

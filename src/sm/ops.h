@@ -80,7 +80,12 @@ class WriteTxn {
 };
 
 // kv_ops.cc
-Status CheckPut(const KvView& view, std::int64_t now_ms, const v1::PutRequest& req);
+// The checks of a Put that need state: `key not found` for ignore_value /
+// ignore_lease on a missing key, `lease not found` for an unknown lease. etcd
+// checks the lease first for a plain Put and last for a Put inside a Txn.
+enum class PutCheckOrder { kLeaseFirst, kKeyFirst };
+Status CheckPut(const KvView& view, std::int64_t now_ms, const v1::PutRequest& req,
+                PutCheckOrder order);
 Status ExecPut(WriteTxn& txn, const v1::PutRequest& req, v1::PutResponse* resp);
 Status ExecDeleteRange(WriteTxn& txn, const v1::DeleteRangeRequest& req,
                        v1::DeleteRangeResponse* resp);

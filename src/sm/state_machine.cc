@@ -19,7 +19,8 @@ void SetError(const Status& s, v1::Response* resp) {
 Status Dispatch(internal::WriteTxn& txn, const v1::Command& cmd, v1::Response* resp) {
   switch (cmd.op_case()) {
     case v1::Command::kPut:
-      ASPEN_RETURN_IF_ERROR(internal::CheckPut(txn.view(), txn.now_ms(), cmd.put()));
+      ASPEN_RETURN_IF_ERROR(internal::CheckPut(txn.view(), txn.now_ms(), cmd.put(),
+                                               internal::PutCheckOrder::kLeaseFirst));
       return internal::ExecPut(txn, cmd.put(), resp->mutable_put());
     case v1::Command::kDeleteRange:
       return internal::ExecDeleteRange(txn, cmd.delete_range(), resp->mutable_delete_range());

@@ -78,7 +78,7 @@ Status CheckPath(const KvView& view, std::int64_t now_ms, std::int64_t revision,
   const bool succeeded = path[(*pos)++];
   for (const v1::RequestOp& op : succeeded ? req.success() : req.failure()) {
     if (op.has_request_put()) {
-      ASPEN_RETURN_IF_ERROR(CheckPut(view, now_ms, op.request_put()));
+      ASPEN_RETURN_IF_ERROR(CheckPut(view, now_ms, op.request_put(), PutCheckOrder::kKeyFirst));
     } else if (op.has_request_range()) {
       ASPEN_RETURN_IF_ERROR(CheckRangeRevision(op.request_range(), revision));
     } else if (op.has_request_txn()) {

@@ -127,6 +127,18 @@ TEST(StateMachineKv, IgnoreValueOnMissingKeyIsKeyNotFound) {
   EXPECT_EQ(h.Apply(c).error().message(), "key not found");
 }
 
+TEST(StateMachineKv, PutChecksLeaseBeforeKeyAloneAndKeyBeforeLeaseInTxn) {
+  Harness h;
+  v1::Command c;
+  c.mutable_put()->set_key("missing");
+  c.mutable_put()->set_ignore_value(true);
+  c.mutable_put()->set_lease(42);
+  EXPECT_EQ(h.Apply(c).error().message(), "lease not found");
+  v1::Command txn;
+  *txn.mutable_txn()->add_success()->mutable_request_put() = c.put();
+  EXPECT_EQ(h.Apply(txn).error().message(), "key not found");
+}
+
 TEST(StateMachineKv, IgnoreValueWithAValueIsRejected) {
   Harness h;
   h.Apply(PutCmd("a", "1"));

@@ -52,11 +52,12 @@ v1::RangeResponse Model::Range(const std::string& key, const std::string& end, s
   return r;
 }
 
-Status Model::CheckPut(const v1::PutRequest& p, std::int64_t now) const {
-  if ((p.ignore_value() || p.ignore_lease()) && Live(p.key(), now) == nullptr) {
-    return Status::InvalidArgument("key not found");
-  }
-  if (p.lease() != 0 && !leases.contains(p.lease())) return Status::NotFound("lease not found");
+Status Model::CheckPut(const v1::PutRequest& p, std::int64_t now, bool lease_first) const {
+  const bool key_missing = (p.ignore_value() || p.ignore_lease()) && Live(p.key(), now) == nullptr;
+  const bool lease_missing = p.lease() != 0 && !leases.contains(p.lease());
+  if (lease_first && lease_missing) return Status::NotFound("lease not found");
+  if (key_missing) return Status::InvalidArgument("key not found");
+  if (lease_missing) return Status::NotFound("lease not found");
   return Status::Ok();
 }
 
@@ -136,7 +137,7 @@ v1::Response Model::Txn(const v1::TxnRequest& t, std::int64_t now) {
   const auto& ops = succeeded ? t.success() : t.failure();
   for (const auto& op : ops) {
     if (!op.has_request_put()) continue;
-    Status s = CheckPut(op.request_put(), now);
+    Status s = CheckPut(op.request_put(), now, /*lease_first=*/false);
     if (!s.ok()) return Error(s.code());
   }
   v1::Response resp;
@@ -172,7 +173,7 @@ v1::Response Model::Apply(const v1::Command& c) {
   v1::Response resp;
   switch (c.op_case()) {
     case v1::Command::kPut: {
-      Status s = CheckPut(c.put(), now);
+      Status s = CheckPut(c.put(), now, /*lease_first=*/true);
       if (!s.ok()) return Error(s.code());
       Put(c.put(), now, revision + 1, resp.mutable_put());
       ++revision;

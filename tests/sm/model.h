@@ -39,7 +39,7 @@ class Model {
   void Put(const v1::PutRequest& p, std::int64_t now, std::int64_t rev, v1::PutResponse* out);
   std::int64_t Delete(const v1::DeleteRangeRequest& d, std::int64_t now,
                       v1::DeleteRangeResponse* out);
-  Status CheckPut(const v1::PutRequest& p, std::int64_t now) const;
+  Status CheckPut(const v1::PutRequest& p, std::int64_t now, bool lease_first) const;
   bool Compare(const v1::Compare& c, std::int64_t now) const;
   v1::Response Txn(const v1::TxnRequest& t, std::int64_t now);
 };
