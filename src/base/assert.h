@@ -11,8 +11,7 @@
 
 namespace aspen::base {
 
-[[noreturn]] inline void AssertFail(const char* cond, const char* file, int line,
-                                    const char* msg) {
+[[noreturn]] inline void AssertFail(const char* cond, const char* file, int line, const char* msg) {
   std::fprintf(stderr, "aspen: assertion failed: %s at %s:%d%s%s\n", cond, file, line,
                msg[0] ? ": " : "", msg);
   std::fflush(stderr);
@@ -21,16 +20,16 @@ namespace aspen::base {
 
 }  // namespace aspen::base
 
-#define ASPEN_ASSERT(cond)                                                      \
-  do {                                                                          \
-    if (!(cond)) [[unlikely]]                                                   \
-      ::aspen::base::AssertFail(#cond, __FILE__, __LINE__, "");                 \
+#define ASPEN_ASSERT(cond)                                      \
+  do {                                                          \
+    if (!(cond)) [[unlikely]]                                   \
+      ::aspen::base::AssertFail(#cond, __FILE__, __LINE__, ""); \
   } while (0)
 
-#define ASPEN_ASSERT_MSG(cond, msg)                                             \
-  do {                                                                          \
-    if (!(cond)) [[unlikely]]                                                   \
-      ::aspen::base::AssertFail(#cond, __FILE__, __LINE__, (msg));              \
+#define ASPEN_ASSERT_MSG(cond, msg)                                \
+  do {                                                             \
+    if (!(cond)) [[unlikely]]                                      \
+      ::aspen::base::AssertFail(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)
 
 // Expensive checks: only in debug and sanitizer builds.

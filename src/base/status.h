@@ -21,11 +21,11 @@ enum class Code : int {
   kNotFound = 2,
   kAlreadyExists = 3,
   kFailedPrecondition = 4,
-  kOutOfRange = 5,          // e.g. a revision that is compacted or in the future
-  kResourceExhausted = 6,   // a limit crossed: request, key, value, txn size
-  kCorruption = 7,          // on-disk data failed a check
+  kOutOfRange = 5,         // e.g. a revision that is compacted or in the future
+  kResourceExhausted = 6,  // a limit crossed: request, key, value, txn size
+  kCorruption = 7,         // on-disk data failed a check
   kIOError = 8,
-  kUnavailable = 9,         // no leader, shutting down
+  kUnavailable = 9,  // no leader, shutting down
   kDeadlineExceeded = 10,
   kAborted = 11,
   kInternal = 12,
@@ -70,7 +70,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     ASPEN_ASSERT(!std::get<Status>(v_).ok());
   }
@@ -103,8 +103,8 @@ class [[nodiscard]] Result {
 
 }  // namespace aspen
 
-#define ASPEN_RETURN_IF_ERROR(expr)      \
-  do {                                   \
-    ::aspen::Status _st = (expr);        \
-    if (!_st.ok()) return _st;           \
+#define ASPEN_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::aspen::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
