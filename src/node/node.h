@@ -1,0 +1,224 @@
+// Node: one replica of Aspen. It drives a raft::RawNode from a single thread
+// (the Ready loop), persists through storage::LogStore into the node's Store,
+// applies committed commands with sm::StateMachine and completes clients'
+// proposals and linearizable reads. Leases and TTL keys are kept alive and
+// expired here (the leader proposes the deletions). docs/NODE.md describes the
+// loop step by step.
+//
+// Lifecycle: Open() (recover or bootstrap) -> Start() (starts the loop thread)
+// -> ... -> Stop() (joins it; the destructor stops too). Without Start(), a
+// caller (the simulator) may drive the node itself on one thread with Tick()
+// and RunOnce(); then every callback runs on that thread.
+//
+// Callbacks: every asynchronous request takes a callback that is invoked
+// EXACTLY ONCE. A request refused at submission (node stopped, a bound
+// reached, no leader known) is answered inline, on the calling thread, before
+// the method returns; every other answer comes from the Ready loop thread.
+// Callbacks must not block (they run on the loop) and may call any method of
+// Node except Stop().
+//
+// Thread safety: every public method is thread-safe unless its comment says
+// otherwise.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aspen/sm/v1/command.pb.h"
+#include "base/status.h"
+#include "node/env.h"
+#include "raft/types.h"
+#include "storage/store.h"
+
+namespace aspen::node {
+
+using NodeId = raft::NodeId;
+
+template <typename T>
+using Callback = std::function<void(T)>;
+
+struct NodeOptions {
+  // This node's id; never 0.
+  NodeId id = 1;
+  // The initial cluster (etcd's --initial-cluster): every voter's id and peer
+  // address. Used only when the store is new (then it must contain `id`; empty
+  // means a single-node cluster of `id`); a restarted node uses its stored
+  // configuration and ignores this. Addresses are for the transport only.
+  std::map<NodeId, std::string> initial_cluster;
+  // The node's database (log, hard state and state machine). Not owned; must
+  // outlive the Node.
+  storage::Store* store = nullptr;
+  // Not owned; nullptr means RealClock().
+  Clock* clock = nullptr;
+  // Not owned; may be nullptr only for a single-node cluster (no peers).
+  Transport* transport = nullptr;
+  // Receives one line per notable event (recovery, leader changes, fatal
+  // errors). nullptr: lines go to stderr.
+  std::function<void(std::string_view)> log;
+
+  // ----- Timing (SteadyMs) -----
+  std::int64_t tick_interval_ms = 100;
+  int election_tick = 10;  // election timeout = election_tick * tick_interval_ms
+  int heartbeat_tick = 1;
+  // A proposal or read not answered within this time fails with
+  // DeadlineExceeded (a proposal's outcome is then unknown).
+  std::int64_t request_timeout_ms = 5000;
+  // How often the leader looks for expired leases and TTL keys.
+  std::int64_t expiry_interval_ms = 500;
+
+  // ----- Bounds (crossing one is ResourceExhausted naming the bound) -----
+  // Client proposals submitted and not yet answered.
+  std::size_t max_pending_proposals = 4096;
+  // Read barriers submitted and not yet answered.
+  std::size_t max_pending_reads = 4096;
+  // Peer messages received and not yet handed to raft; more are dropped.
+  std::size_t max_inbox_messages = 8192;
+
+  // ----- Raft knobs (raft/config.h) -----
+  bool pre_vote = true;
+  bool check_quorum = true;
+  std::uint64_t max_size_per_msg = 1 << 20;
+  std::size_t max_inflight_msgs = 256;
+  std::uint64_t max_uncommitted_entries_size = 64 << 20;
+  // Seed of raft's election-timeout randomness; 0 derives it from `id`.
+  std::uint64_t rand_seed = 0;
+};
+
+enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
+std::string_view RoleName(Role role);
+
+struct NodeStatus {
+  NodeId id = 0;
+  NodeId leader = 0;  // 0: none known
+  Role role = Role::kFollower;
+  std::uint64_t term = 0;
+  std::uint64_t commit_index = 0;
+  std::uint64_t applied_index = 0;
+  std::uint64_t last_index = 0;
+  std::int64_t revision = 0;
+  // Committed entries above the state machine's applied index at Open, applied
+  // again during recovery.
+  std::uint64_t replayed_entries = 0;
+};
+
+struct Member {
+  NodeId id = 0;
+  std::string peer_address;  // "" when unknown to this node
+  bool learner = false;
+};
+
+struct LeaseStatus {
+  std::int64_t id = 0;
+  std::int64_t granted_ttl_s = 0;
+  // Seconds until the leader revokes it (rounded up), as of now.
+  std::int64_t remaining_ttl_s = 0;
+};
+
+class Node {
+ public:
+  // Validates `options` (InvalidArgument naming the field), opens the log and
+  // the state machine on options.store, bootstraps a new store with the
+  // initial cluster, and prepares raft with applied = the state machine's
+  // applied index (entries committed above it are re-applied once the node
+  // runs). Corruption / IOError from storage as is.
+  static Result<std::unique_ptr<Node>> Open(const NodeOptions& options);
+
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the Ready loop thread. FailedPrecondition if already started or
+  // stopped. A node that is the only voter campaigns at once.
+  Status Start();
+  // Stops the loop (joining its thread) and answers every pending request
+  // with Unavailable "node stopped". Idempotent. Must not be called from a
+  // callback.
+  void Stop();
+
+  // ----- Driving by hand (no thread; the simulator). Not thread-safe: one
+  // caller thread, and only when Start() was never called. -----
+
+  // Advances raft's logical clock by one tick and runs the timers (request
+  // deadlines, lease and TTL expiry) against the Clock.
+  void Tick();
+  // Handles the inbox and every Ready raft has. False when nothing was done.
+  // A storage failure is fatal: the node logs it and stops (Unavailable
+  // afterwards).
+  bool RunOnce();
+
+  // ----- Network (called by the Transport) -----
+
+  // Queues a message from a peer for the loop. InvalidArgument if it is not
+  // addressed to this node; ResourceExhausted "node inbox full" when
+  // max_inbox_messages are queued (the message is dropped; raft retransmits);
+  // Unavailable when stopped.
+  Status Receive(raft::pb::Message message);
+  // The transport could not deliver to `peer` (raft slows down its probes).
+  void ReportUnreachable(NodeId peer);
+
+  // ----- Writes -----
+
+  // Proposes `command` through raft. Sets command.now_ms from the Clock (wall
+  // time). A LeaseGrant with ID 0 gets a fresh non-zero id. The callback gets:
+  //   - the Response once the command is committed and applied on THIS node
+  //     (a Response may itself carry an sm error, e.g. "lease not found": the
+  //     command was applied and failed deterministically on every replica);
+  //   - Unavailable "no leader" / "node stopped";
+  //   - ResourceExhausted "too many pending proposals (limit N)", or when
+  //     raft's uncommitted bytes are at their bound;
+  //   - DeadlineExceeded after request_timeout_ms: the command may or may not
+  //     be applied later.
+  // A follower forwards the proposal to the leader and answers when it
+  // applies the entry itself.
+  void Propose(sm::v1::Command command, Callback<Result<sm::v1::Response>> done);
+
+  // ----- Reads -----
+
+  // Linearizable read barrier (raft ReadIndex, one request for every caller
+  // waiting at the same time). OK once this node has applied everything the
+  // cluster had committed when the barrier was submitted: a GetSnapshot()
+  // taken after that sees every write acknowledged before. Unavailable "no
+  // leader" / "node stopped"; ResourceExhausted "too many pending reads (limit
+  // N)"; DeadlineExceeded after request_timeout_ms.
+  void ReadBarrier(Callback<Status> done);
+  // A consistent view of the applied state, for sm/reads.h (owned by the
+  // caller; valid while the Node's store lives).
+  std::unique_ptr<storage::Snapshot> GetSnapshot() const;
+  // The Clock's wall time, for reads that hide expired TTL keys.
+  std::int64_t NowMs() const;
+
+  // ----- Leases (etcd semantics; kept alive on the leader only) -----
+
+  // Refreshes the lease's deadline to now + its TTL and answers the TTL in
+  // seconds. Unavailable "not leader (leader is N)" on any other node;
+  // NotFound "lease not found".
+  Result<std::int64_t> KeepAlive(std::int64_t lease_id);
+  // The lease's granted TTL and remaining time. Same errors as KeepAlive.
+  Result<LeaseStatus> LeaseTimeToLive(std::int64_t lease_id) const;
+
+  // ----- Cluster -----
+
+  NodeStatus GetStatus() const;
+  // Voters then learners, in id order, from the applied configuration.
+  std::vector<Member> Members() const;
+  // Membership changes (one at a time, raft's rule). The callback gets OK once
+  // the change is applied on this node; FailedPrecondition when another
+  // change is pending or the change is invalid (e.g. removing the last voter,
+  // adding an existing member); plus Propose's Unavailable/DeadlineExceeded.
+  void AddMember(NodeId id, std::string peer_address, bool learner, Callback<Status> done);
+  void RemoveMember(NodeId id, Callback<Status> done);
+  void PromoteMember(NodeId id, Callback<Status> done);
+
+ private:
+  struct Impl;
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aspen::node
