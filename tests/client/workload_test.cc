@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 
 #include "client/client.h"
 
@@ -74,6 +75,16 @@ TEST(WorkloadTest, RangePrefixCoversExactlyOneHundredKeys) {
   EXPECT_GE(MakeKey(700, 6), prefix);
   EXPECT_LT(MakeKey(799, 6), end);
   EXPECT_GE(MakeKey(800, 6), end);
+}
+
+TEST(WorkloadTest, RangeGroupsCoverEveryKeyWithoutOverflow) {
+  EXPECT_EQ(RangeGroups(1), 1u);
+  EXPECT_EQ(RangeGroups(100), 1u);
+  EXPECT_EQ(RangeGroups(101), 2u);
+  const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+  EXPECT_EQ(RangeGroups(max), max / 100 + 1);
+  // The last group's prefix is still a valid key prefix.
+  EXPECT_EQ(MakeRangePrefix(RangeGroups(max) - 1, 20), "184467440737095516");
 }
 
 TEST(WorkloadTest, ValuesHaveTheRequestedSizeAndArePrintable) {

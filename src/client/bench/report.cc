@@ -55,7 +55,9 @@ std::string ReportJson(const BenchConfig& config, const BenchResult& result) {
   if (config.workload == Workload::kTxnCas) {
     out["txn"] = {{"succeeded", result.txn_succeeded}, {"failed", result.txn_failed}};
   }
-  return out.dump();
+  // Endpoints and server messages are outside bytes: replace invalid UTF-8
+  // instead of throwing.
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string ReportTable(const BenchConfig& config, const BenchResult& result) {

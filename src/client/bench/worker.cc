@@ -81,8 +81,8 @@ void Worker::StartOp(Slot& slot) {
     case Workload::kPut: return SendPut(slot, MakeKey(slot.key_index, config.key_size), 0);
     case Workload::kGet: return SendRange(slot, MakeKey(slot.key_index, config.key_size), "");
     case Workload::kRange: {
-      const std::uint64_t groups = (config.keys + kKeysPerRange - 1) / kKeysPerRange;
-      const std::string prefix = MakeRangePrefix(slot.rng.Below(groups), config.key_size);
+      const std::string prefix =
+          MakeRangePrefix(slot.rng.Below(RangeGroups(config.keys)), config.key_size);
       return SendRange(slot, prefix, PrefixEnd(prefix));
     }
     case Workload::kMixed:

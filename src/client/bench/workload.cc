@@ -104,6 +104,11 @@ std::string MakeRangePrefix(std::uint64_t group, std::size_t key_size) {
   return key;
 }
 
+std::uint64_t RangeGroups(std::uint64_t keys) {
+  ASPEN_ASSERT(keys >= 1);
+  return keys / kKeysPerRange + (keys % kKeysPerRange != 0 ? 1 : 0);
+}
+
 std::string MakeValue(std::size_t value_size, std::uint64_t seed) {
   std::string value(value_size, 'v');
   std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;

@@ -66,6 +66,9 @@ std::string MakeKey(std::uint64_t index, std::size_t key_size);
 // The prefix shared by the kKeysPerRange keys of group `group` (key_size - 2
 // digits): keys group*100 .. group*100+99.
 std::string MakeRangePrefix(std::uint64_t group, std::size_t key_size);
+// The number of prefix groups covering key indexes [0, keys): ceil(keys / 100),
+// computed without overflow for every keys >= 1.
+std::uint64_t RangeGroups(std::uint64_t keys);
 // A value of value_size printable bytes.
 std::string MakeValue(std::size_t value_size, std::uint64_t seed);
 
