@@ -1,0 +1,110 @@
+#include "server/peer_service.h"
+
+#include <string>
+#include <utility>
+
+#include "base/assert.h"
+#include "server/etcd_errors.h"
+
+namespace aspen::server {
+
+namespace ppb = ::aspen::peer::v1;
+
+namespace {
+
+std::string Hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+PeerService::PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler)
+    : cluster_id_(cluster_id), self_(self), handler_(handler) {
+  ASPEN_ASSERT(self_ != raft::kNone && handler_ != nullptr);
+}
+
+grpc::Status PeerService::CheckCluster(std::uint64_t cluster_id) const {
+  if (cluster_id == cluster_id_) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                      "cluster ID mismatch: this member is in cluster " + Hex(cluster_id_) +
+                          ", the sender in cluster " + Hex(cluster_id));
+}
+
+grpc::Status PeerService::CheckBatch(const ppb::Batch& batch) const {
+  if (grpc::Status s = CheckCluster(batch.cluster_id()); !s.ok()) return s;
+  if (batch.to() != self_) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "member ID mismatch: batch for member " + Hex(batch.to()) +
+                            " reached member " + Hex(self_));
+  }
+  if (batch.from() == raft::kNone || batch.from() == self_) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "batch from invalid member " + Hex(batch.from()));
+  }
+  for (const raft::pb::Message& m : batch.messages()) {
+    if (m.from() != batch.from() || m.to() != self_) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "message from " + Hex(m.from()) + " to " + Hex(m.to()) +
+                              " in a batch from " + Hex(batch.from()));
+    }
+    if (!raft::pb::MessageType_IsValid(m.type()) || raft::IsLocalMsg(m.type())) {
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "message type " + std::to_string(m.type()) + " cannot arrive from the network");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::Stream(grpc::ServerContext* /*context*/,
+                                 grpc::ServerReader<ppb::Batch>* reader,
+                                 ppb::StreamSummary* summary) {
+  ppb::Batch batch;
+  while (reader->Read(&batch)) {
+    summary->set_batches(summary->batches() + 1);
+    if (grpc::Status s = CheckBatch(batch); !s.ok()) {
+      ++rejected_;
+      return s;
+    }
+    for (raft::pb::Message& m : *batch.mutable_messages()) {
+      if (handler_->Receive(std::move(m)).ok()) {
+        ++received_;
+        summary->set_messages(summary->messages() + 1);
+      } else {
+        ++refused_;
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::LeaseKeepAlive(grpc::ServerContext* /*context*/,
+                                         const ppb::LeaseRequest* request, ppb::LeaseReply* reply) {
+  if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) return s;
+  Result<std::int64_t> ttl = handler_->KeepAlive(request->id());
+  if (!ttl.ok()) return ToGrpcStatus(ttl.status());
+  reply->set_id(request->id());
+  reply->set_granted_ttl(*ttl);
+  reply->set_remaining_ttl(*ttl);
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::LeaseTimeToLive(grpc::ServerContext* /*context*/,
+                                          const ppb::LeaseRequest* request,
+                                          ppb::LeaseReply* reply) {
+  if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) return s;
+  Result<node::LeaseStatus> st = handler_->LeaseTimeToLive(request->id());
+  if (!st.ok()) return ToGrpcStatus(st.status());
+  reply->set_id(st->id);
+  reply->set_granted_ttl(st->granted_ttl_s);
+  reply->set_remaining_ttl(st->remaining_ttl_s);
+  return grpc::Status::OK;
+}
+
+PeerServiceStats PeerService::Stats() const {
+  return {received_.load(), refused_.load(), rejected_.load()};
+}
+
+}  // namespace aspen::server

@@ -1,0 +1,72 @@
+// PeerService: the receiving half of the peer port (proto/aspen/peer/v1/peer.proto).
+//
+// Every Batch is checked before anything reaches the node: the cluster id
+// must be this cluster's and `to` this member (FAILED_PRECONDITION naming both
+// ids otherwise, which ends the stream: a member of another cluster or with
+// a stale configuration never feeds our raft), every message must name the
+// batch's sender and this member and be a network message type
+// (INVALID_ARGUMENT otherwise). gRPC itself rejects bytes that are not a
+// Batch, and batches over kMaxPeerBatchBytes (the server's max receive size).
+// A message the node refuses (its inbox is full) is dropped: raft retransmits.
+//
+// The lease calls answer from the local node, which keeps leases alive only
+// while it leads (node::Node::KeepAlive).
+//
+// Thread safety: gRPC calls the methods from its threads concurrently; the
+// PeerHandler must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "aspen/peer/v1/peer.grpc.pb.h"
+#include "base/status.h"
+#include "node/node.h"
+#include "raft/types.h"
+
+namespace aspen::server {
+
+// What the peer port delivers to; node::Node in production (NodePeerAdapter).
+class PeerHandler {
+ public:
+  virtual ~PeerHandler() = default;
+  virtual Status Receive(raft::pb::Message message) = 0;
+  virtual Result<std::int64_t> KeepAlive(std::int64_t lease_id) = 0;
+  virtual Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t lease_id) = 0;
+};
+
+struct PeerServiceStats {
+  std::uint64_t received_messages = 0;  // handed to the node and accepted
+  std::uint64_t refused_messages = 0;   // refused by the node (inbox full, stopped)
+  std::uint64_t rejected_batches = 0;   // wrong cluster/member or malformed
+};
+
+class PeerService final : public peer::v1::Peer::Service {
+ public:
+  // `handler` is not owned and must outlive the service's gRPC server.
+  PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler);
+
+  grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<peer::v1::Batch>* reader,
+                      peer::v1::StreamSummary* summary) override;
+  grpc::Status LeaseKeepAlive(grpc::ServerContext* context, const peer::v1::LeaseRequest* request,
+                              peer::v1::LeaseReply* reply) override;
+  grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const peer::v1::LeaseRequest* request,
+                               peer::v1::LeaseReply* reply) override;
+
+  PeerServiceStats Stats() const;
+
+  // OK, or the status that ends the stream for this batch (see above).
+  grpc::Status CheckBatch(const peer::v1::Batch& batch) const;
+
+ private:
+  grpc::Status CheckCluster(std::uint64_t cluster_id) const;
+
+  const std::uint64_t cluster_id_;
+  const raft::NodeId self_;
+  PeerHandler* const handler_;
+  std::atomic<std::uint64_t> received_{0};
+  std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+};
+
+}  // namespace aspen::server

@@ -1,0 +1,268 @@
+#include "server/peer_transport.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <deque>
+#include <utility>
+
+#include "aspen/peer/v1/peer.grpc.pb.h"
+#include "base/assert.h"
+
+namespace aspen::server {
+
+namespace ppb = ::aspen::peer::v1;
+using Clock = std::chrono::steady_clock;
+
+// One peer: a bounded queue and the thread that drains it into a stream.
+class PeerTransport::Peer {
+ public:
+  Peer(const PeerTransportOptions& options, PeerEvents* events, raft::NodeId id, std::string target)
+      : options_(options), events_(events), id_(id), target_(std::move(target)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  ~Peer() { Stop(); }
+
+  // Queues `m`, or drops it (false) when the queue is at a bound.
+  bool Enqueue(raft::pb::Message m) {
+    const std::size_t bytes = m.ByteSizeLong();
+    std::lock_guard lock(mu_);
+    if (stopping_ || queue_.size() >= options_.queue_messages ||
+        queued_bytes_ + bytes > options_.queue_bytes || bytes > kMaxPeerBatchBytes / 2) {
+      ++stats_.dropped_messages;
+      return false;
+    }
+    queued_bytes_ += bytes;
+    queue_.push_back({std::move(m), bytes});
+    cv_.notify_one();
+    return true;
+  }
+
+  void SetTarget(std::string target) {
+    std::lock_guard lock(mu_);
+    if (target == target_) return;
+    target_ = std::move(target);
+    channel_.reset();
+    if (context_ != nullptr) context_->TryCancel();
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      if (context_ != nullptr) context_->TryCancel();
+      cv_.notify_all();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+  PeerTransportStats Stats() const {
+    std::lock_guard lock(mu_);
+    return stats_;
+  }
+
+ private:
+  struct Item {
+    raft::pb::Message message;
+    std::size_t bytes;
+  };
+
+  void Run();
+  bool OpenStream(std::unique_lock<std::mutex>& lock);
+  void BreakStream(std::unique_lock<std::mutex>& lock, std::size_t lost);
+
+  const PeerTransportOptions& options_;
+  PeerEvents* const events_;
+  const raft::NodeId id_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                         // guarded by mu_
+  std::string target_;                            // guarded by mu_
+  std::deque<Item> queue_;                        // guarded by mu_
+  std::size_t queued_bytes_ = 0;                  // guarded by mu_; sum of queue_[i].bytes
+  PeerTransportStats stats_;                      // guarded by mu_
+  std::shared_ptr<grpc::Channel> channel_;        // guarded by mu_
+  std::unique_ptr<grpc::ClientContext> context_;  // guarded by mu_; set while a stream is open
+  // Owned by the sender thread only.
+  std::unique_ptr<ppb::Peer::Stub> stub_;
+  std::unique_ptr<grpc::ClientWriter<ppb::Batch>> writer_;
+  ppb::StreamSummary summary_;
+  std::chrono::milliseconds backoff_{0};
+  Clock::time_point next_attempt_{};
+  std::thread thread_;
+};
+
+// Opens a stream to the peer; false (and nothing open) when the peer cannot
+// be reached within dial_timeout. Called with mu_ held; releases it while
+// connecting.
+bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
+  if (target_.empty()) {
+    lock.unlock();
+    std::string target = events_->ResolvePeer(id_);
+    lock.lock();
+    if (target.empty() || stopping_) return false;
+    target_ = std::move(target);
+  }
+  if (channel_ == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(static_cast<int>(kMaxPeerBatchBytes));
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options_.backoff_max.count()));
+    channel_ = grpc::CreateCustomChannel(target_, grpc::InsecureChannelCredentials(), args);
+    stub_ = ppb::Peer::NewStub(channel_);
+  }
+  std::shared_ptr<grpc::Channel> channel = channel_;
+  lock.unlock();
+  const bool connected = channel->WaitForConnected(std::chrono::system_clock::now() + options_.dial_timeout);
+  lock.lock();
+  if (!connected || stopping_ || channel != channel_) return false;
+  context_ = std::make_unique<grpc::ClientContext>();
+  writer_ = stub_->Stream(context_.get(), &summary_);
+  return true;
+}
+
+// Ends the current stream (if any), drops the queue, reports the peer and
+// schedules the next attempt. Called with mu_ held.
+void PeerTransport::Peer::BreakStream(std::unique_lock<std::mutex>& lock, std::size_t lost) {
+  if (writer_ != nullptr) {
+    context_->TryCancel();
+    lock.unlock();
+    (void)writer_->Finish();
+    lock.lock();
+    writer_.reset();
+  }
+  context_.reset();
+  lost += queue_.size();
+  queue_.clear();
+  queued_bytes_ = 0;
+  stats_.dropped_messages += lost;
+  ++stats_.broken_streams;
+  backoff_ =
+      backoff_.count() == 0 ? options_.backoff_min : std::min(backoff_ * 2, options_.backoff_max);
+  next_attempt_ = Clock::now() + backoff_;
+  if (lost > 0 && !stopping_) {
+    lock.unlock();
+    events_->ReportUnreachable(id_);
+    lock.lock();
+  }
+}
+
+void PeerTransport::Peer::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    if (writer_ == nullptr) {
+      if (Clock::now() < next_attempt_) {
+        cv_.wait_until(lock, next_attempt_, [&] { return stopping_; });
+        continue;
+      }
+      if (!OpenStream(lock)) {
+        if (stopping_) break;
+        BreakStream(lock, 0);
+        continue;
+      }
+    }
+    ppb::Batch batch;
+    batch.set_cluster_id(options_.cluster_id);
+    batch.set_from(options_.self);
+    batch.set_to(id_);
+    std::size_t bytes = 0;
+    while (!queue_.empty() &&
+           (bytes == 0 || bytes + queue_.front().bytes <= options_.batch_bytes)) {
+      bytes += queue_.front().bytes;
+      queued_bytes_ -= queue_.front().bytes;
+      *batch.add_messages() = std::move(queue_.front().message);
+      queue_.pop_front();
+    }
+    lock.unlock();
+    const bool ok = writer_->Write(batch);
+    lock.lock();
+    const auto n = static_cast<std::uint64_t>(batch.messages_size());
+    if (ok) {
+      stats_.sent_messages += n;
+      backoff_ = std::chrono::milliseconds(0);
+    } else {
+      BreakStream(lock, n);
+    }
+  }
+  if (writer_ != nullptr) {
+    context_->TryCancel();
+    lock.unlock();
+    (void)writer_->Finish();
+    lock.lock();
+    writer_.reset();
+    context_.reset();
+  }
+}
+
+PeerTransport::PeerTransport(PeerTransportOptions options) : options_(std::move(options)) {
+  ASPEN_ASSERT(options_.self != raft::kNone);
+  ASPEN_ASSERT(options_.queue_messages > 0 && options_.batch_bytes > 0);
+  ASPEN_ASSERT(options_.backoff_min.count() > 0 && options_.backoff_min <= options_.backoff_max);
+}
+
+PeerTransport::~PeerTransport() {
+  Stop();
+}
+
+void PeerTransport::Attach(PeerEvents* events) {
+  ASPEN_ASSERT(events != nullptr);
+  std::lock_guard lock(mu_);
+  ASPEN_ASSERT(events_ == nullptr && peers_.empty());
+  events_ = events;
+}
+
+PeerTransport::Peer* PeerTransport::GetOrCreatePeer(raft::NodeId id) {
+  if (auto it = peers_.find(id); it != peers_.end()) return it->second.get();
+  std::string target;  // empty: the sender thread resolves it before connecting
+  if (auto it = options_.peers.find(id); it != options_.peers.end()) target = it->second;
+  auto [it, inserted] = peers_.emplace(id, std::make_unique<Peer>(options_, events_, id, target));
+  ASPEN_ASSERT(inserted);
+  return it->second.get();
+}
+
+void PeerTransport::Send(std::vector<raft::pb::Message> messages) {
+  std::vector<raft::NodeId> unreachable;
+  {
+    std::lock_guard lock(mu_);
+    ASPEN_ASSERT_MSG(events_ != nullptr, "PeerTransport::Send before Attach");
+    if (stopped_) return;
+    for (raft::pb::Message& m : messages) {
+      const raft::NodeId to = m.to();
+      if (to == options_.self || to == raft::kNone) continue;
+      if (!GetOrCreatePeer(to)->Enqueue(std::move(m))) unreachable.push_back(to);
+    }
+  }
+  for (raft::NodeId id : unreachable) events_->ReportUnreachable(id);
+}
+
+void PeerTransport::SetPeerTarget(raft::NodeId peer, std::string target) {
+  std::lock_guard lock(mu_);
+  if (auto it = peers_.find(peer); it != peers_.end()) it->second->SetTarget(std::move(target));
+}
+
+void PeerTransport::Stop() {
+  std::map<raft::NodeId, std::unique_ptr<Peer>> peers;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    peers.swap(peers_);
+  }
+  for (auto& [id, peer] : peers) peer->Stop();
+}
+
+PeerTransportStats PeerTransport::Stats() const {
+  std::lock_guard lock(mu_);
+  PeerTransportStats total;
+  for (const auto& [id, peer] : peers_) {
+    PeerTransportStats s = peer->Stats();
+    total.sent_messages += s.sent_messages;
+    total.dropped_messages += s.dropped_messages;
+    total.broken_streams += s.broken_streams;
+  }
+  return total;
+}
+
+}  // namespace aspen::server

@@ -1,0 +1,312 @@
+// The peer port end to end on loopback: PeerTransport (sender) against
+// PeerService (receiver) with fake nodes on both sides.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/peer_service.h"
+#include "server/peer_transport.h"
+
+namespace aspen::server {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ppb = ::aspen::peer::v1;
+
+constexpr std::uint64_t kCluster = 0xc1;
+
+class FakeNode : public PeerHandler, public PeerEvents {
+ public:
+  Status Receive(raft::pb::Message m) override {
+    std::lock_guard lock(mu);
+    received.push_back(std::move(m));
+    return Status::Ok();
+  }
+  Result<std::int64_t> KeepAlive(std::int64_t id) override {
+    if (id == 7) return std::int64_t{30};
+    return Status::NotFound("lease not found");
+  }
+  Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t id) override {
+    if (id == 7) return node::LeaseStatus{7, 30, 12};
+    return Status::NotFound("lease not found");
+  }
+  void ReportUnreachable(raft::NodeId peer) override {
+    std::lock_guard lock(mu);
+    unreachable.insert(peer);
+  }
+  std::string ResolvePeer(raft::NodeId peer) override {
+    std::lock_guard lock(mu);
+    auto it = resolvable.find(peer);
+    return it == resolvable.end() ? "" : it->second;
+  }
+
+  std::size_t ReceivedCount() {
+    std::lock_guard lock(mu);
+    return received.size();
+  }
+  bool Unreachable(raft::NodeId id) {
+    std::lock_guard lock(mu);
+    return unreachable.contains(id);
+  }
+
+  std::mutex mu;
+  std::vector<raft::pb::Message> received;
+  std::set<raft::NodeId> unreachable;
+  std::map<raft::NodeId, std::string> resolvable;
+};
+
+struct Receiver {
+  Receiver(raft::NodeId self, std::uint64_t cluster) : service(cluster, self, &node) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
+    b.RegisterService(&service);
+    server = b.BuildAndStart();
+  }
+  ~Receiver() { server->Shutdown(std::chrono::system_clock::now() + 2s); }
+  std::string target() const { return "127.0.0.1:" + std::to_string(port); }
+
+  FakeNode node;
+  PeerService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
+};
+
+raft::pb::Message Msg(raft::NodeId from, raft::NodeId to, std::uint64_t index) {
+  raft::pb::Message m;
+  m.set_type(raft::pb::MSG_APP);
+  m.set_from(from);
+  m.set_to(to);
+  m.set_term(1);
+  m.set_index(index);
+  return m;
+}
+
+template <typename F>
+bool WaitFor(F pred, std::chrono::milliseconds timeout = 5s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return pred();
+}
+
+TEST(PeerTransportTest, DeliversMessagesInOrder) {
+  Receiver r(2, kCluster);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  t.Attach(&sender_node);
+  for (std::uint64_t i = 0; i < 500; ++i) t.Send({Msg(1, 2, i)});
+  ASSERT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 500; }));
+  std::lock_guard lock(r.node.mu);
+  for (std::uint64_t i = 0; i < 500; ++i) EXPECT_EQ(r.node.received[i].index(), i);
+  EXPECT_EQ(t.Stats().sent_messages, 500u);
+}
+
+TEST(PeerTransportTest, DeadPeerIsReportedUnreachableAndMessagesDropped) {
+  FakeNode sender_node;
+  // A port nobody listens on: bind, read back, close.
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{3, "127.0.0.1:1"}},
+                   .backoff_min = 10ms,
+                   .backoff_max = 50ms,
+                   .dial_timeout = 200ms});
+  t.Attach(&sender_node);
+  t.Send({Msg(1, 3, 1)});
+  ASSERT_TRUE(WaitFor([&] { return sender_node.Unreachable(3); }));
+  EXPECT_TRUE(WaitFor([&] { return t.Stats().dropped_messages >= 1; }));
+  EXPECT_EQ(t.Stats().sent_messages, 0u);
+}
+
+TEST(PeerTransportTest, FullQueueDropsAndReportsAtOnce) {
+  FakeNode sender_node;
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{3, "127.0.0.1:1"}},
+                   .queue_messages = 4,
+                   .dial_timeout = 2000ms});
+  t.Attach(&sender_node);
+  std::vector<raft::pb::Message> many;
+  for (int i = 0; i < 100; ++i) many.push_back(Msg(1, 3, i));
+  t.Send(std::move(many));  // returns at once: nothing waits for the network
+  EXPECT_TRUE(sender_node.Unreachable(3));
+  EXPECT_GE(t.Stats().dropped_messages, 96u);
+}
+
+TEST(PeerTransportTest, UnknownPeerIsResolvedThroughEvents) {
+  Receiver r(4, kCluster);
+  FakeNode sender_node;
+  sender_node.resolvable[4] = r.target();
+  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {}});
+  t.Attach(&sender_node);
+  t.Send({Msg(1, 4, 9)});
+  EXPECT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 1; }));
+}
+
+TEST(PeerTransportTest, ReconnectsAfterThePeerRestarts) {
+  FakeNode sender_node;
+  auto r = std::make_unique<Receiver>(2, kCluster);
+  const std::string target = r->target();
+  const int port = r->port;
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{2, target}},
+                   .backoff_min = 10ms,
+                   .backoff_max = 100ms,
+                   .dial_timeout = 300ms});
+  t.Attach(&sender_node);
+  t.Send({Msg(1, 2, 1)});
+  ASSERT_TRUE(WaitFor([&] { return r->node.ReceivedCount() == 1; }));
+  r.reset();
+  // Keep sending until the break is noticed, then restart on the same port.
+  ASSERT_TRUE(WaitFor([&] {
+    t.Send({Msg(1, 2, 2)});
+    return sender_node.Unreachable(2);
+  }));
+  FakeNode node2;
+  PeerService service(kCluster, 2, &node2);
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
+  b.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  EXPECT_TRUE(WaitFor([&] {
+    t.Send({Msg(1, 2, 3)});
+    std::lock_guard lock(node2.mu);
+    return !node2.received.empty();
+  }));
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
+}
+
+ppb::Batch GoodBatch() {
+  ppb::Batch b;
+  b.set_cluster_id(kCluster);
+  b.set_from(1);
+  b.set_to(2);
+  *b.add_messages() = Msg(1, 2, 1);
+  return b;
+}
+
+TEST(PeerServiceTest, BatchFromAnotherClusterIsRejected) {
+  FakeNode node;
+  PeerService s(kCluster, 2, &node);
+  ppb::Batch b = GoodBatch();
+  EXPECT_TRUE(s.CheckBatch(b).ok());
+  b.set_cluster_id(0xbad);
+  grpc::Status st = s.CheckBatch(b);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(st.error_message().find("cluster ID mismatch"), std::string::npos);
+}
+
+TEST(PeerServiceTest, BatchForAnotherMemberIsRejected) {
+  FakeNode node;
+  PeerService s(kCluster, 2, &node);
+  ppb::Batch b = GoodBatch();
+  b.set_to(3);
+  EXPECT_EQ(s.CheckBatch(b).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST(PeerServiceTest, LocalOrMisaddressedMessagesAreRejected) {
+  FakeNode node;
+  PeerService s(kCluster, 2, &node);
+  ppb::Batch local = GoodBatch();
+  local.mutable_messages(0)->set_type(raft::pb::MSG_HUP);
+  EXPECT_EQ(s.CheckBatch(local).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ppb::Batch unknown = GoodBatch();
+  unknown.mutable_messages(0)->set_type(static_cast<raft::pb::MessageType>(999));
+  EXPECT_EQ(s.CheckBatch(unknown).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ppb::Batch spoofed = GoodBatch();
+  spoofed.mutable_messages(0)->set_from(5);
+  EXPECT_EQ(s.CheckBatch(spoofed).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST(PeerServiceTest, WrongClusterStreamEndsAndNothingIsDelivered) {
+  Receiver r(2, kCluster);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1, .cluster_id = 0xbad, .peers = {{2, r.target()}}});
+  t.Attach(&sender_node);
+  t.Send({Msg(1, 2, 1)});
+  EXPECT_TRUE(WaitFor([&] { return r.service.Stats().rejected_batches >= 1; }));
+  EXPECT_EQ(r.node.ReceivedCount(), 0u);
+}
+
+TEST(PeerServiceTest, LeaseCallsAnswerFromTheNode) {
+  Receiver r(2, kCluster);
+  auto stub =
+      ppb::Peer::NewStub(grpc::CreateChannel(r.target(), grpc::InsecureChannelCredentials()));
+  ppb::LeaseRequest req;
+  req.set_cluster_id(kCluster);
+  req.set_id(7);
+  ppb::LeaseReply reply;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub->LeaseTimeToLive(&c1, req, &reply).ok());
+  EXPECT_EQ(reply.granted_ttl(), 30);
+  EXPECT_EQ(reply.remaining_ttl(), 12);
+  req.set_id(8);
+  grpc::ClientContext c2;
+  grpc::Status st = stub->LeaseKeepAlive(&c2, req, &reply);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "etcdserver: requested lease not found");
+}
+
+// Raw bytes that are not HTTP/2 (and an HTTP/2 preface followed by junk) on
+// the peer port: the connection is closed, the server keeps serving.
+TEST(PeerServiceTest, GarbageBytesOnThePortLeaveTheServerServing) {
+  Receiver r(2, kCluster);
+  for (const std::string& junk :
+       {std::string(4096, '\xff'),
+        std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(1000, '\x07')}) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(r.port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    (void)!write(fd, junk.data(), junk.size());
+    char buf[256];
+    timeval tv{2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    close(fd);
+  }
+  FakeNode sender_node;
+  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  t.Attach(&sender_node);
+  t.Send({Msg(1, 2, 1)});
+  EXPECT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 1; }));
+}
+
+TEST(PeerServiceTest, OversizedBatchIsRefusedByTheServer) {
+  Receiver r(2, kCluster);
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(-1);
+  auto stub = ppb::Peer::NewStub(
+      grpc::CreateCustomChannel(r.target(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ppb::StreamSummary summary;
+  auto writer = stub->Stream(&ctx, &summary);
+  ppb::Batch b = GoodBatch();
+  b.mutable_messages(0)->set_context(std::string(kMaxPeerBatchBytes + 1, 'x'));
+  (void)writer->Write(b);
+  writer->WritesDone();
+  grpc::Status st = writer->Finish();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  EXPECT_EQ(r.node.ReceivedCount(), 0u);
+}
+
+}  // namespace
+}  // namespace aspen::server
