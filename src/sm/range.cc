@@ -171,8 +171,13 @@ Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t
     items.resize(static_cast<std::size_t>(req.limit()));
     resp->set_more(true);
   }
-  for (const Item& item : items)
-    FillKv(item.key, item.meta, item.value, req.keys_only(), resp->add_kvs());
+  resp->mutable_kvs()->Reserve(static_cast<int>(items.size()));
+  for (Item& item : items) {
+    v1::KeyValue* kv = resp->add_kvs();
+    FillKv({}, item.meta, {}, /*keys_only=*/true, kv);
+    kv->set_key(std::move(item.key));
+    if (!req.keys_only()) kv->set_value(std::move(item.value));
+  }
   return Status::Ok();
 }
 
