@@ -114,7 +114,8 @@ bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
   }
   std::shared_ptr<grpc::Channel> channel = channel_;
   lock.unlock();
-  const bool connected = channel->WaitForConnected(std::chrono::system_clock::now() + options_.dial_timeout);
+  const bool connected =
+      channel->WaitForConnected(std::chrono::system_clock::now() + options_.dial_timeout);
   lock.lock();
   if (!connected || stopping_ || channel != channel_) return false;
   context_ = std::make_unique<grpc::ClientContext>();
