@@ -47,9 +47,10 @@ struct NodeOptions {
   // This node's id; never 0.
   NodeId id = 1;
   // The initial cluster (etcd's --initial-cluster): every voter's id and peer
-  // address. Used only when the store is new (then it must contain `id`; empty
-  // means a single-node cluster of `id`); a restarted node uses its stored
-  // configuration and ignores this. Addresses are for the transport only.
+  // address. The voter set is used only when the store is new (then it must
+  // contain `id`; empty means a single-node cluster of `id`); a restarted node
+  // uses its stored configuration. The addresses always seed Members()'s
+  // address book (AddMember adds more); the transport resolves ids with them.
   std::map<NodeId, std::string> initial_cluster;
   // The node's database (log, hard state and state machine). Not owned; must
   // outlive the Node.
@@ -105,6 +106,11 @@ struct NodeStatus {
   // Committed entries above the state machine's applied index at Open, applied
   // again during recovery.
   std::uint64_t replayed_entries = 0;
+  // Readies handled since Open, and how many Store writes of theirs were
+  // synced (at most one per Ready: log, hard state and applied state share
+  // one WriteBatch).
+  std::uint64_t readies = 0;
+  std::uint64_t synced_writes = 0;
 };
 
 struct Member {

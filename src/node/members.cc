@@ -1,0 +1,162 @@
+// Membership: the applied configuration, the address book, and one
+// membership change at a time through raft (ConfChange entries).
+#include <algorithm>
+#include <utility>
+
+#include "node/node_impl.h"
+
+namespace aspen::node {
+namespace {
+
+bool Contains(const google::protobuf::RepeatedField<std::uint64_t>& ids, NodeId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+rpb::ConfChangeType TypeOf(ConfOp op) {
+  switch (op) {
+    case ConfOp::kAdd:
+    case ConfOp::kPromote: return rpb::CONF_CHANGE_ADD_NODE;
+    case ConfOp::kAddLearner: return rpb::CONF_CHANGE_ADD_LEARNER_NODE;
+    case ConfOp::kRemove: return rpb::CONF_CHANGE_REMOVE_NODE;
+  }
+  return rpb::CONF_CHANGE_ADD_NODE;
+}
+
+// FailedPrecondition/NotFound when `op` makes no sense against `cs`.
+Status CheckAgainst(const rpb::ConfState& cs, ConfOp op, NodeId id) {
+  const bool voter = Contains(cs.voters(), id);
+  const bool learner = Contains(cs.learners(), id);
+  const std::string name = "member " + std::to_string(id);
+  switch (op) {
+    case ConfOp::kAdd:
+    case ConfOp::kAddLearner:
+      if (voter || learner) return Status::FailedPrecondition(name + " already exists");
+      return Status::Ok();
+    case ConfOp::kRemove:
+      if (!voter && !learner) return Status::NotFound(name + " not found");
+      return Status::Ok();
+    case ConfOp::kPromote:
+      if (voter) return Status::FailedPrecondition(name + " is already a voter");
+      if (!learner) return Status::NotFound(name + " not found");
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<Member> Node::Members() const {
+  std::lock_guard lock(impl_->status_mu);
+  std::vector<Member> out;
+  auto add = [&](NodeId id, bool learner) {
+    auto it = impl_->addresses.find(id);
+    out.push_back(Member{id, it == impl_->addresses.end() ? "" : it->second, learner});
+  };
+  std::vector<NodeId> voters(impl_->conf.voters().begin(), impl_->conf.voters().end());
+  std::vector<NodeId> learners(impl_->conf.learners().begin(), impl_->conf.learners().end());
+  std::sort(voters.begin(), voters.end());
+  std::sort(learners.begin(), learners.end());
+  for (NodeId id : voters) add(id, false);
+  for (NodeId id : learners) add(id, true);
+  return out;
+}
+
+void Node::Impl::EnqueueConf(ConfRequest req) {
+  {
+    std::unique_lock lock(mu);
+    if (!stopping) {
+      inbox_conf.push_back(std::move(req));
+      lock.unlock();
+      cv.notify_one();
+      return;
+    }
+  }
+  req.done(Status::Unavailable("node stopped"));
+}
+
+void Node::AddMember(NodeId id, std::string peer_address, bool learner, Callback<Status> done) {
+  if (id == raft::kNone) {
+    done(Status::InvalidArgument("member id must not be 0"));
+    return;
+  }
+  impl_->EnqueueConf(ConfRequest{learner ? ConfOp::kAddLearner : ConfOp::kAdd, id,
+                                 std::move(peer_address), std::move(done),
+                                 impl_->Steady() + impl_->opts.request_timeout_ms});
+}
+
+void Node::RemoveMember(NodeId id, Callback<Status> done) {
+  impl_->EnqueueConf(ConfRequest{ConfOp::kRemove, id, "", std::move(done),
+                                 impl_->Steady() + impl_->opts.request_timeout_ms});
+}
+
+void Node::PromoteMember(NodeId id, Callback<Status> done) {
+  impl_->EnqueueConf(ConfRequest{ConfOp::kPromote, id, "", std::move(done),
+                                 impl_->Steady() + impl_->opts.request_timeout_ms});
+}
+
+void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
+  auto fail = [&](Status s) { out->push_back([done = std::move(req.done), s] { done(s); }); };
+  if (pending_conf.has_value()) {
+    fail(Status::FailedPrecondition("another membership change is pending"));
+    return;
+  }
+  rpb::ConfState cs;
+  {
+    std::lock_guard lock(status_mu);
+    cs = conf;
+  }
+  Status check = CheckAgainst(cs, req.op, req.id);
+  if (!check.ok()) {
+    fail(check);
+    return;
+  }
+  rpb::ConfChange cc;
+  cc.set_type(TypeOf(req.op));
+  cc.set_node_id(req.id);
+  cc.set_context(req.address);
+  const NodeId leader = raw->GetStatus().soft_state.lead;
+  raft::Error err = leader == raft::kNone
+                        ? raft::Error(raft::ErrorCode::kProposalDropped, "no leader")
+                        : raw->ProposeConfChange(cc);
+  if (!err.ok()) {
+    if (leader == raft::kNone) {
+      fail(Status::Unavailable("no leader"));
+    } else {
+      fail(Status::FailedPrecondition("membership change refused: " + err.message()));
+    }
+    return;
+  }
+  pending_conf_change = std::make_pair(req.op, req.id);
+  pending_conf = std::move(req);
+}
+
+void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
+                                std::vector<Completion>* out) {
+  rpb::ConfChange cc;
+  Status result;
+  if (!cc.ParseFromString(e.data())) {
+    result =
+        Status::Corruption("conf change entry " + std::to_string(e.index()) + " does not parse");
+  } else {
+    auto cs = raw->ApplyConfChange(cc);
+    if (cs.ok()) {
+      raft_storage->SetConfState(batch, *cs);
+      std::lock_guard lock(status_mu);
+      conf = *cs;
+      if (!cc.context().empty()) addresses[cc.node_id()] = cc.context();
+      Log("membership changed: " + std::to_string(cs->voters_size()) + " voter(s), " +
+          std::to_string(cs->learners_size()) + " learner(s)");
+    } else {
+      result = Status::FailedPrecondition("membership change refused: " + cs.error().message());
+    }
+  }
+  if (pending_conf.has_value() && pending_conf_change.has_value() &&
+      TypeOf(pending_conf_change->first) == cc.type() &&
+      pending_conf_change->second == cc.node_id()) {
+    out->push_back([done = std::move(pending_conf->done), result] { done(result); });
+    pending_conf.reset();
+    pending_conf_change.reset();
+  }
+}
+
+}  // namespace aspen::node

@@ -1,0 +1,301 @@
+// Node: Open (recovery and bootstrap), the loop thread, Start/Stop and the
+// thread-safe entry points. The Ready loop itself is in ready.cc.
+#include "node/node.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "node/node_impl.h"
+#include "sm/reads.h"
+
+namespace aspen::node {
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kFollower: return "follower";
+    case Role::kPreCandidate: return "pre-candidate";
+    case Role::kCandidate: return "candidate";
+    case Role::kLeader: return "leader";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Status ValidateOptions(const NodeOptions& o) {
+  if (o.id == raft::kNone) return Status::InvalidArgument("node id must not be 0");
+  if (o.store == nullptr) return Status::InvalidArgument("store must be set");
+  if (o.tick_interval_ms <= 0) return Status::InvalidArgument("tick_interval_ms must be > 0");
+  if (o.heartbeat_tick <= 0 || o.election_tick <= o.heartbeat_tick) {
+    return Status::InvalidArgument("need 0 < heartbeat_tick < election_tick");
+  }
+  if (o.request_timeout_ms <= 0) return Status::InvalidArgument("request_timeout_ms must be > 0");
+  if (o.expiry_interval_ms <= 0) return Status::InvalidArgument("expiry_interval_ms must be > 0");
+  if (o.max_pending_proposals == 0 || o.max_pending_reads == 0 || o.max_inbox_messages == 0) {
+    return Status::InvalidArgument(
+        "max_pending_proposals, max_pending_reads and "
+        "max_inbox_messages must be > 0");
+  }
+  if (o.initial_cluster.count(raft::kNone) != 0) {
+    return Status::InvalidArgument("initial_cluster contains node id 0");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Node::Impl::Impl(const NodeOptions& o)
+    : opts(o),
+      clock(o.clock != nullptr ? o.clock : RealClock()),
+      transport(o.transport),
+      store(o.store),
+      rng(o.rand_seed != 0 ? o.rand_seed : o.id * 0x9e3779b97f4a7c15ULL),
+      lessor(clock) {}
+
+void Node::Impl::Log(const std::string& line) const {
+  const std::string full = "node " + std::to_string(opts.id) + ": " + line;
+  if (opts.log) {
+    opts.log(full);
+  } else {
+    std::fprintf(stderr, "%s\n", full.c_str());
+  }
+}
+
+Status Node::Impl::Init() {
+  auto opened = storage::LogStore::Open(store);
+  if (!opened.ok()) return opened.status();
+  log = std::move(opened).value();
+  raft_storage = std::make_unique<RaftStorage>(log.get());
+
+  auto initial = log->InitialState();
+  if (!initial.ok()) return initial.status();
+  const bool fresh = log->LastIndex() == 0 && initial->hard_state == storage::HardState{} &&
+                     initial->conf_state.empty();
+  if (fresh) {
+    rpb::ConfState cs;
+    if (opts.initial_cluster.empty()) {
+      cs.add_voters(opts.id);
+    } else {
+      if (opts.initial_cluster.count(opts.id) == 0) {
+        return Status::InvalidArgument("initial_cluster does not contain this node's id " +
+                                       std::to_string(opts.id));
+      }
+      for (const auto& [id, addr] : opts.initial_cluster) cs.add_voters(id);
+    }
+    storage::WriteBatch batch;
+    raft_storage->SetConfState(&batch, cs);
+    ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+    Log("bootstrapped a new cluster of " + std::to_string(cs.voters_size()) + " voter(s)");
+  }
+
+  auto machine = sm::StateMachine::Open(store);
+  if (!machine.ok()) return machine.status();
+  sm = std::move(machine).value();
+
+  auto snap = store->GetSnapshot();
+  auto leases = sm::Leases(*snap);
+  if (!leases.ok()) return leases.status();
+  for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
+
+  raft::Config cfg;
+  cfg.id = opts.id;
+  cfg.election_tick = opts.election_tick;
+  cfg.heartbeat_tick = opts.heartbeat_tick;
+  cfg.storage = raft_storage.get();
+  cfg.applied = sm->applied_index();
+  cfg.max_size_per_msg = opts.max_size_per_msg;
+  cfg.max_inflight_msgs = opts.max_inflight_msgs;
+  cfg.max_uncommitted_entries_size = opts.max_uncommitted_entries_size;
+  cfg.max_pending_read_requests = opts.max_pending_reads;
+  cfg.check_quorum = opts.check_quorum;
+  cfg.pre_vote = opts.pre_vote;
+  cfg.rand_seed = opts.rand_seed != 0 ? opts.rand_seed : opts.id;
+  auto hs = log->InitialState();
+  if (!hs.ok()) return hs.status();
+  if (cfg.applied > hs->hard_state.commit) {
+    return Status::Corruption("applied index " + std::to_string(cfg.applied) +
+                              " is past the stored commit index " +
+                              std::to_string(hs->hard_state.commit));
+  }
+  auto created = raft::RawNode::Create(cfg);
+  if (!created.ok()) return Status::InvalidArgument("raft: " + created.error().ToString());
+  raw = std::move(created).value();
+
+  replay_until = hs->hard_state.commit;
+  Log("opened: applied index " + std::to_string(cfg.applied) + ", commit index " +
+      std::to_string(replay_until) + ", last index " + std::to_string(log->LastIndex()) +
+      (replay_until > cfg.applied
+           ? ", replaying " + std::to_string(replay_until - cfg.applied) + " committed entries"
+           : ""));
+  if (replay_until <= cfg.applied) replay_logged = true;
+
+  auto cs = DecodeConfState(hs->conf_state);
+  if (!cs.ok()) return cs.status();
+  {
+    std::lock_guard lock(status_mu);
+    conf = *cs;
+    addresses = opts.initial_cluster;
+  }
+  PublishStatus();
+  // A node that is the only voter need not wait an election timeout.
+  if (cs->voters_size() == 1 && cs->voters(0) == opts.id) raw->Campaign();
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Node>> Node::Open(const NodeOptions& options) {
+  ASPEN_RETURN_IF_ERROR(ValidateOptions(options));
+  auto impl = std::make_unique<Impl>(options);
+  ASPEN_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() {
+  Stop();
+}
+
+Status Node::Start() {
+  if (impl_->started) return Status::FailedPrecondition("node already started");
+  if (impl_->stopped.load()) return Status::FailedPrecondition("node is stopped");
+  impl_->started = true;
+  impl_->thread = std::thread([this] { impl_->Loop(); });
+  return Status::Ok();
+}
+
+void Node::Impl::Loop() {
+  std::int64_t next_tick = Steady() + opts.tick_interval_ms;
+  while (true) {
+    {
+      std::unique_lock lock(mu);
+      const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - Steady());
+      cv.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+        return stopping || !inbox_msgs.empty() || !inbox_props.empty() || !inbox_reads.empty() ||
+               !inbox_conf.empty() || !inbox_unreachable.empty();
+      });
+      if (stopping) break;
+    }
+    const std::int64_t now = Steady();
+    if (now >= next_tick) {
+      std::vector<Completion> done;
+      raw->Tick();
+      TickTimers(&done);
+      for (Completion& c : done) c();
+      next_tick += opts.tick_interval_ms;
+      if (next_tick <= now) next_tick = now + opts.tick_interval_ms;
+    }
+    RunOnce();
+  }
+}
+
+void Node::Impl::Fatal(const Status& s) {
+  Log("stopping after a fatal error: " + s.ToString());
+  std::lock_guard lock(mu);
+  if (!stopping) {
+    stopping = true;
+    stop_reason = Status::Unavailable("node stopped after a storage failure: " + s.ToString());
+  }
+}
+
+void Node::Impl::Shutdown(const Status& why) {
+  std::vector<Completion> done;
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+    if (stop_reason.ok()) stop_reason = why;
+  }
+  cv.notify_all();
+  if (thread.joinable()) thread.join();
+  stopped.store(true);
+  Status reason;
+  {
+    std::lock_guard lock(mu);
+    reason = stop_reason;
+  }
+  FailAll(reason, &done);
+  lessor.Demote();
+  for (Completion& c : done) c();
+}
+
+void Node::Stop() {
+  if (impl_->stopped.load()) return;
+  impl_->Shutdown(Status::Unavailable("node stopped"));
+}
+
+void Node::Tick() {
+  std::vector<Completion> done;
+  impl_->raw->Tick();
+  impl_->TickTimers(&done);
+  for (Completion& c : done) c();
+}
+
+bool Node::RunOnce() {
+  return impl_->RunOnce();
+}
+
+Status Node::Receive(raft::pb::Message message) {
+  if (message.to() != impl_->opts.id) {
+    return Status::InvalidArgument("message for node " + std::to_string(message.to()) +
+                                   " delivered to node " + std::to_string(impl_->opts.id));
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::Unavailable("node stopped");
+    if (impl_->inbox_msgs.size() >= impl_->opts.max_inbox_messages) {
+      return Status::ResourceExhausted("node inbox full (max_inbox_messages " +
+                                       std::to_string(impl_->opts.max_inbox_messages) + ")");
+    }
+    impl_->inbox_msgs.push_back(std::move(message));
+  }
+  impl_->cv.notify_one();
+  return Status::Ok();
+}
+
+void Node::ReportUnreachable(NodeId peer) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->inbox_unreachable.insert(peer);
+  }
+  impl_->cv.notify_one();
+}
+
+std::unique_ptr<storage::Snapshot> Node::GetSnapshot() const {
+  return impl_->store->GetSnapshot();
+}
+
+std::int64_t Node::NowMs() const {
+  return impl_->clock->NowMs();
+}
+
+NodeStatus Node::GetStatus() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->status;
+}
+
+Result<std::int64_t> Node::KeepAlive(std::int64_t lease_id) {
+  auto ttl = impl_->lessor.KeepAlive(lease_id);
+  if (!ttl.ok() && ttl.status().code() == Code::kFailedPrecondition) {
+    return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) + ")");
+  }
+  return ttl;
+}
+
+Result<LeaseStatus> Node::LeaseTimeToLive(std::int64_t lease_id) const {
+  auto left = impl_->lessor.TimeToLive(lease_id);
+  if (!left.ok()) {
+    if (left.status().code() == Code::kFailedPrecondition) {
+      return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) +
+                                 ")");
+    }
+    return left.status();
+  }
+  LeaseStatus out;
+  out.id = lease_id;
+  out.granted_ttl_s = left->granted_ttl_s;
+  out.remaining_ttl_s = left->remaining_ttl_s;
+  return out;
+}
+
+}  // namespace aspen::node

@@ -1,0 +1,178 @@
+// Node::Impl: the state of one node and who owns what (private to node/).
+//
+// Threads:
+//   - the Ready loop (Start()'s thread, or the simulator's thread when driven
+//     by hand) owns every field marked "loop": the RawNode, the LogStore, the
+//     StateMachine and the tables of waiting requests. Only it writes to the
+//     Store.
+//   - any other thread (gRPC handlers, the transport) only touches the inbox
+//     (under mu), the published status (under status_mu), the Lessor (its own
+//     lock), the atomic counters and Store snapshots.
+// Lock order: mu and status_mu are never held together; callbacks run with
+// no lock held.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "node/lessor.h"
+#include "node/node.h"
+#include "node/raft_storage.h"
+#include "raft/raw_node.h"
+#include "sm/state_machine.h"
+#include "storage/log_store.h"
+
+namespace aspen::node {
+
+using ProposeDone = Callback<Result<sm::v1::Response>>;
+using StatusDone = Callback<Status>;
+
+// A callback with its argument, run once every lock is released.
+using Completion = std::function<void()>;
+
+struct QueuedProposal {
+  std::uint64_t request_id = 0;
+  std::string data;
+  ProposeDone done;
+  bool internal = false;  // the node's own (expiry) proposals: not counted
+  std::int64_t deadline_ms = 0;
+};
+
+struct WaitingProposal {
+  ProposeDone done;
+  bool internal = false;
+  std::int64_t deadline_ms = 0;
+};
+
+struct ReadWaiter {
+  StatusDone done;
+  std::int64_t deadline_ms = 0;
+};
+
+enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote };
+
+struct ConfRequest {
+  ConfOp op = ConfOp::kAdd;
+  NodeId id = 0;
+  std::string address;
+  StatusDone done;
+  std::int64_t deadline_ms = 0;
+};
+
+struct Node::Impl {
+  explicit Impl(const NodeOptions& o);
+
+  // ----- node.cc -----
+  Status Init();
+  void Loop();
+  void Shutdown(const Status& why);
+  void Log(const std::string& line) const;
+  void Fatal(const Status& s);
+  std::int64_t Steady() const { return clock->SteadyMs(); }
+
+  // ----- ready.cc: one pass of the Ready loop -----
+  bool RunOnce();
+  void DrainInbox(std::vector<Completion>* out);
+  void HandleReady(raft::Ready rd, std::vector<Completion>* out);
+  // Applies committed entries into *batch; fills *results for Finish.
+  struct Applied;
+  Status ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
+                        Applied* applied);
+  void FinishApplied(Applied* applied, std::vector<Completion>* out);
+  void OnSoftState(const raft::SoftState& ss);
+  void PublishStatus();
+  void Send(std::vector<rpb::Message> msgs);
+
+  // ----- proposals.cc -----
+  void SubmitProposal(QueuedProposal p, std::vector<Completion>* out);
+  void ProposeInternal(sm::v1::Command cmd, ProposeDone done);
+  void ExpireRequests(std::vector<Completion>* out);
+  void FailAll(const Status& why, std::vector<Completion>* out);
+  std::int64_t NewLeaseId();
+
+  // ----- reads.cc -----
+  void SubmitReads(std::vector<ReadWaiter> waiters, std::vector<Completion>* out);
+  void OnReadStates(const std::vector<raft::ReadState>& states);
+  void CompleteAppliedReads(std::vector<Completion>* out);
+
+  // ----- members.cc -----
+  void EnqueueConf(ConfRequest req);
+  void SubmitConf(ConfRequest req, std::vector<Completion>* out);
+  // A committed conf change entry: applies it to raft, records the new
+  // configuration into *batch.
+  void ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
+                      std::vector<Completion>* out);
+
+  // ----- expiry.cc (leader timers) -----
+  void RunExpiry();
+  void TickTimers(std::vector<Completion>* out);
+
+  // ----- configuration (immutable after Open) -----
+  NodeOptions opts;
+  Clock* clock = nullptr;
+  Transport* transport = nullptr;
+  storage::Store* store = nullptr;
+
+  // ----- loop -----
+  std::unique_ptr<storage::LogStore> log;
+  std::unique_ptr<RaftStorage> raft_storage;
+  std::unique_ptr<sm::StateMachine> sm;
+  std::unique_ptr<raft::RawNode> raw;
+  std::map<std::uint64_t, WaitingProposal> proposals;              // request id -> waiter
+  std::map<std::string, std::vector<ReadWaiter>> reads_in_flight;  // read ctx -> waiters
+  std::multimap<std::uint64_t, ReadWaiter> reads_to_apply;         // read index -> waiter
+  std::uint64_t next_read_ctx = 1;
+  std::optional<ConfRequest> pending_conf;
+  std::optional<std::pair<ConfOp, NodeId>> pending_conf_change;  // what pending_conf proposed
+  std::int64_t next_expiry_ms = 0;
+  bool expire_keys_in_flight = false;
+  std::uint64_t replay_until = 0;  // commit index at Open; entries <= it are replays
+  std::uint64_t replayed = 0;
+  bool replay_logged = false;
+  bool is_leader = false;
+  std::mt19937_64 rng;
+  std::uint64_t readies = 0;
+  std::uint64_t synced_writes = 0;
+
+  // ----- inbox (mu) -----
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::deque<rpb::Message> inbox_msgs;
+  std::deque<QueuedProposal> inbox_props;
+  std::vector<ReadWaiter> inbox_reads;
+  std::vector<ConfRequest> inbox_conf;
+  std::set<NodeId> inbox_unreachable;
+  bool stopping = false;  // no new requests; the loop exits
+  Status stop_reason;
+
+  // ----- published (status_mu) -----
+  mutable std::mutex status_mu;
+  NodeStatus status;
+  rpb::ConfState conf;
+  std::map<NodeId, std::string> addresses;
+
+  // ----- thread-safe on their own -----
+  Lessor lessor;
+  std::atomic<std::size_t> pending_proposals{0};
+  std::atomic<std::size_t> pending_reads{0};
+  std::atomic<std::uint64_t> next_request_id{1};
+  std::atomic<bool> stopped{false};
+
+  // ----- lifecycle (caller of Start/Stop) -----
+  std::thread thread;
+  bool started = false;
+};
+
+}  // namespace aspen::node

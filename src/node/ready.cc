@@ -1,0 +1,227 @@
+// The Ready loop: drain the inbox into raft, then carry out each Ready in the
+// order of raft/ready.h (docs/NODE.md, "The Ready loop").
+#include <utility>
+
+#include "node/node_impl.h"
+#include "node/request_tag.h"
+
+namespace aspen::node {
+
+// What one Ready applied, to be completed once its batch is written.
+struct Node::Impl::Applied {
+  struct Result {
+    std::uint64_t index = 0;
+    std::optional<RequestTag> tag;
+    sm::v1::Response response;
+  };
+  std::vector<Result> results;
+  // Lease grants and revocations to mirror into the Lessor after the write.
+  std::vector<std::pair<std::int64_t, std::int64_t>> granted;  // id, ttl_s
+  std::vector<std::int64_t> revoked;
+  std::vector<Completion> conf_done;
+};
+
+bool Node::Impl::RunOnce() {
+  std::vector<Completion> done;
+  bool stop = false;
+  Status why;
+  {
+    std::lock_guard lock(mu);
+    stop = stopping;
+    why = stop_reason;
+  }
+  if (stop) {
+    // The loop owns the tables of waiting requests, so it fails them itself.
+    FailAll(why, &done);
+    for (Completion& c : done) c();
+    return !done.empty();
+  }
+  DrainInbox(&done);
+  bool did = !done.empty();
+  while (raw->HasReady()) {
+    {
+      std::lock_guard lock(mu);
+      if (stopping) break;
+    }
+    HandleReady(raw->GetReady(), &done);
+    did = true;
+  }
+  for (Completion& c : done) c();
+  return did;
+}
+
+void Node::Impl::DrainInbox(std::vector<Completion>* out) {
+  std::deque<rpb::Message> msgs;
+  std::deque<QueuedProposal> props;
+  std::vector<ReadWaiter> reads;
+  std::vector<ConfRequest> confs;
+  std::set<NodeId> unreachable;
+  {
+    std::lock_guard lock(mu);
+    msgs.swap(inbox_msgs);
+    props.swap(inbox_props);
+    reads.swap(inbox_reads);
+    confs.swap(inbox_conf);
+    unreachable.swap(inbox_unreachable);
+  }
+  for (NodeId id : unreachable) raw->ReportUnreachable(id);
+  for (rpb::Message& m : msgs) {
+    // A malformed or stale message is dropped; raft names the fault.
+    raft::Error err = raw->Step(m);
+    (void)err;
+  }
+  for (QueuedProposal& p : props) SubmitProposal(std::move(p), out);
+  if (!reads.empty()) SubmitReads(std::move(reads), out);
+  for (ConfRequest& c : confs) SubmitConf(std::move(c), out);
+}
+
+void Node::Impl::Send(std::vector<rpb::Message> msgs) {
+  if (msgs.empty()) return;
+  if (transport == nullptr) return;  // single node: nobody to talk to
+  transport->Send(std::move(msgs));
+}
+
+void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
+  ++readies;
+  if (rd.soft_state.has_value()) OnSoftState(*rd.soft_state);
+  // (a) A leader may send before its own fsync (Raft thesis 10.2.1).
+  if (rd.messages_may_precede_persist) Send(std::move(rd.messages));
+
+  // (b) Persist snapshot, entries and hard state, and apply committed entries
+  // into the same batch: one write, synced iff raft says so.
+  if (rd.snapshot.has_value()) {
+    Fatal(Status::Unimplemented("received a raft snapshot (index " +
+                                std::to_string(rd.snapshot->metadata().index()) +
+                                "); state-machine snapshot transfer is not supported"));
+    return;
+  }
+  storage::WriteBatch batch;
+  Status s = raft_storage->PersistReady(rd, &batch);
+  Applied applied;
+  if (s.ok() && !rd.committed_entries.empty()) {
+    s = ApplyCommitted(rd.committed_entries, &batch, &applied);
+  }
+  if (s.ok()) s = store->Write(batch, rd.must_sync);
+  if (!s.ok()) {
+    Fatal(s);
+    return;
+  }
+  if (rd.must_sync) ++synced_writes;
+
+  // (c) Everything else waited for durability.
+  if (!rd.messages_may_precede_persist) Send(std::move(rd.messages));
+
+  // (d) Answer clients: proposals, conf changes, then reads.
+  FinishApplied(&applied, out);
+  if (!rd.read_states.empty()) OnReadStates(rd.read_states);
+  CompleteAppliedReads(out);
+
+  // (e)
+  raw->Advance();
+  PublishStatus();
+}
+
+Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
+                                  Applied* applied) {
+  std::vector<sm::Entry> sm_entries;
+  std::vector<sm::v1::Command> cmds(entries.size());
+  sm_entries.reserve(entries.size());
+  storage::WriteBatch conf_batch;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const rpb::Entry& e = entries[i];
+    if (e.type() == rpb::ENTRY_CONF_CHANGE) {
+      // The state machine still counts it, so applied_index covers it.
+      sm_entries.push_back(sm::Entry{e.index(), {}});
+      ApplyConfEntry(e, &conf_batch, &applied->conf_done);
+      continue;
+    }
+    sm_entries.push_back(sm::Entry{e.index(), e.data()});
+    if (!e.data().empty()) {
+      // An unparsable entry still goes to the state machine, which answers it
+      // with an error response; it has no tag, so nobody waits for it.
+      (void)cmds[i].ParseFromString(e.data());
+    }
+  }
+  auto out = sm->Apply(sm_entries);
+  if (!out.ok()) return out.status();
+  batch->Append(out->batch);
+  batch->Append(conf_batch);
+  ASPEN_ASSERT(out->responses.size() == entries.size());
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const sm::v1::Command& cmd = cmds[i];
+    sm::v1::Response& resp = out->responses[i];
+    const bool failed = resp.has_error() && resp.error().code() != 0;
+    if (!failed && cmd.has_lease_grant()) {
+      applied->granted.emplace_back(cmd.lease_grant().id(), cmd.lease_grant().ttl());
+    }
+    if (!failed && cmd.has_lease_revoke()) applied->revoked.push_back(cmd.lease_revoke().id());
+    if (failed && cmd.has_lease_revoke() &&
+        resp.error().code() == static_cast<int>(Code::kNotFound)) {
+      applied->revoked.push_back(cmd.lease_revoke().id());
+    }
+    Applied::Result r;
+    r.index = entries[i].index();
+    if (!entries[i].data().empty()) r.tag = FindRequestTag(cmd);
+    r.response = std::move(resp);
+    if (r.index <= replay_until) ++replayed;
+    applied->results.push_back(std::move(r));
+  }
+  return Status::Ok();
+}
+
+void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
+  for (const auto& [id, ttl] : applied->granted) lessor.Grant(id, ttl);
+  for (std::int64_t id : applied->revoked) lessor.Revoke(id);
+  for (Applied::Result& r : applied->results) {
+    if (!r.tag.has_value() || r.tag->proposer != opts.id) continue;
+    auto it = proposals.find(r.tag->request_id);
+    if (it == proposals.end()) continue;  // timed out already
+    WaitingProposal w = std::move(it->second);
+    proposals.erase(it);
+    if (!w.internal) pending_proposals.fetch_sub(1);
+    auto resp = std::make_shared<sm::v1::Response>(std::move(r.response));
+    out->push_back([done = std::move(w.done), resp] { done(std::move(*resp)); });
+  }
+  for (Completion& c : applied->conf_done) out->push_back(std::move(c));
+  if (!replay_logged && sm->applied_index() >= replay_until) {
+    replay_logged = true;
+    Log("recovery: replayed " + std::to_string(replayed) + " committed entries up to index " +
+        std::to_string(replay_until));
+  }
+}
+
+void Node::Impl::OnSoftState(const raft::SoftState& ss) {
+  const bool leader_now = ss.role == raft::Role::kLeader;
+  if (leader_now && !is_leader) {
+    lessor.Promote();
+    next_expiry_ms = Steady() + opts.expiry_interval_ms;
+    Log("became leader at term " + std::to_string(raw->GetStatus().hard_state.term()));
+  } else if (!leader_now && is_leader) {
+    lessor.Demote();
+    Log("stepped down; leader is now " + std::to_string(ss.lead));
+  }
+  is_leader = leader_now;
+}
+
+void Node::Impl::PublishStatus() {
+  const raft::Status rs = raw->GetStatus();
+  std::lock_guard lock(status_mu);
+  status.id = opts.id;
+  status.leader = rs.soft_state.lead;
+  switch (rs.soft_state.role) {
+    case raft::Role::kFollower: status.role = Role::kFollower; break;
+    case raft::Role::kPreCandidate: status.role = Role::kPreCandidate; break;
+    case raft::Role::kCandidate: status.role = Role::kCandidate; break;
+    case raft::Role::kLeader: status.role = Role::kLeader; break;
+  }
+  status.term = rs.hard_state.term();
+  status.commit_index = rs.hard_state.commit();
+  status.applied_index = sm->applied_index();
+  status.last_index = log->LastIndex();
+  status.revision = sm->revision();
+  status.replayed_entries = replayed;
+  status.readies = readies;
+  status.synced_writes = synced_writes;
+}
+
+}  // namespace aspen::node
