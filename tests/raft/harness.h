@@ -95,6 +95,8 @@ class Cluster {
   bool HandleReady(NodeId id);
   // Delivers the k-th queued message (dropping it if the link is cut).
   void DeliverAt(std::size_t k);
+  // Queues a copy of the k-th message (the network duplicated it).
+  void DuplicateAt(std::size_t k);
   Cluster& Tick(NodeId id, int n = 1);
   Cluster& TickAll(int n = 1);
   // Campaigns on id, then stabilizes; asserts id won.
