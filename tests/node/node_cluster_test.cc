@@ -172,5 +172,36 @@ TEST(NodeCluster, MembershipAddLearnerPromoteAndRemove) {
   ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("after-membership", "ok")).ok());
 }
 
+TEST(NodeCluster, LeasesLiveOnTheLeaderAndANewLeaderExtendsThem) {
+  Cluster c;
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  const NodeId follower = leader == 1 ? 2 : 1;
+  sm::v1::Command grant;
+  grant.mutable_lease_grant()->set_ttl(2);
+  auto g = ProposeSync(c.node(follower), grant);  // granted through a follower
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  const std::int64_t lease = g->lease_grant().id();
+  ASSERT_NE(lease, 0);
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("lk", "v", lease)).ok());
+  ASSERT_TRUE(c.node(leader)->KeepAlive(lease).ok());
+  auto on_follower = c.node(follower)->KeepAlive(lease);
+  EXPECT_EQ(on_follower.status().code(), Code::kUnavailable);
+  EXPECT_NE(on_follower.status().message().find("not leader"), std::string::npos);
+  ASSERT_TRUE(c.WaitApplied(c.node(leader)->GetStatus().applied_index));
+  c.Stop(leader);
+  const NodeId next = c.WaitLeader();
+  ASSERT_NE(next, 0u);
+  auto left = c.node(next)->LeaseTimeToLive(lease);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_EQ(left->granted_ttl_s, 2);
+  EXPECT_EQ(left->remaining_ttl_s, 2);  // extended by its full TTL on election
+  EXPECT_EQ(GetValue(c.node(next), "lk", 0), "v");
+  // Without keep-alives the new leader revokes it.
+  EXPECT_TRUE(WaitFor([&] { return !GetValue(c.node(next), "lk", 0).has_value(); },
+                      std::chrono::seconds(5)));
+}
+
 }  // namespace
 }  // namespace aspen::node::testing

@@ -1,0 +1,101 @@
+// The node's small parts on their own: the request tag inside entry bytes and
+// the Lessor's deadlines against a hand-moved clock.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "node/lessor.h"
+#include "node/request_tag.h"
+
+namespace aspen::node {
+namespace {
+
+class ManualClock final : public Clock {
+ public:
+  std::int64_t NowMs() const override { return 1'700'000'000'000 + steady_.load(); }
+  std::int64_t SteadyMs() const override { return steady_.load(); }
+  void Advance(std::int64_t ms) { steady_.fetch_add(ms); }
+
+ private:
+  std::atomic<std::int64_t> steady_{1000};
+};
+
+sm::v1::Command Put(const std::string& key) {
+  sm::v1::Command cmd;
+  cmd.set_now_ms(42);
+  cmd.mutable_put()->set_key(key);
+  cmd.mutable_put()->set_value("v");
+  return cmd;
+}
+
+TEST(RequestTag, RoundTripsAndLeavesTheCommandUnchangedForTheStateMachine) {
+  const sm::v1::Command cmd = Put("k");
+  const std::string bytes = EncodeTaggedCommand(cmd, RequestTag{3, 123456789012345ULL});
+  sm::v1::Command parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(parsed.put().key(), "k");
+  EXPECT_EQ(parsed.now_ms(), 42);
+  auto tag = FindRequestTag(parsed);
+  ASSERT_TRUE(tag.has_value());
+  EXPECT_EQ(tag->proposer, 3u);
+  EXPECT_EQ(tag->request_id, 123456789012345ULL);
+  // The known fields are what the proposer sent.
+  parsed.GetReflection()->MutableUnknownFields(&parsed)->Clear();
+  EXPECT_EQ(parsed.SerializeAsString(), cmd.SerializeAsString());
+}
+
+TEST(RequestTag, UntaggedOrMalformedTagsAreIgnored) {
+  sm::v1::Command plain = Put("k");
+  EXPECT_FALSE(FindRequestTag(plain).has_value());
+  // Field 1001 as a length-delimited field (wire type 2) is not a tag.
+  std::string bytes = plain.SerializeAsString();
+  bytes += std::string("\xc0\x3e\x01", 3);   // field 1000, varint 1
+  bytes += std::string("\xca\x3e\x01x", 4);  // field 1001, bytes "x"
+  sm::v1::Command parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  EXPECT_FALSE(FindRequestTag(parsed).has_value());
+}
+
+TEST(Lessor, OnlyThePrimaryKeepsAliveAndExpires) {
+  ManualClock clock;
+  Lessor lessor(&clock);
+  lessor.Grant(7, 2);
+  EXPECT_EQ(lessor.KeepAlive(7).status().code(), Code::kFailedPrecondition);
+  clock.Advance(5000);
+  EXPECT_TRUE(lessor.Expired(10).empty());  // followers never expire leases
+  lessor.Promote();                         // a new leader extends every lease
+  EXPECT_TRUE(lessor.Expired(10).empty());
+  auto left = lessor.TimeToLive(7);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->remaining_ttl_s, 2);
+  clock.Advance(1500);
+  ASSERT_EQ(*lessor.KeepAlive(7), 2);
+  clock.Advance(1500);
+  EXPECT_TRUE(lessor.Expired(10).empty());
+  clock.Advance(600);
+  ASSERT_EQ(lessor.Expired(10), std::vector<std::int64_t>{7});
+  lessor.MarkRevoking(7, clock.SteadyMs() + 1000);
+  EXPECT_TRUE(lessor.Expired(10).empty());  // revoke in flight
+  clock.Advance(1000);
+  EXPECT_EQ(lessor.Expired(10).size(), 1u);  // retried after the retry time
+  lessor.Revoke(7);
+  EXPECT_EQ(lessor.KeepAlive(7).status().code(), Code::kNotFound);
+  lessor.Demote();
+  EXPECT_FALSE(lessor.is_primary());
+}
+
+TEST(Lessor, ExpiredIsBoundedAndRemainingRoundsUp) {
+  ManualClock clock;
+  Lessor lessor(&clock);
+  for (int i = 1; i <= 10; ++i) lessor.Grant(i, 1);
+  lessor.Promote();
+  clock.Advance(1);
+  EXPECT_EQ(lessor.TimeToLive(3)->remaining_ttl_s, 1);
+  clock.Advance(1000);
+  EXPECT_EQ(lessor.TimeToLive(3)->remaining_ttl_s, 0);
+  EXPECT_EQ(lessor.Expired(4).size(), 4u);
+  EXPECT_EQ(lessor.size(), 10u);
+}
+
+}  // namespace
+}  // namespace aspen::node
