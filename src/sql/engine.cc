@@ -162,6 +162,10 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &scope.stmt, &tail);
   if (rc != SQLITE_OK) {
     if (!denied_.empty()) return ReadOnlyError(denied_);
+    const std::string msg = sqlite3_errmsg(db_);
+    if (msg.find("may not be modified") != std::string::npos) {
+      return Status::InvalidArgument("the SQL interface is read-only: " + msg);
+    }
     if (ctx.timed_out) {
       return Status(Code::kDeadlineExceeded,
                     "query timed out after " + std::to_string(options.max_time_ms) + " ms");

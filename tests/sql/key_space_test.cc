@@ -1,0 +1,135 @@
+// KeySpace against an independent model of SQLite's comparison of the key
+// column (class order NULL < numbers < TEXT < BLOB, then memcmp), and the
+// LIKE/GLOB prefix rules.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include "sql/key_space.h"
+#include "tuple/utf8.h"
+
+namespace aspen::sql {
+namespace {
+
+// -1/0/+1 of "stored key" vs operand as SQLite compares them; nullopt for NULL.
+std::optional<int> ModelCompare(const std::string& key, bool key_bytes, const KeyOperand& rhs) {
+  const int key_rank = (key_bytes || !tuple::IsValidUtf8(key)) ? 3 : 2;
+  int rhs_rank = 0;
+  switch (rhs.kind) {
+    case KeyOperand::kNull: return std::nullopt;
+    case KeyOperand::kNumber: rhs_rank = 1; break;
+    case KeyOperand::kText: rhs_rank = 2; break;
+    case KeyOperand::kBlob: rhs_rank = 3; break;
+  }
+  if (key_rank != rhs_rank) return key_rank < rhs_rank ? -1 : 1;
+  const int c = key.compare(rhs.bytes);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+bool ModelHolds(CmpOp op, std::optional<int> c) {
+  if (!c.has_value()) return false;
+  switch (op) {
+    case CmpOp::kEq: return *c == 0;
+    case CmpOp::kGt: return *c > 0;
+    case CmpOp::kGe: return *c >= 0;
+    case CmpOp::kLt: return *c < 0;
+    case CmpOp::kLe: return *c <= 0;
+  }
+  return false;
+}
+
+// Short strings over a few bytes that make valid and invalid UTF-8.
+rc::Gen<std::string> ShortBytes() {
+  return rc::gen::container<std::string>(
+      rc::gen::elementOf(std::vector<char>{'\0', 'a', 'b', '\x7f', '\xc3', '\xa9', '\xff'}));
+}
+
+TEST(KeySpace, TextOperandSelectsEveryBlobKeyForGreaterThan) {
+  KeySpace s(false);
+  s.Apply(CmpOp::kGt, KeyOperand{KeyOperand::kText, "m"});
+  EXPECT_TRUE(s.Matches("z"));
+  EXPECT_FALSE(s.Matches("a"));
+  EXPECT_TRUE(s.Matches("\xff"));  // BLOB > any TEXT
+  EXPECT_TRUE(s.Matches(std::string("\x01\xff", 2)));
+}
+
+TEST(KeySpace, BlobOperandSelectsEveryTextKeyForLessThan) {
+  KeySpace s(false);
+  s.Apply(CmpOp::kLt, KeyOperand{KeyOperand::kBlob, std::string("\x00", 1)});
+  EXPECT_TRUE(s.Matches("zzz"));
+  EXPECT_FALSE(s.Matches("\xff"));
+}
+
+TEST(KeySpace, NullOperandMatchesNothing) {
+  KeySpace s(false);
+  s.Apply(CmpOp::kGe, KeyOperand{});
+  EXPECT_TRUE(s.Empty());
+}
+
+TEST(KeySpace, KeyBytesColumnIsAlwaysBlob) {
+  KeySpace s(true);
+  s.Apply(CmpOp::kGe, KeyOperand{KeyOperand::kBlob, "a"});
+  s.Apply(CmpOp::kLt, KeyOperand{KeyOperand::kBlob, "b"});
+  EXPECT_TRUE(s.Matches("abc"));
+  EXPECT_FALSE(s.Matches("b"));
+  EXPECT_TRUE(s.range(KeyClass::kText).empty);
+}
+
+TEST(KeySpace, PatternPrefixStopsAtTheFirstWildcardOrNul) {
+  bool exact = false;
+  EXPECT_EQ(PatternPrefix("user/%", false, &exact), "user/");
+  EXPECT_TRUE(exact);
+  EXPECT_EQ(PatternPrefix("ab_c%", false, &exact), "ab");
+  EXPECT_FALSE(exact);
+  EXPECT_EQ(PatternPrefix("a*b", false, &exact), "a*b");
+  EXPECT_FALSE(exact);  // no trailing %: an exact match, re-checked by SQLite
+  EXPECT_EQ(PatternPrefix("a[b]*", true, &exact), "a");
+  EXPECT_FALSE(exact);
+  EXPECT_EQ(PatternPrefix("a?", true, &exact), "a");
+  EXPECT_EQ(PatternPrefix("ab*", true, &exact), "ab");
+  EXPECT_TRUE(exact);
+  EXPECT_EQ(PatternPrefix(std::string("a\0b%", 4), false, &exact), "a");
+  EXPECT_FALSE(exact);
+  EXPECT_EQ(PatternPrefix("é%", false, &exact), "é");
+  EXPECT_FALSE(exact);  // non-ASCII prefixes are re-checked
+}
+
+TEST(KeySpace, PrefixEndSkipsTrailingFf) {
+  EXPECT_EQ(PrefixEnd("ab"), "ac");
+  EXPECT_EQ(PrefixEnd("a\xff"), "b");
+  EXPECT_EQ(PrefixEnd("\xff\xff"), std::nullopt);
+}
+
+RC_GTEST_PROP(KeySpace, MatchesEqualsSqliteComparisonModel, ()) {
+  const bool key_bytes = *rc::gen::arbitrary<bool>();
+  const int n = *rc::gen::inRange(0, 4);
+  KeySpace space(key_bytes);
+  std::vector<std::pair<CmpOp, KeyOperand>> applied;
+  for (int i = 0; i < n; ++i) {
+    const auto op = static_cast<CmpOp>(*rc::gen::inRange(0, 5));
+    KeyOperand rhs;
+    rhs.kind = static_cast<KeyOperand::Kind>(*rc::gen::inRange(0, 4));
+    if (rhs.kind == KeyOperand::kText || rhs.kind == KeyOperand::kBlob) rhs.bytes = *ShortBytes();
+    space.Apply(op, rhs);
+    applied.emplace_back(op, rhs);
+  }
+  const std::string prefix = *rc::gen::oneOf(rc::gen::just(std::string()), ShortBytes());
+  space.ApplyPrefix(prefix);
+  for (int k = 0; k < 20; ++k) {
+    const std::string key = *ShortBytes();
+    bool want = key.compare(0, prefix.size(), prefix) == 0;
+    for (const auto& [op, rhs] : applied)
+      want = want && ModelHolds(op, ModelCompare(key, key_bytes, rhs));
+    RC_ASSERT(space.Matches(key) == want);
+    // The scan bounds of the key's class contain it whenever it matches.
+    if (want) {
+      const KeyClass c = key_bytes ? KeyClass::kBlob : ClassOfKey(key);
+      const ByteRange& r = space.range(c);
+      RC_ASSERT(key >= r.Begin());
+      RC_ASSERT(!r.End().has_value() || key < *r.End());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aspen::sql
