@@ -187,6 +187,9 @@ void Node::Impl::Loop() {
     }
     RunOnce();
   }
+  // After a fatal error nobody may be left waiting until Stop(): fail the
+  // loop's tables now (RunOnce does that once stopping is set).
+  RunOnce();
 }
 
 void Node::Impl::Fatal(const Status& s) {
