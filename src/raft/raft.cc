@@ -391,6 +391,10 @@ void Raft::OnApplied(std::uint64_t payload_bytes) {
 
 void Raft::CheckInvariants() const {
   RAFT_ASSERT((lead_ == id_) == (role_ == Role::kLeader));
+  RAFT_ASSERT(randomized_election_timeout_ >= election_timeout_ &&
+              randomized_election_timeout_ < 2 * election_timeout_);
+  RAFT_ASSERT(role_ != Role::kLeader || trk_.Find(id_) != nullptr);
+  RAFT_ASSERT(role_ != Role::kLeader || pending_conf_index_ <= log_.LastIndex());
   RAFT_ASSERT(role_ == Role::kLeader || lead_transferee_ == kNone);
   RAFT_ASSERT(role_ == Role::kLeader || uncommitted_size_ == 0);
   RAFT_ASSERT(role_ != Role::kCandidate || vote_ == id_);

@@ -110,6 +110,7 @@ class Raft {
   void Campaign(CampaignType t);
   VoteResult Poll(NodeId from, bool granted);
   bool HasUnappliedConfChanges() const;
+  Error StepInner(const pb::Message& m);
   Error StepByTerm(const pb::Message& m, bool* handled);
   void HandleVoteRequest(const pb::Message& m);
   void TickElection();

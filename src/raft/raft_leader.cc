@@ -30,6 +30,12 @@ Error Raft::StepLeader(const pb::Message& m) {
   }
   Progress* pr = trk_.Find(m.from());
   if (pr == nullptr) return Error::Ok();  // from a removed member: ignore
+  if (m.type() == pb::MSG_APP_RESP && !m.reject() && m.index() > log_.LastIndex()) {
+    return Error(ErrorCode::kInvalidArgument,
+                 "node " + std::to_string(m.from()) + " acknowledges index " +
+                     std::to_string(m.index()) + " past the leader's last index " +
+                     std::to_string(log_.LastIndex()));
+  }
   switch (m.type()) {
     case pb::MSG_APP_RESP: HandleAppendResponse(m, *pr); break;
     case pb::MSG_HEARTBEAT_RESP: HandleHeartbeatResponse(m, *pr); break;

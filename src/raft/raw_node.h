@@ -71,8 +71,11 @@ class RawNode {
   // The snapshot sent to `id` arrived (failed == false) or not.
   void ReportSnapshot(NodeId id, bool failed);
 
+  // Whether GetReady() has work to hand out. False while a Ready is
+  // outstanding (handed out and not yet advanced).
   bool HasReady() const;
-  // Requires HasReady() and that the previous Ready was advanced.
+  // Requires that the previous Ready was advanced (asserted). May return an
+  // empty Ready when HasReady() is false.
   Ready GetReady();
   // The application finished the last Ready (ready.h, rule 5).
   void Advance();

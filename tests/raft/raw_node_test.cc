@@ -130,6 +130,7 @@ TEST(RawNode, AppendBreakingRaftRulesIsRefusedWithoutChangingState) {
 // or are refused with an error.
 RC_GTEST_PROP(RawNode, ArbitraryPeerMessagesNeverCrash, ()) {
   Solo s(1, {1, 2, 3});
+  if (*rc::gen::arbitrary<bool>()) s.BecomeLeader();
   const int n = *rc::gen::inRange(1, 40);
   for (int k = 0; k < n; ++k) {
     pb::Message m;
@@ -162,6 +163,15 @@ RC_GTEST_PROP(RawNode, ArbitraryPeerMessagesNeverCrash, ()) {
     if (*rc::gen::arbitrary<bool>()) s.node->Tick();
   }
   RC_ASSERT(s.raft().log().committed() <= s.raft().log().LastIndex());
+}
+
+TEST(RawNode, LeaderRefusesAcknowledgementPastItsLog) {
+  Solo s(1, {1, 2, 3});
+  s.BecomeLeader();
+  pb::Message ack = Msg(pb::MSG_APP_RESP, 2, 1, s.raft().term());
+  ack.set_index(99);
+  EXPECT_EQ(s.node->Step(ack).code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(s.raft().tracker().Find(2)->match(), 0u);
 }
 
 TEST(RawNode, RestartRecoversTermVoteCommitAndLog) {
