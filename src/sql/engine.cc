@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "sm/reads.h"
@@ -193,6 +194,7 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
     summary.columns.emplace_back(name == nullptr ? "" : name);
   }
   std::vector<Row> batch;
+  batch.reserve(std::min<std::size_t>(options.batch_rows, 1024));
   while ((rc = sqlite3_step(scope.stmt)) == SQLITE_ROW) {
     if (summary.rows == options.max_rows) {
       summary.truncated = true;
