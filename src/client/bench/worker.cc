@@ -24,6 +24,8 @@ void PhaseShared::Begin() {
 }
 
 void Worker::Run() {
+  // With no slot nothing would ever shut the queue down.
+  ASPEN_ASSERT(!slots_.empty());
   active_ = slots_.size();
   last_completion_ = shared_.start;
   for (Slot* slot : slots_) Schedule(*slot);
