@@ -320,6 +320,9 @@ void Raft::HandleVoteRequest(const pb::Message& m) {
       vote_ = m.from();
     }
   } else {
+    // A node that never saw a term (a fresh node at term 0) stays silent: a
+    // rejection carrying term 0 would be stale to the candidate anyway.
+    if (term_ == 0) return;
     resp.set_term(term_);
     resp.set_reject(true);
     Send(std::move(resp));

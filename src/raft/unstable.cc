@@ -52,6 +52,10 @@ void Unstable::TruncateAndAppend(const EntryVec& ents) {
   }
   const std::uint64_t after = ents.front().index();
   RAFT_ASSERT(after >= 1);
+  // Terms never decrease along the log, across the join too.
+  if (after > offset_ && after <= offset_ + entries_.size()) {
+    RAFT_ASSERT(ents.front().term() >= entries_[after - offset_ - 1].term());
+  }
   if (after == offset_ + entries_.size()) {
     entries_.insert(entries_.end(), ents.begin(), ents.end());
   } else if (after <= offset_) {

@@ -286,11 +286,79 @@ TEST(Election, LearnerDoesNotVote) {
   ASSERT_TRUE(s.node->Step(Msg(pb::MSG_VOTE_RESP, 4, 1, 1)).ok());
   ASSERT_TRUE(s.node->Step(Msg(pb::MSG_VOTE_RESP, 5, 1, 1)).ok());
   EXPECT_EQ(s.raft().role(), Role::kCandidate);
-  std::vector<pb::Message> reqs;
   // And candidates never ask learners.
   Solo t(1, {1, 2}, {3}, NoPreVote());
   t.node->Campaign();
   for (const pb::Message& m : t.Drain()) EXPECT_NE(m.to(), 3u);
+}
+
+TEST(Election, CandidateStepsDownOnRejectionWithHigherTerm) {
+  Solo s(1, {1, 2, 3}, {}, NoPreVote());
+  s.node->Campaign();
+  s.Drain();
+  pb::Message no = Msg(pb::MSG_VOTE_RESP, 2, 1, 7);
+  no.set_reject(true);
+  ASSERT_TRUE(s.node->Step(no).ok());
+  EXPECT_EQ(s.raft().role(), Role::kFollower);
+  EXPECT_EQ(s.raft().term(), 7u);
+  EXPECT_EQ(s.raft().vote(), kNone);
+}
+
+TEST(Election, StaleVoteResponsesFromEarlierTermAreIgnored) {
+  Solo s(1, {1, 2, 3}, {}, NoPreVote());
+  s.node->Campaign();  // term 1
+  s.Drain();
+  for (int t = 0; t < 2 * 10; ++t) s.node->Tick();  // times out: term 2
+  s.Drain();
+  ASSERT_EQ(s.raft().term(), 2u);
+  ASSERT_TRUE(s.node->Step(Msg(pb::MSG_VOTE_RESP, 2, 1, 1)).ok());
+  EXPECT_EQ(s.raft().role(), Role::kCandidate) << "a grant for term 1 does not elect in term 2";
+}
+
+TEST(PreVote, PreVoteRejectedByNodeWithMoreUpToDateLog) {
+  Solo s(1, {1, 2, 3});
+  ASSERT_TRUE(s.storage.Append({Ent(1, 1), Ent(2, 2)}).ok());
+  Config c;
+  c.id = 1;
+  c.storage = &s.storage;
+  s.node = std::move(RawNode::Create(c)).value();
+  pb::Message pv = Msg(pb::MSG_PRE_VOTE, 2, 1, 3);
+  pv.set_index(5);
+  pv.set_log_term(1);
+  // At term 0 the rejection is silent (it could carry no term).
+  EXPECT_TRUE(s.StepAndDrain(pv).empty());
+  pb::HardState hs;
+  hs.set_term(2);
+  s.storage.SetHardState(hs);
+  s.node = std::move(RawNode::Create(c)).value();
+  std::vector<pb::Message> r = s.StepAndDrain(pv);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].reject());
+  EXPECT_EQ(r[0].term(), 2u) << "a rejection carries our own term";
+  EXPECT_EQ(s.raft().term(), 2u) << "and a pre-vote never moves it";
+}
+
+TEST(PreVote, LosingPreVoteLeavesTermUnchanged) {
+  Solo s(1, {1, 2, 3});
+  s.node->Campaign();
+  s.Drain();
+  pb::Message no = Msg(pb::MSG_PRE_VOTE_RESP, 2, 1, 1);
+  no.set_reject(true);
+  ASSERT_TRUE(s.node->Step(no).ok());
+  no.set_from(3);
+  ASSERT_TRUE(s.node->Step(no).ok());
+  EXPECT_EQ(s.raft().role(), Role::kFollower);
+  EXPECT_EQ(s.raft().term(), 0u);
+}
+
+TEST(Election, RemovedNodeCannotDisruptCluster) {
+  Cluster c({.voters = 3});
+  c.Elect(1).Stabilize();
+  c.ProposeConfChange(1, pb::CONF_CHANGE_REMOVE_NODE, 3).Stabilize();
+  const std::uint64_t term = c.raft(1).term();
+  c.Tick(3, 100).Stabilize();
+  EXPECT_EQ(c.raft(3).term(), term) << "a removed node never campaigns";
+  EXPECT_EQ(c.Leader(), 1u);
 }
 
 TEST(Election, ElectionWithPartitionedMinorityStillElectsLeader) {

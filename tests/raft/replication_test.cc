@@ -248,10 +248,46 @@ TEST(Replication, HeartbeatCommitNeverExceedsFollowerMatch) {
   s.StepAndDrain(AppResp(2, term, 1));
   s.StepAndDrain(AppResp(3, term, 0));
   ASSERT_EQ(s.raft().log().committed(), 1u);
-  for (int t = 0; t < 1; ++t) s.node->Tick();
+  s.node->Tick();
   for (const pb::Message& hb : OfType(s.Drain(), pb::MSG_HEARTBEAT)) {
     EXPECT_EQ(hb.commit(), hb.to() == 2 ? 1u : 0u);
   }
+}
+
+TEST(Replication, LeaderProbesBackwardUntilLogsMatchThenReplicates) {
+  Solo s(1, {1, 2});
+  s.BecomeLeader();
+  const std::uint64_t term = s.raft().term();
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(s.node->Propose("x").ok());
+  s.Drain();
+  // Follower 2 has nothing: it rejects the probe at index 0 with hint 0.
+  pb::Message rej = AppResp(2, term, 0);
+  rej.set_reject(true);
+  std::vector<pb::Message> apps = OfType(s.StepAndDrain(rej), pb::MSG_APP);
+  ASSERT_EQ(apps.size(), 1u);
+  EXPECT_EQ(apps[0].index(), 0u);
+  EXPECT_EQ(apps[0].entries_size(), 4) << "everything from index 1";
+  s.StepAndDrain(AppResp(2, term, 4));
+  EXPECT_EQ(s.raft().tracker().Find(2)->state(), ProgressState::kReplicate);
+  EXPECT_EQ(s.raft().log().committed(), 4u);
+}
+
+TEST(Replication, LeaderNeverOverwritesItsOwnEntries) {
+  // Leader Append-Only: an append from a stale leader of an older term is
+  // answered with our term and changes nothing.
+  Solo s(1, {1, 2, 3});
+  s.StepAndDrain(Msg(pb::MSG_HEARTBEAT, 2, 1, 1));  // node 2 led term 1
+  s.BecomeLeader();
+  const std::uint64_t term = s.raft().term();
+  ASSERT_EQ(term, 2u);
+  const std::uint64_t last = s.raft().log().LastIndex();
+  pb::Message stale = Msg(pb::MSG_APP, 2, 1, 1);
+  *stale.add_entries() = Ent(1, 1, "stale");
+  std::vector<pb::Message> r = s.StepAndDrain(stale);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].term(), term);
+  EXPECT_EQ(s.raft().role(), Role::kLeader);
+  EXPECT_EQ(s.raft().log().LastIndex(), last);
 }
 
 TEST(Replication, StaleAppendResponsesAreIgnored) {
