@@ -130,7 +130,18 @@ TEST(RawNode, AppendBreakingRaftRulesIsRefusedWithoutChangingState) {
 // or are refused with an error.
 RC_GTEST_PROP(RawNode, ArbitraryPeerMessagesNeverCrash, ()) {
   Solo s(1, {1, 2, 3});
-  if (*rc::gen::arbitrary<bool>()) s.BecomeLeader();
+  switch (*rc::gen::inRange(0, 3)) {
+    case 0: break;  // fresh follower at term 0
+    case 1: s.BecomeLeader(); break;
+    default: {
+      // A follower with a log and a term.
+      pb::Message app = Msg(pb::MSG_APP, 2, 1, *rc::gen::inRange<std::uint64_t>(1, 4));
+      for (std::uint64_t i = 1; i <= 3; ++i) *app.add_entries() = Ent(i, 1);
+      app.set_commit(*rc::gen::inRange<std::uint64_t>(0, 4));
+      s.StepAndDrain(app);
+      break;
+    }
+  }
   const int n = *rc::gen::inRange(1, 40);
   for (int k = 0; k < n; ++k) {
     pb::Message m;
