@@ -262,9 +262,13 @@ void KvCursor::BuildSegments(const KvPlan& plan) {
   Segment s;
   s.range = Union(text, blob);
   s.descending = desc;
-  // One pass; keys re-checked against their class's range unless both are equal.
-  s.check_space = !(text == blob) && !(space_.key_bytes_column() && text.empty);
-  if (space_.key_bytes_column()) s.check_space = false;
+  // One pass over the union; keys are re-checked against their own class's
+  // range unless only one class is left or both ranges are equal.
+  s.check_space = !text.empty && !blob.empty && !(text == blob);
+  s.only_class = text.empty   ? std::optional<KeyClass>(KeyClass::kBlob)
+                 : blob.empty ? std::optional<KeyClass>(KeyClass::kText)
+                              : std::nullopt;
+  if (space_.key_bytes_column()) s.only_class.reset();  // every key is a BLOB there
   segments_.push_back(std::move(s));
 }
 
