@@ -12,8 +12,9 @@
 //
 // Callbacks: every asynchronous request takes a callback that is invoked
 // EXACTLY ONCE. A request refused at submission (node stopped, a bound
-// reached, no leader known) is answered inline, on the calling thread, before
-// the method returns; every other answer comes from the Ready loop thread.
+// reached) is answered inline, on the calling thread, before the method
+// returns; every other answer (including "no leader") comes from the Ready
+// loop thread.
 // Callbacks must not block (they run on the loop) and may call any method of
 // Node except Stop().
 //
@@ -132,7 +133,8 @@ class Node {
   // the state machine on options.store, bootstraps a new store with the
   // initial cluster, and prepares raft with applied = the state machine's
   // applied index (entries committed above it are re-applied once the node
-  // runs). Corruption / IOError from storage as is.
+  // runs). A node that is the only voter campaigns at once, so it is leader
+  // after its first Ready. Corruption / IOError from storage as is.
   static Result<std::unique_ptr<Node>> Open(const NodeOptions& options);
 
   ~Node();
@@ -140,7 +142,7 @@ class Node {
   Node& operator=(const Node&) = delete;
 
   // Starts the Ready loop thread. FailedPrecondition if already started or
-  // stopped. A node that is the only voter campaigns at once.
+  // stopped.
   Status Start();
   // Stops the loop (joining its thread) and answers every pending request
   // with Unavailable "node stopped". Idempotent. Must not be called from a
@@ -215,8 +217,11 @@ class Node {
   std::vector<Member> Members() const;
   // Membership changes (one at a time, raft's rule). The callback gets OK once
   // the change is applied on this node; FailedPrecondition when another
-  // change is pending or the change is invalid (e.g. removing the last voter,
-  // adding an existing member); plus Propose's Unavailable/DeadlineExceeded.
+  // change is pending or the change is invalid (adding an existing member,
+  // promoting a voter, removing the last voter); NotFound when removing or
+  // promoting an unknown member; InvalidArgument for id 0; plus Propose's
+  // Unavailable/DeadlineExceeded. The peer address is recorded in the conf
+  // change and enters every node's address book when applied.
   void AddMember(NodeId id, std::string peer_address, bool learner, Callback<Status> done);
   void RemoveMember(NodeId id, Callback<Status> done);
   void PromoteMember(NodeId id, Callback<Status> done);
