@@ -11,6 +11,9 @@ Error Config::Validate() const {
   if (election_tick <= heartbeat_tick) {
     return invalid("config: election_tick must be greater than heartbeat_tick");
   }
+  if (election_tick > kMaxElectionTick) {
+    return invalid("config: election_tick must be <= " + std::to_string(kMaxElectionTick));
+  }
   if (storage == nullptr) return invalid("config: storage is required");
   if (max_size_per_msg == 0) return invalid("config: max_size_per_msg must be > 0");
   if (max_committed_size_per_ready == 0) {

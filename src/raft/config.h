@@ -21,6 +21,9 @@ enum class ReadOnlyOption {
 };
 
 struct Config {
+  // Bound on election_tick, so tick arithmetic can never overflow.
+  static constexpr int kMaxElectionTick = 1 << 20;
+
   // This node's id; never kNone.
   NodeId id = kNone;
   // Ticks without hearing from a leader before a follower campaigns. The

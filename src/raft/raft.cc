@@ -338,7 +338,8 @@ void Raft::Tick() {
 }
 
 void Raft::TickElection() {
-  ++election_elapsed_;
+  // Saturate: a learner or removed node ticks forever without campaigning.
+  if (election_elapsed_ < 2 * election_timeout_) ++election_elapsed_;
   if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
     election_elapsed_ = 0;
     pb::Message m;

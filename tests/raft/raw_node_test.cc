@@ -23,6 +23,9 @@ TEST(Config, ValidateNamesTheBadField) {
   c.heartbeat_tick = 10;
   EXPECT_NE(c.Validate().message().find("election_tick"), std::string::npos);
   c.heartbeat_tick = 1;
+  c.election_tick = Config::kMaxElectionTick + 1;
+  EXPECT_NE(c.Validate().message().find("election_tick must be <="), std::string::npos);
+  c.election_tick = 10;
   c.max_inflight_msgs = 0;
   EXPECT_NE(c.Validate().message().find("max_inflight_msgs"), std::string::npos);
   c.max_inflight_msgs = 4;
