@@ -340,15 +340,34 @@ TEST(PreVote, PreVoteRejectedByNodeWithMoreUpToDateLog) {
 
 TEST(PreVote, LosingPreVoteLeavesTermUnchanged) {
   Solo s(1, {1, 2, 3});
+  pb::HardState hs;
+  hs.set_term(2);
+  s.storage.SetHardState(hs);
+  Config c;
+  c.id = 1;
+  c.storage = &s.storage;
+  s.node = std::move(RawNode::Create(c)).value();
   s.node->Campaign();
   s.Drain();
-  pb::Message no = Msg(pb::MSG_PRE_VOTE_RESP, 2, 1, 1);
+  // Peers at our own term reject (their logs are more up to date).
+  pb::Message no = Msg(pb::MSG_PRE_VOTE_RESP, 2, 1, 2);
   no.set_reject(true);
   ASSERT_TRUE(s.node->Step(no).ok());
   no.set_from(3);
   ASSERT_TRUE(s.node->Step(no).ok());
   EXPECT_EQ(s.raft().role(), Role::kFollower);
-  EXPECT_EQ(s.raft().term(), 0u);
+  EXPECT_EQ(s.raft().term(), 2u);
+}
+
+TEST(PreVote, RejectionFromHigherTermMakesPreCandidateFollowThatTerm) {
+  Solo s(1, {1, 2, 3});
+  s.node->Campaign();
+  s.Drain();
+  pb::Message no = Msg(pb::MSG_PRE_VOTE_RESP, 2, 1, 5);
+  no.set_reject(true);
+  ASSERT_TRUE(s.node->Step(no).ok());
+  EXPECT_EQ(s.raft().role(), Role::kFollower);
+  EXPECT_EQ(s.raft().term(), 5u);
 }
 
 TEST(Election, RemovedNodeCannotDisruptCluster) {
