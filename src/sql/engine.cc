@@ -136,6 +136,49 @@ Status Engine::Init() {
   return Status::Ok();
 }
 
+Status Engine::Prepare(std::string_view sql, const QueryOptions& options, sqlite3_stmt** stmt) {
+  denied_.clear();
+  const char* tail = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), stmt, &tail);
+  if (rc != SQLITE_OK) {
+    if (!denied_.empty()) return ReadOnlyError(denied_);
+    const std::string msg = sqlite3_errmsg(db_);
+    if (msg.find("may not be modified") != std::string::npos) {
+      return Status::InvalidArgument("the SQL interface is read-only: " + msg);
+    }
+    if (ctx_->timed_out) return StepError(SQLITE_INTERRUPT, options);
+    return Status::InvalidArgument("SQL error: " + msg);
+  }
+  if (*stmt == nullptr) return Status::InvalidArgument("empty SQL: no statement to run");
+  if (tail != nullptr && tail < sql.data() + sql.size()) {
+    sqlite3_stmt* next = nullptr;
+    const int rc2 = sqlite3_prepare_v2(db_, tail, static_cast<int>(sql.data() + sql.size() - tail),
+                                       &next, nullptr);
+    sqlite3_finalize(next);
+    if (rc2 != SQLITE_OK || next != nullptr) {
+      return Status::InvalidArgument("only one SQL statement per query; text follows the first");
+    }
+  }
+  return Status::Ok();
+}
+
+Status Engine::StepError(int rc, const QueryOptions& options) {
+  if (ctx_->timed_out) {
+    return Status(Code::kDeadlineExceeded,
+                  "query timed out after " + std::to_string(options.max_time_ms) + " ms");
+  }
+  if (!ctx_->scan_error.ok()) return ctx_->scan_error;
+  if (rc == SQLITE_NOMEM) {
+    return Status::ResourceExhausted("query ran out of memory (the SQL heap limit is " +
+                                     std::to_string(sqlite3_hard_heap_limit64(-1)) + " bytes)");
+  }
+  if (rc == SQLITE_TOOBIG) {
+    return Status::ResourceExhausted("a string or blob exceeded " +
+                                     std::to_string(kMaxSqlValueBytes) + " bytes");
+  }
+  return Status::InvalidArgument(std::string("SQL error: ") + sqlite3_errmsg(db_));
+}
+
 Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::string_view sql,
                                      const Params& params, const QueryOptions& options,
                                      const BatchSink& sink) {
@@ -158,31 +201,7 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
   ctx.scan_error = Status::Ok();
   QueryScope scope(&ctx);
 
-  denied_.clear();
-  const char* tail = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &scope.stmt, &tail);
-  if (rc != SQLITE_OK) {
-    if (!denied_.empty()) return ReadOnlyError(denied_);
-    const std::string msg = sqlite3_errmsg(db_);
-    if (msg.find("may not be modified") != std::string::npos) {
-      return Status::InvalidArgument("the SQL interface is read-only: " + msg);
-    }
-    if (ctx.timed_out) {
-      return Status(Code::kDeadlineExceeded,
-                    "query timed out after " + std::to_string(options.max_time_ms) + " ms");
-    }
-    return Status::InvalidArgument(std::string("SQL error: ") + sqlite3_errmsg(db_));
-  }
-  if (scope.stmt == nullptr) return Status::InvalidArgument("empty SQL: no statement to run");
-  if (tail != nullptr && tail < sql.data() + sql.size()) {
-    sqlite3_stmt* next = nullptr;
-    const int rc2 = sqlite3_prepare_v2(db_, tail, static_cast<int>(sql.data() + sql.size() - tail),
-                                       &next, nullptr);
-    sqlite3_finalize(next);
-    if (rc2 != SQLITE_OK || next != nullptr) {
-      return Status::InvalidArgument("only one SQL statement per query; text follows the first");
-    }
-  }
+  ASPEN_RETURN_IF_ERROR(Prepare(sql, options, &scope.stmt));
   if (!sqlite3_stmt_readonly(scope.stmt)) return ReadOnlyError("a statement that writes");
   ASPEN_RETURN_IF_ERROR(internal::BindParams(scope.stmt, params));
 
@@ -195,6 +214,7 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
   }
   std::vector<Row> batch;
   batch.reserve(std::min<std::size_t>(options.batch_rows, 1024));
+  int rc = SQLITE_OK;
   while ((rc = sqlite3_step(scope.stmt)) == SQLITE_ROW) {
     if (summary.rows == options.max_rows) {
       summary.truncated = true;
@@ -210,22 +230,7 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
       batch.clear();
     }
   }
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    if (ctx.timed_out) {
-      return Status(Code::kDeadlineExceeded,
-                    "query timed out after " + std::to_string(options.max_time_ms) + " ms");
-    }
-    if (!ctx.scan_error.ok()) return ctx.scan_error;
-    if (rc == SQLITE_NOMEM) {
-      return Status::ResourceExhausted("query ran out of memory (the SQL heap limit is " +
-                                       std::to_string(sqlite3_hard_heap_limit64(-1)) + " bytes)");
-    }
-    if (rc == SQLITE_TOOBIG) {
-      return Status::ResourceExhausted("a string or blob exceeded " +
-                                       std::to_string(kMaxSqlValueBytes) + " bytes");
-    }
-    return Status::InvalidArgument(std::string("SQL error: ") + sqlite3_errmsg(db_));
-  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return StepError(rc, options);
   if (!batch.empty()) ASPEN_RETURN_IF_ERROR(sink(summary.columns, std::move(batch)));
   summary.counters = ctx.counters;
   return summary;

@@ -37,6 +37,7 @@
 #include "storage/store.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace aspen::sql {
 
@@ -110,6 +111,11 @@ class Engine {
  private:
   explicit Engine(EngineOptions options);
   Status Init();
+  // Compiles exactly one read-only-looking statement (the authorizer and the
+  // one-statement rule); *stmt is set even on some errors (caller finalizes).
+  Status Prepare(std::string_view sql, const QueryOptions& options, sqlite3_stmt** stmt);
+  // The Status for a failed sqlite3_step (or an interrupted prepare).
+  Status StepError(int rc, const QueryOptions& options);
 
   EngineOptions options_;
   sqlite3* db_ = nullptr;
