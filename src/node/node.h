@@ -180,6 +180,9 @@ class Node {
   //   - Unavailable "no leader" / "node stopped";
   //   - ResourceExhausted "too many pending proposals (limit N)", or when
   //     raft's uncommitted bytes are at their bound;
+  //   - Unavailable "proposal lost in a leader change ... it was not applied":
+  //     this node, as leader, appended it, and a later leader committed another
+  //     entry at its index (safe to retry);
   //   - DeadlineExceeded after request_timeout_ms: the command may or may not
   //     be applied later.
   // A follower forwards the proposal to the leader and answers when it

@@ -30,6 +30,7 @@
 #include "node/lessor.h"
 #include "node/node.h"
 #include "node/raft_storage.h"
+#include "node/request_tag.h"
 #include "raft/raw_node.h"
 #include "sm/state_machine.h"
 #include "storage/log_store.h"
@@ -91,6 +92,10 @@ struct Node::Impl {
   Status ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
                         Applied* applied);
   void FinishApplied(Applied* applied, std::vector<Completion>* out);
+  // Fails this leader's proposal appended at `index` if the entry applied
+  // there is another one (`tag` is the applied entry's).
+  void FailOverwritten(std::uint64_t index, const std::optional<RequestTag>& tag,
+                       std::vector<Completion>* out);
   void OnSoftState(const raft::SoftState& ss);
   void PublishStatus();
   void Send(std::vector<rpb::Message> msgs);
@@ -130,7 +135,11 @@ struct Node::Impl {
   std::unique_ptr<RaftStorage> raft_storage;
   std::unique_ptr<sm::StateMachine> sm;
   std::unique_ptr<raft::RawNode> raw;
-  std::map<std::uint64_t, WaitingProposal> proposals;              // request id -> waiter
+  std::map<std::uint64_t, WaitingProposal> proposals;  // request id -> waiter
+  // Leader only: the log index each of its own proposals was appended at. If
+  // a different entry is applied at that index, the proposal was overwritten
+  // by a later leader (Raft 5.3) and can never apply: it fails at once.
+  std::map<std::uint64_t, std::uint64_t> proposed_at;              // log index -> request id
   std::map<std::string, std::vector<ReadWaiter>> reads_in_flight;  // read ctx -> waiters
   std::multimap<std::uint64_t, ReadWaiter> reads_to_apply;         // read index -> waiter
   std::uint64_t next_read_ctx = 1;

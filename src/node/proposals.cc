@@ -68,7 +68,8 @@ std::int64_t Node::Impl::NewLeaseId() {
 }
 
 void Node::Impl::SubmitProposal(QueuedProposal p, std::vector<Completion>* out) {
-  const NodeId leader = raw->GetStatus().soft_state.lead;
+  const raft::Status before = raw->GetStatus();
+  const NodeId leader = before.soft_state.lead;
   raft::Error err = leader == raft::kNone
                         ? raft::Error(raft::ErrorCode::kProposalDropped, "no leader")
                         : raw->Propose(std::move(p.data));
@@ -76,6 +77,13 @@ void Node::Impl::SubmitProposal(QueuedProposal p, std::vector<Completion>* out) 
     if (!p.internal) pending_proposals.fetch_sub(1);
     out->push_back([done = std::move(p.done), s = MapProposeError(err, leader)] { done(s); });
     return;
+  }
+  // Only an entry this node appended itself, as leader, has a known index; a
+  // forwarded one is matched by its tag alone.
+  const raft::Status after = raw->GetStatus();
+  if (before.soft_state.role == raft::Role::kLeader &&
+      after.soft_state.role == raft::Role::kLeader && after.last_index == before.last_index + 1) {
+    proposed_at[after.last_index] = p.request_id;
   }
   proposals.emplace(p.request_id, WaitingProposal{std::move(p.done), p.internal, p.deadline_ms});
 }
@@ -164,6 +172,7 @@ void Node::Impl::FailAll(const Status& why, std::vector<Completion>* out) {
     out->push_back([done = std::move(w.done), why] { done(why); });
   }
   proposals.clear();
+  proposed_at.clear();
   for (ReadWaiter& w : reads) fail_status(std::move(w.done));
   for (auto& [ctx, waiters] : reads_in_flight) {
     for (ReadWaiter& w : waiters) fail_status(std::move(w.done));

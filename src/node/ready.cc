@@ -173,6 +173,7 @@ void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
   for (const auto& [id, ttl] : applied->granted) lessor.Grant(id, ttl);
   for (std::int64_t id : applied->revoked) lessor.Revoke(id);
   for (Applied::Result& r : applied->results) {
+    FailOverwritten(r.index, r.tag, out);
     if (!r.tag.has_value() || r.tag->proposer != opts.id) continue;
     auto it = proposals.find(r.tag->request_id);
     if (it == proposals.end()) continue;  // timed out already
@@ -182,12 +183,34 @@ void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
     auto resp = std::make_shared<sm::v1::Response>(std::move(r.response));
     out->push_back([done = std::move(w.done), resp] { done(std::move(*resp)); });
   }
+  if (!applied->results.empty()) {
+    // Every index up to here is decided; conf changes carry no tag.
+    proposed_at.erase(proposed_at.begin(), proposed_at.upper_bound(sm->applied_index()));
+  }
   for (Completion& c : applied->conf_done) out->push_back(std::move(c));
   if (!replay_logged && sm->applied_index() >= replay_until) {
     replay_logged = true;
     Log("recovery: replayed " + std::to_string(replayed) + " committed entries up to index " +
         std::to_string(replay_until));
   }
+}
+
+void Node::Impl::FailOverwritten(std::uint64_t index, const std::optional<RequestTag>& tag,
+                                 std::vector<Completion>* out) {
+  auto at = proposed_at.find(index);
+  if (at == proposed_at.end()) return;
+  const std::uint64_t request_id = at->second;
+  proposed_at.erase(at);
+  if (tag.has_value() && tag->proposer == opts.id && tag->request_id == request_id) return;
+  auto it = proposals.find(request_id);
+  if (it == proposals.end()) return;
+  if (!it->second.internal) pending_proposals.fetch_sub(1);
+  out->push_back([done = std::move(it->second.done)] {
+    done(
+        Status::Unavailable("proposal lost in a leader change (another entry was committed at "
+                            "its log index); it was not applied, retry it"));
+  });
+  proposals.erase(it);
 }
 
 void Node::Impl::OnSoftState(const raft::SoftState& ss) {

@@ -141,6 +141,43 @@ TEST(NodeCluster, IsolatedLeaderTimesOutProposalsAndStepsDown) {
   ASSERT_TRUE(ProposeSync(c.node(next), PutCmd("healed", "1")).ok());
 }
 
+TEST(NodeCluster, ProposalOverwrittenByANewLeaderFailsAtOnceAsNotApplied) {
+  Cluster c({.size = 3, .request_timeout_ms = 10'000});
+  c.StartAll();
+  const NodeId old_leader = c.WaitLeader();
+  ASSERT_NE(old_leader, 0u);
+  ASSERT_TRUE(ProposeSync(c.node(old_leader), PutCmd("before", "1")).ok());
+  ASSERT_TRUE(c.WaitApplied(c.node(old_leader)->GetStatus().applied_index));
+  c.net().Isolate(old_leader);
+  // Appended to the isolated leader's log only: it can never commit.
+  auto promise = std::make_shared<std::promise<Result<sm::v1::Response>>>();
+  auto answer = promise->get_future();
+  c.node(old_leader)->Propose(PutCmd("doomed", "x"), [promise](Result<sm::v1::Response> r) {
+    promise->set_value(std::move(r));
+  });
+  NodeId next = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    for (NodeId id = 1; id <= 3; ++id) {
+      if (id != old_leader && c.node(id)->GetStatus().role == Role::kLeader) next = id;
+    }
+    return next != 0;
+  }));
+  ASSERT_TRUE(ProposeSync(c.node(next), PutCmd("winner", "1")).ok());
+  const auto healed_at = std::chrono::steady_clock::now();
+  c.net().Heal();
+  // The old leader's entry is replaced when it rejoins: answered long before
+  // the 10 s request timeout, as definitely not applied.
+  ASSERT_EQ(answer.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_LT(std::chrono::steady_clock::now() - healed_at, std::chrono::seconds(5));
+  Result<sm::v1::Response> r = answer.get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("not applied"), std::string::npos);
+  ASSERT_TRUE(ReadBarrierSync(c.node(old_leader)).ok());
+  EXPECT_FALSE(GetValue(c.node(old_leader), "doomed", 0).has_value());
+  EXPECT_EQ(GetValue(c.node(old_leader), "winner", 0), "1");
+}
+
 TEST(NodeCluster, MembershipAddLearnerPromoteAndRemove) {
   Cluster c;
   c.StartAll();
