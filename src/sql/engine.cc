@@ -70,17 +70,24 @@ Status ReadOnlyError(const std::string& what) {
   return Status::InvalidArgument("the SQL interface is read-only: " + what + " is not allowed");
 }
 
-// Finalizes the statement and detaches the snapshot when a query ends.
+// Returns the statement to its cache slot (reset, bindings cleared) or
+// finalizes it, and detaches the snapshot, when a query ends.
 class QueryScope {
  public:
   explicit QueryScope(QueryContext* ctx) : ctx_(ctx) {}
   ~QueryScope() {
-    sqlite3_finalize(stmt);
+    if (cached) {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
     ctx_->snapshot = nullptr;
   }
   QueryScope(const QueryScope&) = delete;
   QueryScope& operator=(const QueryScope&) = delete;
   sqlite3_stmt* stmt = nullptr;
+  bool cached = false;  // owned by the engine's statement cache
 
  private:
   QueryContext* ctx_;
@@ -94,7 +101,26 @@ Engine::Engine(EngineOptions options)
 }
 
 Engine::~Engine() {
+  for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Engine::CachedStatement(std::string_view sql) {
+  for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+    if (it->first == sql) {
+      cache_.splice(cache_.begin(), cache_, it);  // most recently used first
+      return cache_.front().second;
+    }
+  }
+  return nullptr;
+}
+
+void Engine::CacheStatement(std::string_view sql, sqlite3_stmt* stmt) {
+  if (cache_.size() == kStatementCacheSize) {
+    sqlite3_finalize(cache_.back().second);
+    cache_.pop_back();
+  }
+  cache_.emplace_front(std::string(sql), stmt);
 }
 
 Result<std::unique_ptr<Engine>> Engine::Open(EngineOptions options) {
@@ -201,8 +227,14 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
   ctx.scan_error = Status::Ok();
   QueryScope scope(&ctx);
 
-  ASPEN_RETURN_IF_ERROR(Prepare(sql, options, &scope.stmt));
-  if (!sqlite3_stmt_readonly(scope.stmt)) return ReadOnlyError("a statement that writes");
+  scope.stmt = CachedStatement(sql);
+  scope.cached = scope.stmt != nullptr;
+  if (!scope.cached) {
+    ASPEN_RETURN_IF_ERROR(Prepare(sql, options, &scope.stmt));
+    if (!sqlite3_stmt_readonly(scope.stmt)) return ReadOnlyError("a statement that writes");
+    CacheStatement(sql, scope.stmt);
+    scope.cached = true;
+  }
   ASPEN_RETURN_IF_ERROR(internal::BindParams(scope.stmt, params));
 
   QuerySummary summary;

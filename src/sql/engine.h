@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,8 @@ namespace aspen::sql {
 // per-connection form). The first Engine::Open sets it; later Opens only
 // lower it.
 inline constexpr std::int64_t kDefaultSqlHeapLimitBytes = 512LL << 20;
+// Prepared statements an Engine keeps for reuse (LRU, keyed by SQL text).
+inline constexpr std::size_t kStatementCacheSize = 32;
 // The longest string or blob a query may build (SQLITE_LIMIT_LENGTH).
 inline constexpr int kMaxSqlValueBytes = 16 << 20;
 
@@ -116,11 +119,16 @@ class Engine {
   Status Prepare(std::string_view sql, const QueryOptions& options, sqlite3_stmt** stmt);
   // The Status for a failed sqlite3_step (or an interrupted prepare).
   Status StepError(int rc, const QueryOptions& options);
+  // Prepared statements by SQL text, most recently used first; every entry
+  // passed Prepare and the read-only check.
+  sqlite3_stmt* CachedStatement(std::string_view sql);
+  void CacheStatement(std::string_view sql, sqlite3_stmt* stmt);
 
   EngineOptions options_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<QueryContext> ctx_;
   std::string denied_;  // the action the authorizer refused during the last prepare
+  std::list<std::pair<std::string, sqlite3_stmt*>> cache_;  // at most kStatementCacheSize
 };
 
 }  // namespace aspen::sql

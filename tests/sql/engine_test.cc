@@ -245,5 +245,32 @@ TEST_F(EngineTest, CorruptKvRowIsACorruptionError) {
   EXPECT_THAT(r.status().message(), HasSubstr("kv row"));
 }
 
+TEST_F(EngineTest, ReusedStatementsRebindAndRestartCleanly) {
+  const std::string sql = "SELECT key FROM kv WHERE key = ?";
+  for (const char* key : {"a", "b", "zz", "a"}) {
+    auto r = Run(sql, Params{{Value::Text(key)}, {}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->rows.size(), 1u);
+    EXPECT_EQ(r->rows[0][0], Value::Text(key));
+  }
+  // A missing parameter on a cached statement is still an error, not NULL.
+  EXPECT_EQ(Run(sql).status().message(), "parameter ?1 has no value");
+  // A truncated run leaves no cursor behind for the next one.
+  options_.max_rows = 1;
+  auto first = Run("SELECT key FROM kv ORDER BY key");
+  options_.max_rows = 1000;
+  auto all = Run("SELECT key FROM kv ORDER BY key");
+  ASSERT_TRUE(first.ok() && all.ok());
+  EXPECT_TRUE(first->truncated);
+  EXPECT_GT(all->rows.size(), 10u);
+  EXPECT_EQ(all->rows[0], first->rows[0]);
+  // More distinct statements than the cache holds.
+  for (std::size_t i = 0; i < 2 * kStatementCacheSize; ++i) {
+    auto r = Run("SELECT " + std::to_string(i));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->rows[0][0], Value::Int(static_cast<std::int64_t>(i)));
+  }
+}
+
 }  // namespace
 }  // namespace aspen::sql::testing
