@@ -40,6 +40,10 @@ Status ValidateOptions(const NodeOptions& o) {
   if (o.initial_cluster.count(raft::kNone) != 0) {
     return Status::InvalidArgument("initial_cluster contains node id 0");
   }
+  if (o.transport == nullptr && o.initial_cluster.size() > 1) {
+    return Status::InvalidArgument("transport must be set for a cluster of " +
+                                   std::to_string(o.initial_cluster.size()) + " nodes");
+  }
   return Status::Ok();
 }
 

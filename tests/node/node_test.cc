@@ -318,9 +318,15 @@ TEST(Node, OpenRefusesInvalidOptionsNamingTheField) {
   EXPECT_NE(Node::Open(o).status().message().find("store"), std::string::npos);
   o = SoloOptions(&store);
   o.initial_cluster = {{2, "a"}, {3, "b"}};
+  Network net;
+  LocalTransport transport(&net, 1);
+  o.transport = &transport;
   auto r = Node::Open(o);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
   EXPECT_NE(r.status().message().find("does not contain this node's id 1"), std::string::npos);
+  o = SoloOptions(&store);
+  o.initial_cluster = {{1, "a"}, {2, "b"}};
+  EXPECT_NE(Node::Open(o).status().message().find("transport must be set"), std::string::npos);
   o = SoloOptions(&store);
   o.heartbeat_tick = 10;
   EXPECT_EQ(Node::Open(o).status().code(), Code::kInvalidArgument);
@@ -334,6 +340,9 @@ TEST(Node, RestartedNodeKeepsItsStoredMembershipOverInitialCluster) {
   }
   NodeOptions o = SoloOptions(&store);
   o.initial_cluster = {{1, "me"}, {2, "other"}, {3, "third"}};
+  Network net;  // nobody else is attached: every send is dropped
+  LocalTransport transport(&net, 1);
+  o.transport = &transport;
   auto n = OpenStarted(o);  // still the only voter: elects itself
   ASSERT_NE(n, nullptr);
   auto members = n->Members();
