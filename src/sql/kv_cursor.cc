@@ -222,6 +222,7 @@ Status KvCursor::BuildKeyPlan(const KvPlan& plan, int argc, sqlite3_value** argv
       default: space_.Apply(ToCmpOp(a.op), OperandOf(argv[i])); break;
     }
   }
+  if (!in_set.has_value()) in_set = SinglePoints();
   if (in_set.has_value()) {
     has_points_ = true;
     for (auto& p : *in_set) {
@@ -232,6 +233,22 @@ Status KvCursor::BuildKeyPlan(const KvPlan& plan, int argc, sqlite3_value** argv
     BuildSegments(plan);
   }
   return Status::Ok();
+}
+
+std::optional<std::vector<std::pair<KeyClass, std::string>>> KvCursor::SinglePoints() const {
+  // Point reads (Get) are cheaper than an iterator when every non-empty class
+  // range is a single key, as for "key = ?".
+  std::vector<std::pair<KeyClass, std::string>> points;
+  for (KeyClass c : {KeyClass::kText, KeyClass::kBlob}) {
+    const ByteRange& r = space_.range(c);
+    if (r.empty) continue;
+    if (!r.lower || !r.upper || *r.lower != *r.upper || !r.lower_inclusive || !r.upper_inclusive) {
+      return std::nullopt;
+    }
+    // The stored key with these bytes has this class only if its bytes say so.
+    if (space_.key_bytes_column() || ClassOfKey(*r.lower) == c) points.emplace_back(c, *r.lower);
+  }
+  return points;
 }
 
 void KvCursor::SortPoints(const KvPlan& plan) {

@@ -50,6 +50,8 @@ class KvCursor {
   Status BuildIndexPlan(const KvPlan& plan, int argc, sqlite3_value** argv);
   void BuildSegments(const KvPlan& plan);
   void SortPoints(const KvPlan& plan);
+  // The keys to read when the key constraints leave single keys only.
+  std::optional<std::vector<std::pair<KeyClass, std::string>>> SinglePoints() const;
   // Moves to the next row that passes every check, starting at the current
   // position (advance=false) or after it.
   Status Settle(bool advance);
