@@ -161,6 +161,7 @@ Node::~Node() {
 }
 
 Status Node::Start() {
+  std::lock_guard lock(impl_->lifecycle_mu);
   if (impl_->started) return Status::FailedPrecondition("node already started");
   if (impl_->stopped.load()) return Status::FailedPrecondition("node is stopped");
   impl_->started = true;
@@ -226,6 +227,7 @@ void Node::Impl::Shutdown(const Status& why) {
 }
 
 void Node::Stop() {
+  std::lock_guard lock(impl_->lifecycle_mu);
   if (impl_->stopped.load()) return;
   impl_->Shutdown(Status::Unavailable("node stopped"));
 }

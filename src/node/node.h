@@ -145,8 +145,8 @@ class Node {
   // stopped.
   Status Start();
   // Stops the loop (joining its thread) and answers every pending request
-  // with Unavailable "node stopped". Idempotent. Must not be called from a
-  // callback.
+  // with Unavailable "node stopped". Idempotent; concurrent calls are safe
+  // (the second waits for the first). Must not be called from a callback.
   void Stop();
 
   // ----- Driving by hand (no thread; the simulator). Not thread-safe: one

@@ -179,7 +179,8 @@ struct Node::Impl {
   std::atomic<std::uint64_t> next_request_id{1};
   std::atomic<bool> stopped{false};
 
-  // ----- lifecycle (caller of Start/Stop) -----
+  // ----- lifecycle (lifecycle_mu: Start and Stop may race) -----
+  std::mutex lifecycle_mu;
   std::thread thread;
   bool started = false;
 };
