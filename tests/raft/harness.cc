@@ -208,6 +208,34 @@ bool Cluster::HandleReady(NodeId id) {
   return true;
 }
 
+bool Cluster::SendThenCrashBeforePersist(NodeId id) {
+  TestNode& n = node(id);
+  if (!n.raw->HasReady()) return false;
+  Ready rd = n.raw->GetReady();
+  if (!rd.messages_may_precede_persist || rd.entries.empty()) {
+    // Not allowed to send early: handle it properly instead.
+    if (rd.snapshot) {
+      const Error e = n.storage->ApplySnapshot(*rd.snapshot);
+      EXPECT_TRUE(e.ok()) << e.ToString();
+      n.applied_index = rd.snapshot->metadata().index();
+      n.conf_state = rd.snapshot->metadata().conf_state();
+    }
+    const Error e = n.storage->Append(rd.entries);
+    EXPECT_TRUE(e.ok()) << e.ToString();
+    if (rd.hard_state) n.storage->SetHardState(*rd.hard_state);
+    for (pb::Message& m : rd.messages) queue_.push_back(std::move(m));
+    ApplyCommitted(n, rd.committed_entries);
+    for (const ReadState& rs : rd.read_states) n.read_states.push_back(rs);
+    n.raw->Advance();
+    return false;
+  }
+  for (pb::Message& m : rd.messages) queue_.push_back(std::move(m));
+  // Crash: the entries, hard state and applies of this Ready are lost.
+  n.storage->SetConfState(n.conf_state);
+  n.raw = NewRawNode(n, n.applied_index);
+  return true;
+}
+
 void Cluster::Deliver(const pb::Message& m) {
   if (!LinkUp(m.from(), m.to())) return;
   // Errors (e.g. a response from a removed node) are the receiver's business.

@@ -93,6 +93,10 @@ class Cluster {
   Cluster& Stabilize();
   // Handles node id's Ready if it has one; answers whether it did.
   bool HandleReady(NodeId id);
+  // If node id's Ready allows sending before persisting (a leader's), sends
+  // its messages and then crashes the node before anything is persisted
+  // (thesis §10.2.1 with the worst timing). Answers whether it crashed.
+  bool SendThenCrashBeforePersist(NodeId id);
   // Delivers the k-th queued message (dropping it if the link is cut).
   void DeliverAt(std::size_t k);
   // Queues a copy of the k-th message (the network duplicated it).

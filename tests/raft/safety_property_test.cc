@@ -79,12 +79,18 @@ class Chaos {
       leader = kNone;
     }
     ASSERT_NE(leader, kNone) << "no leader after healing";
-    for (int round = 0; round < 200; ++round) {
+    for (int round = 0; round < 400; ++round) {
       c_.TickAll(1).Stabilize();
       ReportSnapshots();
       if (Done()) break;
+      // Like a client, retry a proposal lost to a leader change.
+      const NodeId l = c_.Leader();
+      if (round % 20 == 19 && l != kNone) {
+        const Error e = c_.TryPropose(l, "final");
+        (void)e;
+      }
     }
-    EXPECT_TRUE(Done()) << "cluster did not converge after healing";
+    EXPECT_TRUE(Done()) << "cluster did not converge after healing:\n" << Describe();
     std::uint64_t max_term = 0;
     for (NodeId id : c_.ids()) max_term = std::max(max_term, c_.raft(id).term());
     if (std::getenv("RAFT_CHAOS_STATS") != nullptr) {
@@ -117,7 +123,15 @@ class Chaos {
   }
 
   void Propose() {
-    const Error e = c_.TryPropose(RandomNode(), "v" + std::to_string(next_value_++));
+    const NodeId id = RandomNode();
+    if (Uniform(20) == 0 && id == c_.Leader()) {
+      // The leader sends its new entry, then crashes before its own fsync.
+      const Error e = c_.raw(id).Propose("v" + std::to_string(next_value_++));
+      (void)e;
+      c_.SendThenCrashBeforePersist(id);
+      return;
+    }
+    const Error e = c_.TryPropose(id, "v" + std::to_string(next_value_++));
     (void)e;  // dropped proposals are expected under faults
   }
 
@@ -168,6 +182,26 @@ class Chaos {
     for (const auto& [id, pr] : c_.raft(l).tracker().progress()) {
       if (pr.state() == ProgressState::kSnapshot) c_.raw(l).ReportSnapshot(id, false);
     }
+  }
+
+  std::string Describe() {
+    std::string out;
+    for (NodeId id : c_.ids()) {
+      const Raft& r = c_.raft(id);
+      out += "node " + std::to_string(id) + " " + std::string(RoleName(r.role())) +
+             " term=" + std::to_string(r.term()) + " lead=" + std::to_string(r.lead()) +
+             " last=" + std::to_string(r.log().LastIndex()) +
+             " commit=" + std::to_string(r.log().committed()) +
+             " applied=" + std::to_string(c_.node(id).applied_index) +
+             " voter=" + std::to_string(r.Promotable()) + "\n";
+      if (r.role() != Role::kLeader) continue;
+      for (const auto& [peer, pr] : r.tracker().progress()) {
+        out += "  peer " + std::to_string(peer) + " " + std::string(ProgressStateName(pr.state())) +
+               " match=" + std::to_string(pr.match()) + " next=" + std::to_string(pr.next()) +
+               " paused=" + std::to_string(pr.IsPaused()) + "\n";
+      }
+    }
+    return out;
   }
 
   bool Done() {
