@@ -21,7 +21,8 @@ KeyOperand OperandOf(sqlite3_value* v) {
     case SQLITE_TEXT: {
       op.kind = KeyOperand::kText;
       const char* text = reinterpret_cast<const char*>(sqlite3_value_text(v));
-      op.bytes.assign(text, static_cast<std::size_t>(sqlite3_value_bytes(v)));
+      const int n = sqlite3_value_bytes(v);
+      if (text != nullptr && n > 0) op.bytes.assign(text, static_cast<std::size_t>(n));
       break;
     }
     case SQLITE_BLOB: {
@@ -196,6 +197,7 @@ Status KvCursor::BuildKeyPlan(const KvPlan& plan, int argc, sqlite3_value** argv
           break;
         }
         const char* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
+        if (text == nullptr) return Status::ResourceExhausted("out of memory reading a pattern");
         bool exact = false;
         space_.ApplyPrefix(PatternPrefix(
             std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))),
