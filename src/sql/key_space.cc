@@ -156,18 +156,14 @@ std::optional<std::pair<KeyClass, std::string>> PointOf(const KeyOperand& v,
   return std::make_pair(KeyClass::kText, v.bytes);
 }
 
-std::string PatternPrefix(std::string_view pattern, bool glob, bool* exact_prefix) {
+std::string PatternPrefix(std::string_view pattern, bool glob) {
   std::size_t i = 0;
   for (; i < pattern.size(); ++i) {
     const char ch = pattern[i];
     if (ch == '\0') break;
     if (glob ? (ch == '*' || ch == '?' || ch == '[') : (ch == '%' || ch == '_')) break;
   }
-  std::string prefix(pattern.substr(0, i));
-  bool ascii = true;
-  for (unsigned char ch : prefix) ascii = ascii && ch < 0x80;
-  *exact_prefix = ascii && i + 1 == pattern.size() && pattern[i] == (glob ? '*' : '%');
-  return prefix;
+  return std::string(pattern.substr(0, i));
 }
 
 std::optional<std::string> PrefixEnd(std::string_view prefix) {

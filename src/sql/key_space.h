@@ -78,10 +78,10 @@ class KeySpace {
 std::optional<std::pair<KeyClass, std::string>> PointOf(const KeyOperand& v, bool key_bytes_column);
 
 // The literal prefix of a 2-argument LIKE (wildcards % _) or GLOB (wildcards
-// * ? [) pattern: the bytes before the first wildcard or NUL. *exact_prefix is
-// set when the pattern is that prefix followed by a single final wildcard
-// ('%' or '*'), all ASCII, so "starts with prefix" is the whole condition.
-std::string PatternPrefix(std::string_view pattern, bool glob, bool* exact_prefix);
+// * ? [) pattern: the bytes before the first wildcard or NUL (SQLite's
+// pattern matching stops at a NUL). Every key the pattern matches starts
+// with it.
+std::string PatternPrefix(std::string_view pattern, bool glob);
 
 // The first byte string greater than every string starting with `prefix`;
 // nullopt when there is none (prefix empty or all 0xff).

@@ -198,10 +198,9 @@ Status KvCursor::BuildKeyPlan(const KvPlan& plan, int argc, sqlite3_value** argv
         }
         const char* text = reinterpret_cast<const char*>(sqlite3_value_text(argv[i]));
         if (text == nullptr) return Status::ResourceExhausted("out of memory reading a pattern");
-        bool exact = false;
         space_.ApplyPrefix(PatternPrefix(
             std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(argv[i]))),
-            a.op == ArgOp::kGlob, &exact));
+            a.op == ArgOp::kGlob));
         break;
       }
       case ArgOp::kIn: {

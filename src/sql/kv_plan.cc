@@ -3,9 +3,9 @@
 // from changing results (docs/SQL.md, "Pushdown"):
 //   - omit=1 only where the cursor enforces the constraint exactly:
 //     key/key_bytes comparisons with BINARY collation (class-aware, see
-//     key_space.h), IN lists, the indexed integer columns, and a LIKE/GLOB
-//     whose pattern is a literal "prefix%" / "prefix*" known at plan time;
-//   - any other LIKE/GLOB pushes only its literal prefix, with omit=0;
+//     key_space.h), IN lists, and the indexed integer columns;
+//   - LIKE/GLOB on key push only the literal prefix before the first
+//     wildcard as a byte range, with omit=0 (SQLite re-checks the pattern);
 //   - LIMIT/OFFSET bound how many rows the cursor produces only when every
 //     other constraint of the scan has omit=1 and the ORDER BY is absent or
 //     consumed; SQLite still applies them itself (omit=0), so a limit that
@@ -81,18 +81,6 @@ bool BinaryCollation(sqlite3_index_info* idx, int i) {
   return coll == nullptr || sqlite3_stricmp(coll, "BINARY") == 0;
 }
 
-// Whether a LIKE/GLOB constraint's pattern is a literal "prefix%" ("prefix*").
-bool LiteralPrefixPattern(sqlite3_index_info* idx, int i, bool glob) {
-  sqlite3_value* rhs = nullptr;
-  if (sqlite3_vtab_rhs_value(idx, i, &rhs) != SQLITE_OK || rhs == nullptr) return false;
-  if (sqlite3_value_type(rhs) != SQLITE_TEXT) return false;
-  const char* text = reinterpret_cast<const char*>(sqlite3_value_text(rhs));
-  const std::string_view pattern(text, static_cast<std::size_t>(sqlite3_value_bytes(rhs)));
-  bool exact = false;
-  const std::string prefix = PatternPrefix(pattern, glob, &exact);
-  return exact && !prefix.empty();
-}
-
 void AddArg(Candidate* c, int constraint, int column, ArgOp op, bool omit) {
   c->plan.args.push_back(PlanArg{column, op});
   c->constraint_of_arg.push_back(constraint);
@@ -111,7 +99,9 @@ Candidate KeyCandidate(sqlite3_index_info* idx, int column) {
       // Only on key: SQLite's LIKE/GLOB of a BLOB operand do not match by bytes.
       if (column != kColKey) continue;
       const bool glob = con.op == SQLITE_INDEX_CONSTRAINT_GLOB;
-      AddArg(&c, i, column, glob ? ArgOp::kGlob : ArgOp::kLike, LiteralPrefixPattern(idx, i, glob));
+      // omit=0: SQLite re-checks the whole pattern (it never matches a BLOB
+      // operand, while the pushed prefix range holds keys of both classes).
+      AddArg(&c, i, column, glob ? ArgOp::kGlob : ArgOp::kLike, false);
       prefix = true;
       continue;
     }

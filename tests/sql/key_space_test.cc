@@ -76,22 +76,16 @@ TEST(KeySpace, KeyBytesColumnIsAlwaysBlob) {
 }
 
 TEST(KeySpace, PatternPrefixStopsAtTheFirstWildcardOrNul) {
-  bool exact = false;
-  EXPECT_EQ(PatternPrefix("user/%", false, &exact), "user/");
-  EXPECT_TRUE(exact);
-  EXPECT_EQ(PatternPrefix("ab_c%", false, &exact), "ab");
-  EXPECT_FALSE(exact);
-  EXPECT_EQ(PatternPrefix("a*b", false, &exact), "a*b");
-  EXPECT_FALSE(exact);  // no trailing %: an exact match, re-checked by SQLite
-  EXPECT_EQ(PatternPrefix("a[b]*", true, &exact), "a");
-  EXPECT_FALSE(exact);
-  EXPECT_EQ(PatternPrefix("a?", true, &exact), "a");
-  EXPECT_EQ(PatternPrefix("ab*", true, &exact), "ab");
-  EXPECT_TRUE(exact);
-  EXPECT_EQ(PatternPrefix(std::string("a\0b%", 4), false, &exact), "a");
-  EXPECT_FALSE(exact);
-  EXPECT_EQ(PatternPrefix("é%", false, &exact), "é");
-  EXPECT_FALSE(exact);  // non-ASCII prefixes are re-checked
+  EXPECT_EQ(PatternPrefix("user/%", false), "user/");
+  EXPECT_EQ(PatternPrefix("ab_c%", false), "ab");
+  EXPECT_EQ(PatternPrefix("a*b", false), "a*b");  // * is literal in LIKE
+  EXPECT_EQ(PatternPrefix("a%b", true), "a%b");   // % is literal in GLOB
+  EXPECT_EQ(PatternPrefix("a[b]*", true), "a");
+  EXPECT_EQ(PatternPrefix("a?", true), "a");
+  EXPECT_EQ(PatternPrefix("ab*", true), "ab");
+  EXPECT_EQ(PatternPrefix(std::string("a\0b%", 4), false), "a");
+  EXPECT_EQ(PatternPrefix("é%", false), "é");
+  EXPECT_EQ(PatternPrefix("%", false), "");
 }
 
 TEST(KeySpace, PrefixEndSkipsTrailingFf) {

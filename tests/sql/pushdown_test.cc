@@ -115,6 +115,18 @@ TEST_F(Pushdown, LikeWithAWildcardInsidePushesItsLiteralPrefixOnly) {
   EXPECT_GE(r.counters.rows_produced, 2u);
 }
 
+TEST_F(Pushdown, LikeIsRecheckedSoItKeepsLimitOut) {
+  QueryResult r = Run("EXPLAIN QUERY PLAN SELECT key FROM kv WHERE key LIKE 'user/%' LIMIT 2");
+  ASSERT_FALSE(r.rows.empty());
+  // SQLite adds key >= 'user/' AND key < 'user0' from the LIKE (its LIKE
+  // optimization); the LIKE itself stays with SQLite, so no LIMIT (m) arg.
+  EXPECT_EQ(r.rows.back().back().s, "SCAN kv VIRTUAL TABLE INDEX 0:K-0g0<0k");
+  r = Run("EXPLAIN QUERY PLAN SELECT key FROM kv WHERE key LIKE 'ab\\%' ESCAPE '\\'");
+  ASSERT_FALSE(r.rows.empty());
+  // A 3-argument LIKE is not offered to the table; the derived range is.
+  EXPECT_EQ(r.rows.back().back().s, "SCAN kv VIRTUAL TABLE INDEX 0:K-0g0<");
+}
+
 TEST_F(Pushdown, ModRevisionEqualityUsesTheIndex) {
   QueryResult max = Run("SELECT max(mod_revision) FROM kv");
   ASSERT_EQ(max.rows.size(), 1u);
