@@ -66,42 +66,30 @@ void Node::Impl::Log(const std::string& line) const {
   }
 }
 
-Status Node::Impl::Init() {
-  auto opened = storage::LogStore::Open(store);
-  if (!opened.ok()) return opened.status();
-  log = std::move(opened).value();
-  raft_storage = std::make_unique<RaftStorage>(log.get());
-
+Status Node::Impl::BootstrapIfNew() {
   auto initial = log->InitialState();
   if (!initial.ok()) return initial.status();
   const bool fresh = log->LastIndex() == 0 && initial->hard_state == storage::HardState{} &&
                      initial->conf_state.empty();
-  if (fresh) {
-    rpb::ConfState cs;
-    if (opts.initial_cluster.empty()) {
-      cs.add_voters(opts.id);
-    } else {
-      if (opts.initial_cluster.count(opts.id) == 0) {
-        return Status::InvalidArgument("initial_cluster does not contain this node's id " +
-                                       std::to_string(opts.id));
-      }
-      for (const auto& [id, addr] : opts.initial_cluster) cs.add_voters(id);
+  if (!fresh) return Status::Ok();
+  rpb::ConfState cs;
+  if (opts.initial_cluster.empty()) {
+    cs.add_voters(opts.id);
+  } else {
+    if (opts.initial_cluster.count(opts.id) == 0) {
+      return Status::InvalidArgument("initial_cluster does not contain this node's id " +
+                                     std::to_string(opts.id));
     }
-    storage::WriteBatch batch;
-    raft_storage->SetConfState(&batch, cs);
-    ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
-    Log("bootstrapped a new cluster of " + std::to_string(cs.voters_size()) + " voter(s)");
+    for (const auto& [id, addr] : opts.initial_cluster) cs.add_voters(id);
   }
+  storage::WriteBatch batch;
+  raft_storage->SetConfState(&batch, cs);
+  ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  Log("bootstrapped a new cluster of " + std::to_string(cs.voters_size()) + " voter(s)");
+  return Status::Ok();
+}
 
-  auto machine = sm::StateMachine::Open(store);
-  if (!machine.ok()) return machine.status();
-  sm = std::move(machine).value();
-
-  auto snap = store->GetSnapshot();
-  auto leases = sm::Leases(*snap);
-  if (!leases.ok()) return leases.status();
-  for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
-
+raft::Config Node::Impl::RaftConfig() const {
   raft::Config cfg;
   cfg.id = opts.id;
   cfg.election_tick = opts.election_tick;
@@ -115,6 +103,24 @@ Status Node::Impl::Init() {
   cfg.check_quorum = opts.check_quorum;
   cfg.pre_vote = opts.pre_vote;
   cfg.rand_seed = opts.rand_seed != 0 ? opts.rand_seed : opts.id;
+  return cfg;
+}
+
+Status Node::Impl::Init() {
+  auto opened = storage::LogStore::Open(store);
+  if (!opened.ok()) return opened.status();
+  log = std::move(opened).value();
+  raft_storage = std::make_unique<RaftStorage>(log.get());
+  ASPEN_RETURN_IF_ERROR(BootstrapIfNew());
+
+  auto machine = sm::StateMachine::Open(store);
+  if (!machine.ok()) return machine.status();
+  sm = std::move(machine).value();
+  auto leases = sm::Leases(*store->GetSnapshot());
+  if (!leases.ok()) return leases.status();
+  for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
+
+  const raft::Config cfg = RaftConfig();
   auto hs = log->InitialState();
   if (!hs.ok()) return hs.status();
   if (cfg.applied > hs->hard_state.commit) {

@@ -77,6 +77,9 @@ struct Node::Impl {
 
   // ----- node.cc -----
   Status Init();
+  // Writes the initial configuration into a store that was never used.
+  Status BootstrapIfNew();
+  raft::Config RaftConfig() const;
   void Loop();
   void Shutdown(const Status& why);
   void Log(const std::string& line) const;
