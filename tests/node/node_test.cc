@@ -205,6 +205,46 @@ TEST(Node, ProposalsBeyondThePendingBoundAreRefusedAtOnce) {
   for (int i = 1; i < 5; ++i) EXPECT_TRUE(results[i].ok()) << results[i].status().ToString();
 }
 
+TEST(Node, ReadBarriersBeyondThePendingBoundAreRefusedAtOnce) {
+  storage::MemStore store;
+  NodeOptions o = SoloOptions(&store);
+  o.max_pending_reads = 3;
+  auto opened = Node::Open(o);
+  ASSERT_TRUE(opened.ok());
+  Node* n = opened->get();
+  for (int i = 0; i < 10 && n->GetStatus().role != Role::kLeader; ++i) n->RunOnce();
+  ASSERT_EQ(n->GetStatus().role, Role::kLeader);
+  std::vector<Status> got;
+  for (int i = 0; i < 4; ++i) n->ReadBarrier([&](Status s) { got.push_back(s); });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].code(), Code::kResourceExhausted);
+  EXPECT_NE(got[0].message().find("too many pending reads (limit 3)"), std::string::npos);
+  for (int i = 0; i < 10 && got.size() < 4; ++i) n->RunOnce();
+  ASSERT_EQ(got.size(), 4u);
+  for (int i = 1; i < 4; ++i) EXPECT_TRUE(got[i].ok()) << got[i].ToString();
+}
+
+TEST(Node, WithoutALeaderProposalsAndReadsAreUnavailableAtOnce) {
+  storage::MemStore store;
+  NodeOptions o = SoloOptions(&store);
+  o.initial_cluster = {{1, "a"}, {2, "b"}, {3, "c"}};  // the peers never answer
+  Network net;
+  LocalTransport transport(&net, 1);
+  o.transport = &transport;
+  auto opened = Node::Open(o);
+  ASSERT_TRUE(opened.ok());
+  Node* n = opened->get();
+  std::vector<Status> got;
+  n->Propose(PutCmd("k", "v"), [&](Result<sm::v1::Response> r) { got.push_back(r.status()); });
+  n->ReadBarrier([&](Status s) { got.push_back(s); });
+  n->RunOnce();
+  ASSERT_EQ(got.size(), 2u);
+  for (const Status& s : got) {
+    EXPECT_EQ(s.code(), Code::kUnavailable);
+    EXPECT_EQ(s.message(), "no leader");
+  }
+}
+
 TEST(Node, InboxBoundDropsPeerMessagesWithAClearError) {
   storage::MemStore store;
   NodeOptions o = SoloOptions(&store);
