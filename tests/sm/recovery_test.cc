@@ -14,9 +14,8 @@
 namespace aspen::sm {
 namespace {
 
-// Appends entries [from, to] synced (commit = to) and applies them unsynced.
-void AppendAndApply(storage::MemStore* store, storage::LogStore* log, StateMachine* sm,
-                    std::uint64_t from, std::uint64_t to) {
+// Log entries [from, to] of the crash workload, term 1.
+std::vector<storage::LogEntry> MakeEntries(std::uint64_t from, std::uint64_t to) {
   std::vector<storage::LogEntry> entries;
   for (std::uint64_t i = from; i <= to; ++i) {
     storage::LogEntry e;
@@ -25,11 +24,25 @@ void AppendAndApply(storage::MemStore* store, storage::LogStore* log, StateMachi
     e.data = testing::CrashCommand(i);
     entries.push_back(e);
   }
+  return entries;
+}
+
+// Appends entries [from, to] synced (commit = to), without applying them.
+void AppendSynced(storage::MemStore* store, storage::LogStore* log, std::uint64_t from,
+                  std::uint64_t to) {
+  std::vector<storage::LogEntry> entries = MakeEntries(from, to);
   storage::WriteBatch append;
   ASSERT_TRUE(log->AppendToBatch(&append, entries).ok());
   log->SetHardState(&append, storage::HardState{1, 1, to});
   ASSERT_TRUE(store->Write(append, /*sync=*/true).ok());
+}
+
+// Appends entries [from, to] synced (commit = to) and applies them unsynced.
+void AppendAndApply(storage::MemStore* store, storage::LogStore* log, StateMachine* sm,
+                    std::uint64_t from, std::uint64_t to) {
+  AppendSynced(store, log, from, to);
   std::vector<Entry> apply;
+  const std::vector<storage::LogEntry> entries = MakeEntries(from, to);
   for (const auto& e : entries) apply.push_back(Entry{e.index, e.data});
   ASSERT_TRUE(sm->ApplyAndWrite(apply).ok());
 }
@@ -88,20 +101,8 @@ TEST(ReplayCommitted, ReplaysInBoundedChunks) {
   auto log2 = storage::LogStore::Open(&store);
   auto sm2 = StateMachine::Open(&store);
   ASSERT_TRUE(log2.ok() && sm2.ok());
-  // Entries beyond the first exist only in the log: append 2..50 synced
-  // without applying them.
-  std::vector<storage::LogEntry> entries;
-  for (std::uint64_t i = 2; i <= 50; ++i) {
-    storage::LogEntry e;
-    e.index = i;
-    e.term = 1;
-    e.data = testing::CrashCommand(i);
-    entries.push_back(e);
-  }
-  storage::WriteBatch append;
-  ASSERT_TRUE((*log2)->AppendToBatch(&append, entries).ok());
-  (*log2)->SetHardState(&append, storage::HardState{1, 1, 50});
-  ASSERT_TRUE(store.Write(append, true).ok());
+  // Entries beyond the first exist only in the log.
+  AppendSynced(&store, log2->get(), 2, 50);
   auto report = ReplayCommitted(**log2, sm2->get(), /*max_chunk_bytes=*/64);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->replayed, 50u);
@@ -115,18 +116,7 @@ TEST(ReplayCommitted, CompactedEntriesThatMustBeReplayedAreCorruption) {
   ASSERT_TRUE(log.ok() && sm.ok());
   // A log with entries 1..20 whose state machine never applied any of them,
   // compacted to 10: entries 1..10 are gone and cannot be replayed.
-  std::vector<storage::LogEntry> entries;
-  for (std::uint64_t i = 1; i <= 20; ++i) {
-    storage::LogEntry e;
-    e.index = i;
-    e.term = 1;
-    e.data = testing::CrashCommand(i);
-    entries.push_back(e);
-  }
-  storage::WriteBatch append;
-  ASSERT_TRUE((*log)->AppendToBatch(&append, entries).ok());
-  (*log)->SetHardState(&append, storage::HardState{1, 1, 20});
-  ASSERT_TRUE(store.Write(append, true).ok());
+  AppendSynced(&store, log->get(), 1, 20);
   storage::WriteBatch compact;
   ASSERT_TRUE((*log)->CompactTo(&compact, 10).ok());
   ASSERT_TRUE(store.Write(compact, true).ok());
