@@ -1,0 +1,84 @@
+#include "sim/commands.h"
+
+namespace aspen::sim {
+namespace {
+
+KeyState FromKv(const sm::v1::KeyValue& kv) {
+  return KeyState{true, kv.value(), kv.version()};
+}
+
+}  // namespace
+
+std::string EncodeWrite(const Operation& op, std::int64_t now_ms) {
+  sm::v1::Command cmd;
+  cmd.set_now_ms(now_ms);
+  switch (op.kind) {
+    case OpKind::kPut: {
+      sm::v1::PutRequest* put = cmd.mutable_put();
+      put->set_key(op.key);
+      put->set_value(op.value);
+      put->set_prev_kv(true);
+      break;
+    }
+    case OpKind::kDelete: cmd.mutable_delete_range()->set_key(op.key); break;
+    case OpKind::kCas: {
+      sm::v1::TxnRequest* txn = cmd.mutable_txn();
+      sm::v1::Compare* cmp = txn->add_compare();
+      cmp->set_result(sm::v1::Compare::EQUAL);
+      cmp->set_target(sm::v1::Compare::VALUE);
+      cmp->set_key(op.key);
+      cmp->set_value(op.expected);
+      sm::v1::PutRequest* put = txn->add_success()->mutable_request_put();
+      put->set_key(op.key);
+      put->set_value(op.value);
+      break;
+    }
+    case OpKind::kGet: ASPEN_ASSERT_MSG(false, "a get is not a write");
+  }
+  std::string out;
+  const bool serialized = cmd.SerializeToString(&out);
+  ASPEN_ASSERT(serialized);
+  return out;
+}
+
+sm::v1::RangeRequest GetRequest(const Operation& op) {
+  sm::v1::RangeRequest req;
+  req.set_key(op.key);
+  return req;
+}
+
+Status DecodeWriteResponse(const Operation& op, const sm::v1::Response& response,
+                           ClientReply* reply) {
+  if (response.has_error() && response.error().code() != 0) {
+    return Status::Internal("state machine refused " + DescribeOperation(op) + ": " +
+                            response.error().message());
+  }
+  switch (op.kind) {
+    case OpKind::kPut:
+      if (!response.has_put()) break;
+      reply->read = response.put().has_prev_kv() ? FromKv(response.put().prev_kv()) : KeyState{};
+      return Status::Ok();
+    case OpKind::kDelete:
+      if (!response.has_delete_range()) break;
+      reply->flag = response.delete_range().deleted() > 0;
+      return Status::Ok();
+    case OpKind::kCas:
+      if (!response.has_txn()) break;
+      reply->flag = response.txn().succeeded();
+      return Status::Ok();
+    case OpKind::kGet: break;
+  }
+  return Status::Internal("state machine answered " + DescribeOperation(op) +
+                          " with a result of the wrong type");
+}
+
+Status DecodeGetResponse(const sm::v1::RangeResponse& response, ClientReply* reply) {
+  if (response.kvs_size() > 1) {
+    return Status::Internal("a single-key range answered " + std::to_string(response.kvs_size()) +
+                            " keys");
+  }
+  reply->read = response.kvs_size() == 1 ? FromKv(response.kvs(0)) : KeyState{};
+  return Status::Ok();
+}
+
+}  // namespace aspen::sim

@@ -1,0 +1,34 @@
+// The mapping between the simulator's client operations (history.h) and the
+// state machine's commands and responses (proto/aspen/sm/v1/command.proto):
+//   put(k, v)          -> Put{key, value, prev_kv = true}
+//   delete(k)          -> DeleteRange{key}
+//   cas(k, e -> v)     -> Txn{compare VALUE(k) == e; success: Put{k, v}}
+//   get(k)             -> a RangeRequest{key} served after ReadIndex
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "aspen/sm/v1/command.pb.h"
+#include "base/status.h"
+#include "sim/history.h"
+#include "sim/network.h"
+
+namespace aspen::sim {
+
+// The serialized Command for a write (kPut, kDelete, kCas); now_ms is the
+// proposing leader's clock.
+std::string EncodeWrite(const Operation& op, std::int64_t now_ms);
+
+sm::v1::RangeRequest GetRequest(const Operation& op);
+
+// Fills reply->read / reply->flag from the state machine's answer to a write.
+// Internal (an error response or a result of the wrong type): a command the
+// simulator built was refused, which is a bug of the simulator or of sm/.
+Status DecodeWriteResponse(const Operation& op, const sm::v1::Response& response,
+                           ClientReply* reply);
+
+// Fills reply->read from a Range answer for one key.
+Status DecodeGetResponse(const sm::v1::RangeResponse& response, ClientReply* reply);
+
+}  // namespace aspen::sim

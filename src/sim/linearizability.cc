@@ -1,0 +1,218 @@
+#include "sim/linearizability.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "base/assert.h"
+
+namespace aspen::sim {
+namespace {
+
+KeyState Written(const KeyState& prev, const std::string& value) {
+  return KeyState{true, value, prev.present ? prev.version + 1 : 1};
+}
+
+// One event of the doubly linked WGL list: an operation's call or return.
+struct Node {
+  int op = -1;  // index into the key's operations; -1 for the head sentinel
+  bool is_call = false;
+  int match = -1;  // call: its return node (-1 when the outcome is unknown)
+  int prev = -1;
+  int next = -1;
+};
+
+class KeySearch {
+ public:
+  KeySearch(std::vector<const Operation*> ops, std::size_t max_states)
+      : ops_(std::move(ops)), max_states_(max_states) {
+    BuildList();
+  }
+
+  LinVerdict Run();
+  std::size_t states() const { return cache_.size(); }
+
+ private:
+  void BuildList();
+  void Lift(int call) {
+    Unlink(call);
+    if (nodes_[call].match >= 0) Unlink(nodes_[call].match);
+  }
+  void Unlift(int call) {
+    if (nodes_[call].match >= 0) Relink(nodes_[call].match);
+    Relink(call);
+  }
+  void Unlink(int n) {
+    nodes_[nodes_[n].prev].next = nodes_[n].next;
+    if (nodes_[n].next >= 0) nodes_[nodes_[n].next].prev = nodes_[n].prev;
+  }
+  void Relink(int n) {
+    nodes_[nodes_[n].prev].next = n;
+    if (nodes_[n].next >= 0) nodes_[nodes_[n].next].prev = n;
+  }
+  bool Known(int call) const { return nodes_[call].match >= 0; }
+  void Flip(std::size_t op) { linearized_[op / 64] ^= (std::uint64_t{1} << (op % 64)); }
+
+  std::vector<const Operation*> ops_;
+  std::size_t max_states_;
+  std::vector<Node> nodes_;  // nodes_[0] is the head sentinel
+  std::vector<std::uint64_t> linearized_;
+  // Model states are interned: the cache holds (linearized set, state id).
+  std::map<KeyState, int> state_ids_;
+  std::set<std::pair<std::vector<std::uint64_t>, int>> cache_;
+  int known_ = 0;
+};
+
+void KeySearch::BuildList() {
+  // Events sorted by time; at equal times calls come first, so operations that
+  // touch the same millisecond count as concurrent (never a false failure).
+  std::vector<std::tuple<std::int64_t, int, int>> events;  // time, 0=call/1=return, op
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    events.emplace_back(ops_[i]->invoke_ms, 0, static_cast<int>(i));
+    if (ops_[i]->outcome == Outcome::kOk) {
+      ASPEN_ASSERT(ops_[i]->return_ms >= ops_[i]->invoke_ms);
+      events.emplace_back(ops_[i]->return_ms, 1, static_cast<int>(i));
+      ++known_;
+    }
+  }
+  std::sort(events.begin(), events.end());
+  nodes_.assign(events.size() + 1, Node{});
+  std::vector<int> call_node(ops_.size(), -1);
+  for (std::size_t k = 0; k < events.size(); ++k) {
+    const auto& [t, kind, op] = events[k];
+    Node& n = nodes_[k + 1];
+    n.op = op;
+    n.is_call = kind == 0;
+    if (n.is_call) {
+      call_node[op] = static_cast<int>(k + 1);
+    } else {
+      nodes_[call_node[op]].match = static_cast<int>(k + 1);
+    }
+  }
+  for (std::size_t k = 0; k < nodes_.size(); ++k) {
+    nodes_[k].prev = static_cast<int>(k) - 1;
+    nodes_[k].next = k + 1 < nodes_.size() ? static_cast<int>(k + 1) : -1;
+  }
+  linearized_.assign((ops_.size() + 63) / 64, 0);
+}
+
+LinVerdict KeySearch::Run() {
+  KeyState state;
+  std::vector<std::pair<int, KeyState>> stack;
+  int remaining = known_;
+  int entry = nodes_[0].next;
+  while (remaining > 0) {
+    // A known return is still in the list, and the search never walks past one.
+    ASPEN_ASSERT(entry >= 0);
+    const Node& n = nodes_[entry];
+    if (n.is_call) {
+      const std::size_t op = static_cast<std::size_t>(n.op);
+      std::optional<KeyState> next = ModelStep(state, *ops_[op]);
+      bool fresh = false;
+      if (next) {
+        Flip(op);
+        const int sid =
+            state_ids_.emplace(*next, static_cast<int>(state_ids_.size())).first->second;
+        fresh = cache_.emplace(linearized_, sid).second;
+        if (!fresh) Flip(op);
+      }
+      if (fresh) {
+        stack.emplace_back(entry, state);
+        state = std::move(*next);
+        Lift(entry);
+        if (Known(entry)) --remaining;
+        entry = nodes_[0].next;
+        if (cache_.size() > max_states_) return LinVerdict::kBoundExceeded;
+      } else {
+        entry = n.next;
+      }
+    } else {
+      // The operation returning here was not linearized before its return.
+      if (stack.empty()) return LinVerdict::kNotLinearizable;
+      auto [call, prior] = std::move(stack.back());
+      stack.pop_back();
+      state = std::move(prior);
+      Flip(static_cast<std::size_t>(nodes_[call].op));
+      Unlift(call);
+      if (Known(call)) ++remaining;
+      entry = nodes_[call].next;
+    }
+  }
+  return LinVerdict::kLinearizable;
+}
+
+std::string DescribeKeyHistory(const std::vector<const Operation*>& ops) {
+  std::string out;
+  constexpr std::size_t kMaxLines = 60;
+  for (std::size_t i = 0; i < ops.size() && i < kMaxLines; ++i) {
+    out += "  " + DescribeOperation(*ops[i]) + "\n";
+  }
+  if (ops.size() > kMaxLines) {
+    out += "  ... " + std::to_string(ops.size() - kMaxLines) + " more operations\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<KeyState> ModelStep(const KeyState& state, const Operation& op) {
+  const bool known = op.outcome == Outcome::kOk;
+  switch (op.kind) {
+    case OpKind::kGet:
+      if (known && op.read != state) return std::nullopt;
+      return state;
+    case OpKind::kPut:
+      if (known && op.read != state) return std::nullopt;
+      return Written(state, op.value);
+    case OpKind::kDelete:
+      if (known && op.flag != state.present) return std::nullopt;
+      return KeyState{};
+    case OpKind::kCas: {
+      const bool success = state.present && state.value == op.expected;
+      if (known && op.flag != success) return std::nullopt;
+      return success ? Written(state, op.value) : state;
+    }
+  }
+  ASPEN_ASSERT(false);
+  return std::nullopt;
+}
+
+LinearizabilityResult CheckLinearizable(const History& history,
+                                        const LinearizabilityOptions& options) {
+  std::map<std::string, std::vector<const Operation*>> by_key;
+  for (const Operation& op : history) {
+    if (op.kind == OpKind::kGet && op.outcome == Outcome::kUnknown) continue;
+    by_key[op.key].push_back(&op);
+  }
+  LinearizabilityResult result;
+  for (auto& [key, ops] : by_key) {
+    std::stable_sort(ops.begin(), ops.end(), [](const Operation* a, const Operation* b) {
+      return a->invoke_ms < b->invoke_ms;
+    });
+    KeySearch search(ops, options.max_states_per_key);
+    const LinVerdict v = search.Run();
+    result.states += search.states();
+    if (v == LinVerdict::kLinearizable) continue;
+    result.verdict = v;
+    result.key = key;
+    if (v == LinVerdict::kBoundExceeded) {
+      result.message = "linearizability search of key '" + key + "' (" +
+                       std::to_string(ops.size()) + " operations) exceeded the bound of " +
+                       std::to_string(options.max_states_per_key) +
+                       " memoized states: the history was NOT verified; shorten the run "
+                       "(--steps) or raise --lin-states";
+    } else {
+      result.message = "history of key '" + key + "' is not linearizable; its " +
+                       std::to_string(ops.size()) + " operations by invocation time:\n" +
+                       DescribeKeyHistory(ops);
+    }
+    return result;
+  }
+  return result;
+}
+
+}  // namespace aspen::sim

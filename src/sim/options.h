@@ -1,0 +1,79 @@
+// SimOptions: everything that parameterizes one simulation run, and the
+// swarm draw that picks a seed's own fault regime.
+//
+// Swarm testing: instead of one fixed mix of faults, each seed draws its own
+// rates (DrawSwarm), so some seeds run with heavy loss and no crashes, others
+// with frequent crashes and a perfect network, and so on. Everything is drawn
+// from the run's Rng, so the seed alone determines the options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "sim/rng.h"
+
+namespace aspen::sim {
+
+// A bug injected on purpose, to prove the checkers catch it (docs/SIMULATOR.md).
+enum class SimBug {
+  kNone,
+  // The node writes its Ready with sync=false: votes and appended entries are
+  // acknowledged before they are durable, so a crash forgets them.
+  kSkipSync,
+  // raft::Config::testing_bug = kVoteWithoutLogCheck.
+  kRaftVoteWithoutLogCheck,
+  // raft::Config::testing_bug = kCommitPriorTermByCount.
+  kRaftCommitPriorTermByCount,
+};
+
+struct SimOptions {
+  std::uint64_t seed = 1;
+  int nodes = 3;  // 3 or 5 voters at start; 0: drawn per seed
+  int clients = 3;
+  int keys = 3;
+  // Simulated milliseconds of the safety phase (faults on) and the bound of
+  // the liveness phase (faults healed; a new write must commit within it).
+  std::int64_t safety_ms = 3000;
+  std::int64_t liveness_ms = 3000;
+  std::int64_t tick_ms = 10;  // one raft tick
+  int election_tick = 10;
+  bool pre_vote = true;
+  bool check_quorum = true;
+
+  // Network (per message).
+  std::int64_t latency_min_ms = 1;
+  std::int64_t latency_max_ms = 10;
+  double loss = 0;
+  double duplicate = 0;
+  // Probability a message is held back by an extra delay (reordering).
+  double reorder = 0;
+  std::int64_t reorder_delay_max_ms = 50;
+
+  // Faults (per simulated millisecond).
+  double partition_rate = 0;  // start a partition (symmetric, one-way or leader isolation)
+  std::int64_t partition_ms_max = 500;
+  double crash_rate = 0;  // crash a running node
+  std::int64_t down_ms_max = 500;
+  double disk_fail_rate = 0;   // the next write of a node fails (the node then crashes)
+  double membership_rate = 0;  // remove a voter or add one back
+  double compact_rate = 0;     // a node snapshots its state and compacts its log
+
+  // Clients.
+  std::int64_t client_timeout_ms = 300;
+  std::int64_t think_ms_max = 20;
+
+  // Linearizability search bound (memoized states per key).
+  std::size_t lin_states = 1'000'000;
+
+  SimBug bug = SimBug::kNone;
+  bool trace = false;
+};
+
+// Draws a seed's fault regime on top of `base` (which sets nodes, phase
+// lengths, bug and trace). Deterministic in rng.
+SimOptions DrawSwarm(const SimOptions& base, Rng& rng);
+
+// One line naming every drawn option, for traces and failure reports.
+std::string DescribeOptions(const SimOptions& o);
+
+}  // namespace aspen::sim

@@ -1,0 +1,120 @@
+// SimNode: one Aspen replica inside the simulator: the real raft/ core
+// (RawNode), the real log store (storage::LogStore through node::RaftStorage)
+// and the real state machine (sm::StateMachine), all on one storage::MemStore.
+//
+// The node follows raft/ready.h to the letter: it persists each Ready into one
+// WriteBatch (synced when must_sync), then sends its messages, then applies
+// committed entries in one unsynced batch (with the new configuration when a
+// conf change is applied), then serves read states, then calls Advance().
+//
+// Crash() is MemStore::Crash(): every write since the last synced one is lost,
+// and all volatile state (raft, pending client requests) is dropped.
+// Start() after a crash recovers like a real node: it reopens the LogStore and
+// the StateMachine from the store and restarts raft with applied = the state
+// machine's applied_index, so raft re-delivers committed entries above it.
+//
+// Client requests: only the leader serves them. A write is proposed and
+// answered when it is applied at the index it was appended at (and with the
+// term it was appended with); a get goes through ReadIndex and is served from
+// the state machine once it has applied up to the read index. When the node
+// stops being leader it answers every pending write kUnknown.
+//
+// Thread safety: none.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "node/raft_storage.h"
+#include "raft/raw_node.h"
+#include "sim/network.h"
+#include "sim/options.h"
+#include "sim/raft_safety.h"
+#include "sim/trace.h"
+#include "sm/state_machine.h"
+#include "storage/log_store.h"
+#include "storage/mem_store.h"
+
+namespace aspen::sim {
+
+// Wall-clock origin of the simulated clock (ms since the Unix epoch), so the
+// state machine's now_ms looks like a real time.
+inline constexpr std::int64_t kEpochMs = 1'700'000'000'000;
+
+class SimNode {
+ public:
+  SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* checker, Trace* trace);
+
+  // Writes the initial configuration (synced) for a node of a new cluster: a
+  // committed log prefix of add-node entries, as etcd bootstraps. A node
+  // joining later skips this: it learns the configuration from the log.
+  Status Bootstrap(const std::vector<raft::NodeId>& voters);
+  // Opens the log store, the state machine and raft from the store.
+  Status Start(std::uint64_t rand_seed);
+  // Loses unsynced writes and all volatile state.
+  void Crash();
+  bool up() const { return raw_ != nullptr; }
+
+  void Tick() { raw_->Tick(); }
+  // Steps a message from a peer (errors are the sender's problem, as on a
+  // real node they would be logged and dropped).
+  void Step(const raft::pb::Message& m);
+  void Campaign() { raw_->Campaign(); }
+  // Serves a client request; replies go to `out`.
+  void HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t now_ms,
+                     std::vector<Packet>* out);
+  // Proposes a membership change (leader only); answers whether raft took it.
+  bool ProposeConfChange(const raft::pb::ConfChange& cc);
+
+  // Carries out every pending Ready. A failed store write is returned (the
+  // caller crashes the node, as a real node stops on a failed log write);
+  // an internal error (a refused command, a broken invariant) is Internal.
+  Status Process(std::int64_t now_ms, std::vector<Packet>* out);
+
+  raft::NodeId id() const { return id_; }
+  const raft::Raft& raft() const { return raw_->raft(); }
+  bool is_leader() const { return up() && raft().role() == raft::Role::kLeader; }
+  storage::MemStore& store() { return store_; }
+  std::uint64_t applied_index() const { return sm_ ? sm_->applied_index() : 0; }
+  // The voters of the configuration this node last applied.
+  const std::vector<raft::NodeId>& voters() const { return voters_; }
+
+ private:
+  struct PendingWrite {
+    std::uint64_t term = 0;
+    Endpoint client = 0;
+    ClientRequest request;
+  };
+  struct PendingRead {
+    Endpoint client = 0;
+    ClientRequest request;
+  };
+
+  Status Persist(const raft::Ready& rd);
+  Status Apply(const raft::EntryVec& entries, std::vector<Packet>* out);
+  Status ServeReads(std::int64_t now_ms, std::vector<Packet>* out);
+  void FailPending(std::vector<Packet>* out);
+  Packet Reply(Endpoint to, const ClientReply& r) const;
+
+  const raft::NodeId id_;
+  const SimOptions& options_;
+  SafetyChecker* checker_;
+  Trace* trace_;
+  storage::MemStore store_;
+  std::unique_ptr<storage::LogStore> log_;
+  std::unique_ptr<node::RaftStorage> raft_storage_;
+  std::unique_ptr<sm::StateMachine> sm_;
+  std::unique_ptr<raft::RawNode> raw_;
+  std::vector<raft::NodeId> voters_;
+  std::int64_t now_ms_ = 0;  // for trace lines
+
+  std::map<std::uint64_t, PendingWrite> pending_writes_;   // by log index
+  std::map<std::string, PendingRead> pending_reads_;       // by read ctx
+  std::multimap<std::uint64_t, PendingRead> ready_reads_;  // by read index
+};
+
+}  // namespace aspen::sim

@@ -1,0 +1,263 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "sim/linearizability.h"
+#include "sm/reads.h"
+
+namespace aspen::sim {
+namespace {
+
+std::string S(std::uint64_t v) {
+  return std::to_string(v);
+}
+
+// How long the liveness phase lets replicas settle after the clients stop.
+constexpr std::int64_t kSettleQuietMs = 50;
+// A healthy cluster keeps a few hundred packets in flight; a cluster past this
+// bound is in a message storm (each message answered by more than one), which
+// fails the seed rather than exhausting memory.
+constexpr std::size_t kMaxInFlight = 5'000;
+
+}  // namespace
+
+Simulation::Simulation(const SimOptions& base)
+    : rng_(base.seed), options_(DrawSwarm(base, rng_)), trace_(base.trace), net_(options_, &rng_) {
+  result_.options = options_;
+  std::vector<raft::NodeId> voters;
+  for (int i = 1; i <= options_.nodes; ++i) voters.push_back(static_cast<raft::NodeId>(i));
+  next_node_id_ = voters.size() + 1;
+  for (raft::NodeId id : voters) {
+    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_);
+    const Status st = node->Bootstrap(voters);
+    ASPEN_ASSERT_MSG(st.ok(), st.ToString().c_str());
+    nodes_.emplace(id, std::move(node));
+    tick_offset_[id] = rng_.Range(0, options_.tick_ms - 1);
+  }
+  for (raft::NodeId id : voters) {
+    const Status st = nodes_[id]->Start(rng_.Next());
+    ASPEN_ASSERT_MSG(st.ok(), st.ToString().c_str());
+  }
+  for (int c = 0; c < options_.clients; ++c) clients_.emplace_back(c, options_, &rng_, &trace_);
+}
+
+void Simulation::Fail(const std::string& why) {
+  if (!result_.ok) return;
+  result_.ok = false;
+  result_.failure = why;
+  trace_.Line(now_, "FAILURE: " + why);
+}
+
+SimNode* Simulation::Leader() {
+  SimNode* best = nullptr;
+  for (auto& [id, n] : nodes_) {
+    if (!n->is_leader()) continue;
+    if (best == nullptr || n->raft().term() > best->raft().term()) best = n.get();
+  }
+  return best;
+}
+
+std::vector<std::uint64_t> Simulation::RunningIds() const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, n] : nodes_) {
+    if (n->up()) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::vector<std::uint64_t> Simulation::RequestTargets() const {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, n] : nodes_) {
+    if (decommissioned_.count(id) == 0) ids.push_back(id);
+  }
+  return ids;
+}
+
+void Simulation::CrashNode(std::uint64_t id, const std::string& why) {
+  SimNode& n = *nodes_.at(id);
+  if (!n.up()) return;
+  n.Crash();
+  ++result_.stats.crashes;
+  restart_at_[id] = now_ + rng_.Range(1, options_.down_ms_max);
+  trace_.Line(now_, "node " + S(id) + " crashed (" + why + "), restart at " +
+                        S(static_cast<std::uint64_t>(restart_at_[id])) + "ms");
+}
+
+void Simulation::RestartDue(bool all) {
+  for (auto it = restart_at_.begin(); it != restart_at_.end();) {
+    if (!all && it->second > now_) {
+      ++it;
+      continue;
+    }
+    const std::uint64_t id = it->first;
+    it = restart_at_.erase(it);
+    if (decommissioned_.count(id) != 0) continue;
+    nodes_.at(id)->store().FailNextWrites(0, Status::Ok());
+    const Status st = nodes_.at(id)->Start(rng_.Next());
+    if (!st.ok()) {
+      Fail("node " + S(id) + " failed to recover after a crash: " + st.ToString());
+      return;
+    }
+    trace_.Line(
+        now_, "node " + S(id) + " restarted at applied index " + S(nodes_.at(id)->applied_index()));
+  }
+}
+
+void Simulation::Deliver() {
+  for (Packet& p : net_.DeliverDue(now_)) {
+    if (p.kind == Packet::Kind::kReply) {
+      clients_.at(p.to - kClientBase).OnReply(p.reply, now_, &history_);
+      continue;
+    }
+    auto it = nodes_.find(p.to);
+    if (it == nodes_.end() || !it->second->up()) continue;
+    if (p.kind == Packet::Kind::kRaft) {
+      it->second->Step(p.raft);
+    } else {
+      std::vector<Packet> out;
+      it->second->HandleRequest(p.request, p.from, now_, &out);
+      for (Packet& o : out) net_.Send(std::move(o), now_);
+    }
+  }
+}
+
+void Simulation::ProcessNodes() {
+  for (auto& [id, n] : nodes_) {
+    if (!n->up()) continue;
+    std::vector<Packet> out;
+    const Status st = n->Process(now_, &out);
+    for (Packet& o : out) net_.Send(std::move(o), now_);
+    if (st.ok()) continue;
+    if (st.code() == Code::kIOError) {
+      CrashNode(id, st.message());
+    } else {
+      Fail("node " + S(id) + ": " + st.ToString());
+      return;
+    }
+  }
+}
+
+bool Simulation::Step(bool faults, bool issue) {
+  Deliver();
+  for (auto& [id, n] : nodes_) {
+    if (n->up() && (now_ + tick_offset_[id]) % options_.tick_ms == 0) n->Tick();
+  }
+  RestartDue(false);
+  if (faults) InjectFaults();
+  std::vector<Packet> out;
+  const std::vector<std::uint64_t> targets = RequestTargets();
+  for (Client& c : clients_) c.Tick(now_, issue, targets, &next_request_id_, &out, &history_);
+  for (Packet& p : out) net_.Send(std::move(p), now_);
+  ProcessNodes();
+  Decommission();
+  for (auto& [id, n] : nodes_) {
+    if (n->up()) checker_.OnStep(id, n->raft());
+  }
+  if (checker_.failed()) Fail(checker_.failure());
+  result_.stats.max_in_flight = std::max(result_.stats.max_in_flight, net_.in_flight());
+  if (net_.in_flight() > kMaxInFlight) {
+    Fail("message storm: " + S(net_.in_flight()) + " packets in flight, above the bound of " +
+         S(kMaxInFlight));
+  }
+  ++now_;
+  return result_.ok;
+}
+
+bool Simulation::Converged(std::string* why) {
+  SimNode* leader = Leader();
+  if (leader == nullptr) {
+    *why = "no leader";
+    return false;
+  }
+  const std::uint64_t commit = leader->raft().log().committed();
+  std::optional<sm::KvHash> first;
+  for (raft::NodeId id : leader->voters()) {
+    SimNode& n = *nodes_.at(id);
+    if (!n.up() || n.applied_index() != commit) {
+      *why = "node " + S(id) + " applied " + S(n.applied_index()) + " of " + S(commit);
+      return false;
+    }
+    auto snap = n.store().GetSnapshot();
+    auto h = sm::HashKV(*snap);
+    if (!h.ok()) {
+      *why = "HashKV on node " + S(id) + ": " + h.status().ToString();
+      return false;
+    }
+    if (first && (first->sha256 != h->sha256 || first->revision != h->revision)) {
+      *why = "node " + S(id) + " has a different HashKV at applied index " + S(commit);
+      Fail("replicas diverged: " + *why);
+      return false;
+    }
+    first = *h;
+  }
+  return true;
+}
+
+bool Simulation::RunLiveness() {
+  const std::int64_t healed = now_;
+  const std::int64_t deadline = healed + options_.liveness_ms;
+  net_.HealAll();
+  net_.SetCalm();
+  partition_until_ = -1;
+  RestartDue(/*all=*/true);
+  trace_.Line(now_, "liveness phase: network healed, all nodes up");
+  auto write_done = [&] {
+    for (const Operation& op : history_) {
+      if (op.kind != OpKind::kGet && op.outcome == Outcome::kOk && op.invoke_ms >= healed) {
+        return true;
+      }
+    }
+    return false;
+  };
+  while (!write_done()) {
+    if (now_ >= deadline) {
+      Fail("liveness: no write invoked after healing (at " + S(healed) + "ms) completed within " +
+           S(options_.liveness_ms) + "ms");
+      return false;
+    }
+    if (!Step(false, true)) return false;
+  }
+  std::string why;
+  std::int64_t quiet_since = -1;
+  while (true) {
+    if (now_ >= deadline) {
+      Fail("liveness: replicas did not converge within " + S(options_.liveness_ms) +
+           "ms of healing: " + why);
+      return false;
+    }
+    if (!Step(false, false)) return false;
+    const bool idle =
+        std::all_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.idle(); });
+    if (!idle) continue;
+    if (quiet_since < 0) quiet_since = now_;
+    if (now_ - quiet_since < kSettleQuietMs) continue;
+    if (Converged(&why)) return true;
+    if (!result_.ok) return false;
+  }
+}
+
+RunResult Simulation::Run() {
+  trace_.Line(0, DescribeOptions(options_));
+  while (now_ < options_.safety_ms) {
+    if (!Step(true, true)) break;
+  }
+  if (result_.ok) RunLiveness();
+  RunStats& s = result_.stats;
+  s.leaders = checker_.leaders_seen();
+  s.committed = checker_.max_committed();
+  s.messages = net_.sent();
+  s.end_ms = now_;
+  for (const Operation& op : history_) {
+    (op.outcome == Outcome::kOk ? s.ops_ok : s.ops_unknown)++;
+  }
+  if (!result_.ok) return result_;
+  LinearizabilityOptions lo;
+  lo.max_states_per_key = options_.lin_states;
+  const LinearizabilityResult lin = CheckLinearizable(history_, lo);
+  s.lin_states = lin.states;
+  if (!lin.ok()) Fail(lin.message);
+  return result_;
+}
+
+}  // namespace aspen::sim

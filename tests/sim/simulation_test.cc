@@ -1,0 +1,123 @@
+// Whole-cluster simulation runs: determinism (a seed replays exactly), both
+// cluster sizes pass, and the command line's parsing and exit statuses.
+#include "sim/simulation.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "sim/cli.h"
+
+namespace aspen::sim {
+namespace {
+
+SimOptions Base(std::uint64_t seed, int nodes) {
+  SimOptions o;
+  o.seed = seed;
+  o.nodes = nodes;
+  o.trace = true;
+  return o;
+}
+
+TEST(Simulation, SameSeedReplaysExactly) {
+  for (std::uint64_t seed : {3u, 17u}) {
+    Simulation a(Base(seed, 0));
+    Simulation b(Base(seed, 0));
+    const RunResult ra = a.Run();
+    const RunResult rb = b.Run();
+    EXPECT_EQ(ra.ok, rb.ok);
+    EXPECT_EQ(ra.failure, rb.failure);
+    EXPECT_EQ(a.trace().lines(), b.trace().lines());
+    ASSERT_EQ(a.history().size(), b.history().size());
+    for (std::size_t i = 0; i < a.history().size(); ++i) {
+      EXPECT_EQ(DescribeOperation(a.history()[i]), DescribeOperation(b.history()[i]));
+    }
+    EXPECT_EQ(ra.stats.messages, rb.stats.messages);
+  }
+}
+
+TEST(Simulation, DifferentSeedsDrawDifferentRuns) {
+  Simulation a(Base(1, 0));
+  Simulation b(Base(2, 0));
+  const RunResult ra = a.Run();
+  const RunResult rb = b.Run();
+  EXPECT_NE(DescribeOptions(ra.options), DescribeOptions(rb.options));
+  EXPECT_NE(a.trace().lines(), b.trace().lines());
+}
+
+TEST(Simulation, ThreeAndFiveNodeClustersPassAndDoWork) {
+  for (int nodes : {3, 5}) {
+    for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+      Simulation sim(Base(seed, nodes));
+      const RunResult r = sim.Run();
+      EXPECT_TRUE(r.ok) << "seed " << seed << " nodes " << nodes << ": " << r.failure;
+      EXPECT_EQ(r.options.nodes, nodes);
+      EXPECT_GT(r.stats.ops_ok, 0u) << "seed " << seed;
+      EXPECT_GT(r.stats.committed, 0u) << "seed " << seed;
+      EXPECT_GE(r.stats.leaders, 1u);
+    }
+  }
+}
+
+TEST(Simulation, SwarmDrawsVaryTheFaultRegime) {
+  // Across seeds, each fault is sometimes off and sometimes on.
+  int loss_off = 0, loss_on = 0, crash_off = 0, crash_on = 0, five = 0;
+  for (std::uint64_t seed = 1; seed <= 60; ++seed) {
+    Rng rng(seed);
+    SimOptions base;
+    base.nodes = 0;
+    const SimOptions o = DrawSwarm(base, rng);
+    (o.loss == 0 ? loss_off : loss_on)++;
+    (o.crash_rate == 0 ? crash_off : crash_on)++;
+    five += o.nodes == 5;
+  }
+  EXPECT_GT(loss_off, 0);
+  EXPECT_GT(loss_on, 0);
+  EXPECT_GT(crash_off, 0);
+  EXPECT_GT(crash_on, 0);
+  EXPECT_GT(five, 0);
+  EXPECT_LT(five, 60);
+}
+
+TEST(SimCli, ParsesSeedRanges) {
+  auto r = ParseSeedRange("5..9");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first, 5u);
+  EXPECT_EQ(r->last, 9u);
+  EXPECT_FALSE(ParseSeedRange("9..5").ok());
+  EXPECT_FALSE(ParseSeedRange("5").ok());
+  EXPECT_FALSE(ParseSeedRange("a..5").ok());
+  EXPECT_FALSE(ParseSeedRange("1..").ok());
+  EXPECT_FALSE(ParseSeedRange("0..100000000000").ok());
+  EXPECT_NE(ParseSeedRange("9..5").status().message().find("after the last"), std::string::npos);
+}
+
+TEST(SimCli, ParsesBugNames) {
+  EXPECT_EQ(*ParseBug("none"), SimBug::kNone);
+  EXPECT_EQ(*ParseBug("skip-sync"), SimBug::kSkipSync);
+  EXPECT_FALSE(ParseBug("segfault").ok());
+}
+
+TEST(SimCli, RunSeedsReportsEachSeedAndASummary) {
+  SimOptions base;
+  base.nodes = 3;
+  std::ostringstream out;
+  EXPECT_EQ(RunSeeds(base, SeedRange{1, 2}, /*quiet=*/false, out), 0u);
+  EXPECT_NE(out.str().find("seed 1 ok"), std::string::npos);
+  EXPECT_NE(out.str().find("seed 2 ok"), std::string::npos);
+  EXPECT_NE(out.str().find("2 seeds, 0 failed"), std::string::npos);
+}
+
+TEST(SimCli, UsageErrorsExitWithTwo) {
+  const char* no_seed[] = {"aspen-sim"};
+  EXPECT_EQ(SimMain(1, const_cast<char**>(no_seed)), 2);
+  const char* bad_range[] = {"aspen-sim", "--seeds", "3..1"};
+  EXPECT_EQ(SimMain(3, const_cast<char**>(bad_range)), 2);
+  const char* bad_bug[] = {"aspen-sim", "--seed", "1", "--bug", "nope"};
+  EXPECT_EQ(SimMain(5, const_cast<char**>(bad_bug)), 2);
+  const char* bad_nodes[] = {"aspen-sim", "--seed", "1", "--nodes", "4"};
+  EXPECT_EQ(SimMain(5, const_cast<char**>(bad_nodes)), 2);
+}
+
+}  // namespace
+}  // namespace aspen::sim
