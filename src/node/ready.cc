@@ -136,11 +136,9 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
       continue;
     }
     sm_entries.push_back(sm::Entry{e.index(), e.data()});
-    if (!e.data().empty()) {
-      // An unparsable entry still goes to the state machine, which answers it
-      // with an error response; it has no tag, so nobody waits for it.
-      (void)cmds[i].ParseFromString(e.data());
-    }
+    // An unparsable entry still goes to the state machine, which answers it
+    // with an error response; it has no tag, so nobody waits for it.
+    if (!e.data().empty() && !cmds[i].ParseFromString(e.data())) cmds[i].Clear();
   }
   auto out = sm->Apply(sm_entries);
   if (!out.ok()) return out.status();
