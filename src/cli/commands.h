@@ -9,5 +9,6 @@ namespace aspen::cli {
 void RegisterTupleCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
+void RegisterServeCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

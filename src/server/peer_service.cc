@@ -20,9 +20,18 @@ std::string Hex(std::uint64_t v) {
 
 }  // namespace
 
-PeerService::PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler)
-    : cluster_id_(cluster_id), self_(self), handler_(handler) {
+PeerService::PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler,
+                         ppb::MemberInfo self_info)
+    : cluster_id_(cluster_id), self_(self), handler_(handler), self_info_(std::move(self_info)) {
   ASPEN_ASSERT(self_ != raft::kNone && handler_ != nullptr);
+}
+
+grpc::Status PeerService::Member(grpc::ServerContext* /*context*/,
+                                 const ppb::MemberRequest* request, ppb::MemberInfo* reply) {
+  if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) return s;
+  *reply = self_info_;
+  reply->set_id(self_);
+  return grpc::Status::OK;
 }
 
 grpc::Status PeerService::CheckCluster(std::uint64_t cluster_id) const {

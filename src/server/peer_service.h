@@ -44,7 +44,9 @@ struct PeerServiceStats {
 class PeerService final : public peer::v1::Peer::Service {
  public:
   // `handler` is not owned and must outlive the service's gRPC server.
-  PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler);
+  // `self_info` is what Member answers (its id is `self`).
+  PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler,
+              peer::v1::MemberInfo self_info = {});
 
   grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<peer::v1::Batch>* reader,
                       peer::v1::StreamSummary* summary) override;
@@ -52,6 +54,8 @@ class PeerService final : public peer::v1::Peer::Service {
                               peer::v1::LeaseReply* reply) override;
   grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const peer::v1::LeaseRequest* request,
                                peer::v1::LeaseReply* reply) override;
+  grpc::Status Member(grpc::ServerContext* context, const peer::v1::MemberRequest* request,
+                      peer::v1::MemberInfo* reply) override;
 
   PeerServiceStats Stats() const;
 
@@ -64,6 +68,7 @@ class PeerService final : public peer::v1::Peer::Service {
   const std::uint64_t cluster_id_;
   const raft::NodeId self_;
   PeerHandler* const handler_;
+  const peer::v1::MemberInfo self_info_;
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> rejected_{0};

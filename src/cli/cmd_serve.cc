@@ -1,0 +1,127 @@
+// `aspen serve`: runs one Aspen member until SIGTERM or SIGINT.
+//
+// Flags follow etcd's names (docs/OPERATIONS.md). With --config-file, the
+// TOML file is read first and flags given on the command line override it.
+// Exit codes: 0 after a clean shutdown, 1 for bad flags or config, 2 when the
+// server cannot start (busy port, locked or foreign data dir, storage error).
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <string>
+
+#include "cli/commands.h"
+#include "server/config.h"
+#include "server/server.h"
+
+namespace aspen::cli {
+
+namespace {
+
+struct ServeFlags {
+  server::ServeConfig config;
+  std::string config_file;
+  std::string listen_client_urls, advertise_client_urls, listen_peer_urls;
+  std::string initial_advertise_peer_urls, listen_metrics_urls;
+};
+
+void LogLine(std::string_view line) {
+  static std::mutex mu;
+  const std::time_t now = std::time(nullptr);
+  char ts[32];
+  std::strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::lock_guard lock(mu);
+  std::cerr << ts << " aspen: " << line << std::endl;
+}
+
+// Applies the config file, then every flag the user gave (flags win).
+Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
+  server::ServeConfig c;
+  if (!f.config_file.empty()) ASPEN_RETURN_IF_ERROR(server::LoadConfigFile(f.config_file, &c));
+  auto given = [&](const char* flag) { return cmd->count(flag) > 0; };
+  if (given("--name")) c.name = f.config.name;
+  if (given("--data-dir")) c.data_dir = f.config.data_dir;
+  if (given("--listen-client-urls")) c.listen_client_urls = server::SplitList(f.listen_client_urls);
+  if (given("--advertise-client-urls")) {
+    c.advertise_client_urls = server::SplitList(f.advertise_client_urls);
+  }
+  if (given("--listen-peer-urls")) c.listen_peer_urls = server::SplitList(f.listen_peer_urls);
+  if (given("--initial-advertise-peer-urls")) {
+    c.initial_advertise_peer_urls = server::SplitList(f.initial_advertise_peer_urls);
+  }
+  if (given("--initial-cluster")) c.initial_cluster = f.config.initial_cluster;
+  if (given("--initial-cluster-state")) c.initial_cluster_state = f.config.initial_cluster_state;
+  if (given("--initial-cluster-token")) c.initial_cluster_token = f.config.initial_cluster_token;
+  if (given("--listen-metrics-urls")) {
+    c.listen_metrics_urls = server::SplitList(f.listen_metrics_urls);
+  }
+  if (given("--heartbeat-interval")) c.heartbeat_interval_ms = f.config.heartbeat_interval_ms;
+  if (given("--election-timeout")) c.election_timeout_ms = f.config.election_timeout_ms;
+  ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+int RunServe(CLI::App* cmd, ServeFlags& f) {
+  server::ServeConfig config;
+  if (Status s = BuildConfig(cmd, f, &config); !s.ok()) {
+    std::cerr << "aspen serve: " << s.message() << "\n";
+    return 1;
+  }
+  // Every thread the server starts inherits this mask, so SIGTERM/SIGINT
+  // reach only sigwait below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  Result<std::unique_ptr<server::Server>> server = server::Server::Start(config, LogLine);
+  if (!server.ok()) {
+    std::cerr << "aspen serve: " << server.status().message() << "\n";
+    return 2;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogLine(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+  (*server)->Stop();
+  server->reset();
+  LogLine("stopped");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServeCommands(CLI::App& app, int* exit_code) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd =
+      app.add_subcommand("serve", "Run an Aspen member (etcd v3 API on the client port)");
+  ServeFlags& f = *flags;
+  cmd->add_option("--config-file", f.config_file, "TOML file with the settings below");
+  cmd->add_option("--name", f.config.name, "Member name (default: default)");
+  cmd->add_option("--data-dir", f.config.data_dir, "Data directory (default: aspen-data)");
+  cmd->add_option("--listen-client-urls", f.listen_client_urls,
+                  "URLs for the etcd v3 gRPC API (default: http://127.0.0.1:2379)");
+  cmd->add_option("--advertise-client-urls", f.advertise_client_urls,
+                  "Client URLs shown to others (default: the listen URLs)");
+  cmd->add_option("--listen-peer-urls", f.listen_peer_urls,
+                  "URLs for raft traffic (default: http://127.0.0.1:2380)");
+  cmd->add_option("--initial-advertise-peer-urls", f.initial_advertise_peer_urls,
+                  "Peer URLs of this member in --initial-cluster (default: the listen URLs)");
+  cmd->add_option("--initial-cluster", f.config.initial_cluster,
+                  "NAME=URL,... of every member of a new cluster (default: this member alone)");
+  cmd->add_option("--initial-cluster-state", f.config.initial_cluster_state, "new (default)");
+  cmd->add_option("--initial-cluster-token", f.config.initial_cluster_token,
+                  "Distinguishes clusters with the same members (default: aspen-cluster)");
+  cmd->add_option("--listen-metrics-urls", f.listen_metrics_urls,
+                  "URLs for GET /health and /metrics (default: http://127.0.0.1:2381)");
+  cmd->add_option("--heartbeat-interval", f.config.heartbeat_interval_ms,
+                  "Raft heartbeat interval in ms (default: 100)");
+  cmd->add_option("--election-timeout", f.config.election_timeout_ms,
+                  "Raft election timeout in ms (default: 1000)");
+  cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
+}
+
+}  // namespace aspen::cli

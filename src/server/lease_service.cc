@@ -1,0 +1,187 @@
+#include <utility>
+
+#include "server/call.h"
+#include "server/convert.h"
+#include "sm/reads.h"
+#include "sm/validate.h"
+
+namespace aspen::server {
+
+using internal::Call;
+namespace epb = ::etcdserverpb;
+
+grpc::ServerUnaryReactor* LeaseService::LeaseGrant(grpc::CallbackServerContext* ctx,
+                                                   const epb::LeaseGrantRequest* req,
+                                                   epb::LeaseGrantResponse* resp) {
+  const Call call = Call::Begin(env_, ctx, "LeaseGrant");
+  sm::v1::Command c;
+  sm::v1::LeaseGrantRequest* g = c.mutable_lease_grant();
+  *g = ToSm(*req);
+  // etcd raises a TTL below its minimum to the minimum (a too large one is
+  // refused by the state machine with "too large lease TTL").
+  if (g->ttl() < env_->min_lease_ttl_s) g->set_ttl(env_->min_lease_ttl_s);
+  // Not validated here: the node picks the id of a grant with ID 0, and the
+  // state machine validates the command when it applies it.
+  internal::ProposeCommand(call, std::move(c), false, [env = env_, resp](sm::v1::Response&& r) {
+    FromSm(std::move(*r.mutable_lease_grant()), resp);
+    env->FillHeader(resp->mutable_header(), resp->header().revision());
+    return grpc::Status::OK;
+  });
+  return call.reactor;
+}
+
+grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext* ctx,
+                                                    const epb::LeaseRevokeRequest* req,
+                                                    epb::LeaseRevokeResponse* resp) {
+  const Call call = Call::Begin(env_, ctx, "LeaseRevoke");
+  sm::v1::Command c;
+  *c.mutable_lease_revoke() = ToSm(*req);
+  internal::ProposeCommand(call, std::move(c), true, [env = env_, resp](sm::v1::Response&& r) {
+    FromSm(std::move(*r.mutable_lease_revoke()), resp);
+    env->FillHeader(resp->mutable_header(), resp->header().revision());
+    return grpc::Status::OK;
+  });
+  return call.reactor;
+}
+
+grpc::Status LeaseService::KeepAliveOnce(std::int64_t id, epb::LeaseKeepAliveResponse* resp) {
+  resp->Clear();
+  resp->set_id(id);
+  const node::NodeStatus st = env_->node->GetStatus();
+  // The header is taken before the renewal, as etcd does: a lease revoked at
+  // revision R is never reported renewed at a revision above R.
+  env_->FillHeader(resp->mutable_header(), st.revision);
+  if (st.role == node::Role::kLeader) {
+    Result<std::int64_t> ttl = env_->node->KeepAlive(id);
+    if (ttl.ok()) {
+      resp->set_ttl(*ttl);
+      return grpc::Status::OK;
+    }
+    if (ttl.status().code() == Code::kNotFound) return grpc::Status::OK;  // TTL 0
+    return ToGrpcStatus(ttl.status());
+  }
+  if (st.leader == 0) return etcd::kNoLeader.ToGrpc();
+  const std::string target = env_->PeerTarget(st.leader);
+  if (target.empty()) return etcd::kNoLeader.ToGrpc();
+  peer::v1::LeaseReply reply;
+  grpc::Status s = env_->peers->LeaseKeepAlive(target, id, &reply);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return grpc::Status::OK;  // TTL 0
+  if (!s.ok()) return s;
+  resp->set_ttl(reply.remaining_ttl());
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// One keep-alive stream: read a request, renew on the worker pool, write the
+// answer, read the next. Deletes itself when done.
+class KeepAliveReactor final
+    : public grpc::ServerBidiReactor<epb::LeaseKeepAliveRequest, epb::LeaseKeepAliveResponse> {
+ public:
+  KeepAliveReactor(LeaseService* service, ServiceEnv* env) : service_(service), env_(env) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status::OK);  // the client closed its side
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t id = request_.id();
+    const bool queued = env_->pool->Submit([this, id, start] {
+      grpc::Status s = service_->KeepAliveOnce(id, &response_);
+      env_->metrics->Record("LeaseKeepAlive", s.error_code(),
+                            std::chrono::steady_clock::now() - start);
+      if (!s.ok()) return Finish(s);
+      StartWrite(&response_);
+    });
+    if (!queued) Finish(etcd::kTooManyRequests.ToGrpc());
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "keep-alive stream closed"));
+    StartRead(&request_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  LeaseService* const service_;
+  ServiceEnv* const env_;
+  epb::LeaseKeepAliveRequest request_;
+  epb::LeaseKeepAliveResponse response_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<epb::LeaseKeepAliveRequest, epb::LeaseKeepAliveResponse>*
+LeaseService::LeaseKeepAlive(grpc::CallbackServerContext* /*ctx*/) {
+  return new KeepAliveReactor(this, env_);
+}
+
+grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerContext* ctx,
+                                                        const epb::LeaseTimeToLiveRequest* req,
+                                                        epb::LeaseTimeToLiveResponse* resp) {
+  const Call call = Call::Begin(env_, ctx, "LeaseTimeToLive");
+  const std::int64_t id = req->id();
+  const bool keys = req->keys();
+  auto work = [call, id, keys, resp] {
+    ServiceEnv* env = call.env;
+    const node::NodeStatus st = env->node->GetStatus();
+    resp->set_id(id);
+    env->FillHeader(resp->mutable_header(), st.revision);
+    Status local = Status::Ok();
+    std::int64_t granted = 0, remaining = -1;
+    if (st.role == node::Role::kLeader) {
+      Result<node::LeaseStatus> ls = env->node->LeaseTimeToLive(id);
+      if (ls.ok()) {
+        granted = ls->granted_ttl_s;
+        remaining = ls->remaining_ttl_s;
+      } else if (ls.status().code() != Code::kNotFound) {
+        return call.Finish(ToGrpcStatus(ls.status()));
+      }
+    } else {
+      const std::string target = st.leader == 0 ? "" : env->PeerTarget(st.leader);
+      if (target.empty()) return call.Finish(etcd::kNoLeader.ToGrpc());
+      peer::v1::LeaseReply reply;
+      grpc::Status s = env->peers->LeaseTimeToLive(target, id, &reply);
+      if (s.ok()) {
+        granted = reply.granted_ttl();
+        remaining = reply.remaining_ttl();
+      } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
+        return call.Finish(s);
+      }
+    }
+    resp->set_ttl(remaining);
+    resp->set_grantedttl(granted);
+    if (keys && remaining >= 0) {
+      std::unique_ptr<storage::Snapshot> snap = env->node->GetSnapshot();
+      Result<sm::LeaseInfo> info = sm::LeaseTimeToLive(*snap, id, env->node->NowMs());
+      if (info.ok()) {
+        for (std::string& k : info->keys) resp->add_keys(std::move(k));
+      } else if (info.status().code() != Code::kNotFound) {
+        return call.Finish(ToGrpcStatus(info.status()));
+      }
+    }
+    call.Finish(grpc::Status::OK);
+  };
+  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  return call.reactor;
+}
+
+grpc::ServerUnaryReactor* LeaseService::LeaseLeases(grpc::CallbackServerContext* ctx,
+                                                    const epb::LeaseLeasesRequest* /*req*/,
+                                                    epb::LeaseLeasesResponse* resp) {
+  const Call call = Call::Begin(env_, ctx, "LeaseLeases");
+  internal::RunRead(call, false, [call, resp] {
+    std::unique_ptr<storage::Snapshot> snap = call.env->node->GetSnapshot();
+    Result<std::vector<sm::LeaseInfo>> leases = sm::Leases(*snap);
+    if (!leases.ok()) return call.Finish(ToGrpcStatus(leases.status()));
+    Result<sm::AppliedState> st = sm::ReadAppliedState(*snap);
+    if (!st.ok()) return call.Finish(ToGrpcStatus(st.status()));
+    for (const sm::LeaseInfo& l : *leases) resp->add_leases()->set_id(l.id);
+    call.env->FillHeader(resp->mutable_header(), st->revision);
+    call.Finish(grpc::Status::OK);
+  });
+  return call.reactor;
+}
+
+}  // namespace aspen::server

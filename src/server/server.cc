@@ -1,0 +1,364 @@
+#include "server/server.h"
+
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+#include "base/limits.h"
+#include "node/node.h"
+#include "server/http_server.h"
+#include "server/peer_service.h"
+#include "server/peer_transport.h"
+#include "server/services.h"
+#include "storage/rocks_store.h"
+
+namespace aspen::server {
+
+namespace {
+
+// The node seen by the peer port and the transport.
+class NodePeerAdapter final : public PeerHandler, public PeerEvents {
+ public:
+  explicit NodePeerAdapter(node::Node* node) : node_(node) {}
+  Status Receive(raft::pb::Message m) override { return node_->Receive(std::move(m)); }
+  Result<std::int64_t> KeepAlive(std::int64_t id) override { return node_->KeepAlive(id); }
+  Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t id) override {
+    return node_->LeaseTimeToLive(id);
+  }
+  void ReportUnreachable(raft::NodeId peer) override { node_->ReportUnreachable(peer); }
+  std::string ResolvePeer(raft::NodeId peer) override {
+    for (const node::Member& m : node_->Members()) {
+      if (m.id == peer) return UrlToTarget(m.peer_address);
+    }
+    return "";
+  }
+
+ private:
+  node::Node* node_;
+};
+
+std::int64_t DirSize(const std::string& dir) {
+  std::error_code ec;
+  std::int64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += static_cast<std::int64_t>(it->file_size(ec));
+  }
+  return total;
+}
+
+}  // namespace
+
+Status CheckPortFree(const HostPort& hp, const std::string& what) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::IOError(what + ": socket: " + std::strerror(errno));
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(hp.port));
+  inet_pton(AF_INET, hp.host.c_str(), &addr.sin_addr);
+  const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  const int err = errno;
+  ::close(fd);
+  if (rc == 0) return Status::Ok();
+  if (err == EADDRINUSE) {
+    return Status::Unavailable(what + ": cannot listen on " + hp.target() +
+                               ": address already in use (is another aspen or etcd running?)");
+  }
+  return Status::IOError(what + ": cannot listen on " + hp.target() + ": " + std::strerror(err));
+}
+
+struct Server::Parts {
+  ServeConfig config;
+  Log log;
+  Identity identity;
+  std::unique_ptr<storage::RocksStore> store;
+  std::unique_ptr<PeerTransport> transport;
+  std::unique_ptr<node::Node> node;
+  std::unique_ptr<NodePeerAdapter> adapter;
+  std::unique_ptr<PeerService> peer_service;
+  std::unique_ptr<grpc::Server> peer_server;
+  RequestMetrics metrics;
+  std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<PeerClient> peer_client;
+  ServiceEnv env;
+  std::unique_ptr<KvService> kv;
+  std::unique_ptr<LeaseService> lease;
+  std::unique_ptr<ClusterService> cluster;
+  std::unique_ptr<MaintenanceService> maintenance;
+  std::unique_ptr<grpc::Server> client_server;
+  std::vector<std::unique_ptr<HttpServer>> http;
+  int client_port = 0, peer_port = 0;
+  std::once_flag stopped;
+
+  Status CheckPorts();
+  Status OpenData();
+  Status StartNode();
+  Status StartPeerPort();
+  Status StartClientPort();
+  Status StartHttp();
+  HttpResponse HandleHttp(std::string_view path);
+  void Stop();
+};
+
+Status Server::Parts::CheckPorts() {
+  ASPEN_RETURN_IF_ERROR(ValidateConfig(config));
+  std::set<std::string> seen;
+  auto check = [&](const std::vector<std::string>& urls, const std::string& what) -> Status {
+    for (const std::string& u : urls) {
+      Result<HostPort> hp = ParseListenUrl(u, what);
+      if (!hp.ok()) return hp.status();
+      if (!seen.insert(hp->target()).second) {
+        return Status::InvalidArgument(what + ": " + hp->target() +
+                                       " is already used by another --listen-* URL");
+      }
+      ASPEN_RETURN_IF_ERROR(CheckPortFree(*hp, what));
+    }
+    return Status::Ok();
+  };
+  ASPEN_RETURN_IF_ERROR(check(config.listen_client_urls, "--listen-client-urls"));
+  ASPEN_RETURN_IF_ERROR(check(config.listen_peer_urls, "--listen-peer-urls"));
+  return check(config.listen_metrics_urls, "--listen-metrics-urls");
+}
+
+Status Server::Parts::OpenData() {
+  namespace fs = std::filesystem;
+  const std::string db_dir = config.data_dir + "/db";
+  std::error_code ec;
+  const bool had_db = fs::exists(db_dir, ec);
+  Result<Identity> stored = ReadIdentity(config.data_dir);
+  if (!stored.ok() && stored.status().code() != Code::kNotFound) return stored.status();
+  if (!stored.ok() && had_db) {
+    return Status::FailedPrecondition("data dir " + config.data_dir +
+                                      " holds a database but no member.json: it is not an "
+                                      "aspen data dir, or it was damaged; move it away");
+  }
+  if (stored.ok() && stored->name != config.name) {
+    return Status::FailedPrecondition("data dir " + config.data_dir + " belongs to member \"" +
+                                      stored->name + "\" of cluster " + HexId(stored->cluster_id) +
+                                      ", not to --name \"" + config.name +
+                                      "\": use that name or another --data-dir");
+  }
+  if (!stored.ok() && config.initial_cluster_state == "existing") {
+    return Status::FailedPrecondition(
+        "--initial-cluster-state=existing: joining a running cluster (MemberAdd) is not "
+        "supported yet; start every member of a new cluster with --initial-cluster-state=new");
+  }
+  fs::create_directories(config.data_dir, ec);
+  Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(db_dir);
+  if (!opened.ok()) return opened.status();
+  store = std::move(opened).value();
+  if (stored.ok()) {
+    identity = std::move(stored).value();
+    if (!config.initial_cluster.empty()) {
+      Result<Identity> fresh = NewIdentity(config);
+      if (!fresh.ok() || fresh->cluster_id != identity.cluster_id) {
+        log("ignoring --initial-cluster: data dir " + config.data_dir + " already holds member " +
+            HexId(identity.member_id) + " of cluster " + HexId(identity.cluster_id));
+      }
+    }
+    log("restarting member " + identity.name + " (" + HexId(identity.member_id) + ") of cluster " +
+        HexId(identity.cluster_id));
+    return Status::Ok();
+  }
+  Result<Identity> fresh = NewIdentity(config);
+  if (!fresh.ok()) return fresh.status();
+  identity = std::move(fresh).value();
+  ASPEN_RETURN_IF_ERROR(WriteIdentity(config.data_dir, identity));
+  log("starting new member " + identity.name + " (" + HexId(identity.member_id) + ") of cluster " +
+      HexId(identity.cluster_id) + " with " + std::to_string(identity.members.size()) +
+      " member(s)");
+  return Status::Ok();
+}
+
+Status Server::Parts::StartNode() {
+  PeerTransportOptions topts;
+  topts.self = identity.member_id;
+  topts.cluster_id = identity.cluster_id;
+  node::NodeOptions nopts;
+  nopts.id = identity.member_id;
+  for (const MemberEntry& m : identity.members) {
+    nopts.initial_cluster[m.id] = m.peer_url;
+    if (m.id != identity.member_id) topts.peers[m.id] = UrlToTarget(m.peer_url);
+  }
+  transport = std::make_unique<PeerTransport>(std::move(topts));
+  nopts.store = store.get();
+  nopts.transport = transport.get();
+  nopts.log = log;
+  nopts.tick_interval_ms = config.heartbeat_interval_ms;
+  nopts.election_tick = static_cast<int>(config.election_timeout_ms / config.heartbeat_interval_ms);
+  nopts.heartbeat_tick = 1;
+  Result<std::unique_ptr<node::Node>> n = node::Node::Open(nopts);
+  if (!n.ok()) return n.status();
+  node = std::move(n).value();
+  adapter = std::make_unique<NodePeerAdapter>(node.get());
+  transport->Attach(adapter.get());
+  return Status::Ok();
+}
+
+Status Server::Parts::StartPeerPort() {
+  peer::v1::MemberInfo info;
+  info.set_name(identity.name);
+  for (const MemberEntry& m : identity.members) {
+    if (m.id == identity.member_id) info.add_peer_urls(m.peer_url);
+  }
+  const auto& client_urls = config.advertise_client_urls.empty() ? config.listen_client_urls
+                                                                 : config.advertise_client_urls;
+  for (const std::string& u : client_urls) info.add_client_urls(u);
+  peer_service =
+      std::make_unique<PeerService>(identity.cluster_id, identity.member_id, adapter.get(), info);
+  grpc::ServerBuilder b;
+  for (const std::string& u : config.listen_peer_urls) {
+    b.AddListeningPort(ParseListenUrl(u, "--listen-peer-urls")->target(),
+                       grpc::InsecureServerCredentials(),
+                       u == config.listen_peer_urls[0] ? &peer_port : nullptr);
+  }
+  b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
+  b.RegisterService(peer_service.get());
+  peer_server = b.BuildAndStart();
+  if (peer_server == nullptr || peer_port == 0) {
+    return Status::Unavailable("--listen-peer-urls: cannot listen on " +
+                               config.listen_peer_urls[0] + " (address in use?)");
+  }
+  return Status::Ok();
+}
+
+Status Server::Parts::StartClientPort() {
+  pool = std::make_unique<WorkerPool>(4, 16384);
+  peer_client = std::make_unique<PeerClient>(identity.cluster_id, std::chrono::milliseconds(2000));
+  env.node = node.get();
+  env.metrics = &metrics;
+  env.pool = pool.get();
+  env.peers = peer_client.get();
+  env.cluster_id = identity.cluster_id;
+  env.member_id = identity.member_id;
+  env.name = identity.name;
+  env.client_urls = config.advertise_client_urls.empty() ? config.listen_client_urls
+                                                         : config.advertise_client_urls;
+  env.min_lease_ttl_s = (config.election_timeout_ms * 3 / 2 + 999) / 1000;
+  env.db_size_bytes = [dir = config.data_dir + "/db"] { return DirSize(dir); };
+  kv = std::make_unique<KvService>(&env);
+  lease = std::make_unique<LeaseService>(&env);
+  cluster = std::make_unique<ClusterService>(&env);
+  maintenance = std::make_unique<MaintenanceService>(&env);
+  grpc::ServerBuilder b;
+  for (const std::string& u : config.listen_client_urls) {
+    b.AddListeningPort(ParseListenUrl(u, "--listen-client-urls")->target(),
+                       grpc::InsecureServerCredentials(),
+                       u == config.listen_client_urls[0] ? &client_port : nullptr);
+  }
+  // etcd: the request limit plus 512 KiB of gRPC overhead; requests between
+  // the two get "etcdserver: request is too large" from validation.
+  b.SetMaxReceiveMessageSize(static_cast<int>(limits::kMaxRequestBytes + 512 * 1024));
+  b.RegisterService(kv.get());
+  b.RegisterService(lease.get());
+  b.RegisterService(cluster.get());
+  b.RegisterService(maintenance.get());
+  client_server = b.BuildAndStart();
+  if (client_server == nullptr || client_port == 0) {
+    return Status::Unavailable("--listen-client-urls: cannot listen on " +
+                               config.listen_client_urls[0] + " (address in use?)");
+  }
+  return Status::Ok();
+}
+
+HttpResponse Server::Parts::HandleHttp(std::string_view path) {
+  if (path == "/health") {
+    const node::NodeStatus st = node->GetStatus();
+    if (st.leader != 0) return {200, "application/json", "{\"health\":\"true\"}"};
+    return {503, "application/json", "{\"health\":\"false\",\"reason\":\"RAFT NO LEADER\"}"};
+  }
+  if (path == "/metrics") {
+    const node::NodeStatus st = node->GetStatus();
+    const PeerTransportStats ts = transport->Stats();
+    const PeerServiceStats ps = peer_service->Stats();
+    return {200, "text/plain; version=0.0.4; charset=utf-8",
+            RenderMetrics({&st, &metrics, &ts, &ps})};
+  }
+  return {404, "text/plain; charset=utf-8", "not found: GET /health or /metrics\n"};
+}
+
+Status Server::Parts::StartHttp() {
+  for (const std::string& u : config.listen_metrics_urls) {
+    Result<HostPort> hp = ParseListenUrl(u, "--listen-metrics-urls");
+    if (!hp.ok()) return hp.status();
+    HttpServerOptions o;
+    o.host = hp->host;
+    o.port = hp->port;
+    Result<std::unique_ptr<HttpServer>> s = HttpServer::Start(
+        o, [this](std::string_view, std::string_view path) { return HandleHttp(path); });
+    if (!s.ok()) return Status(s.status().code(), "--listen-metrics-urls: " + s.status().message());
+    http.push_back(std::move(s).value());
+  }
+  return Status::Ok();
+}
+
+void Server::Parts::Stop() {
+  std::call_once(stopped, [this] {
+    for (auto& h : http) h->Stop();
+    // The node answers whatever is pending ("node stopped") so that every
+    // client call can finish; then the client port drains.
+    if (node != nullptr) node->Stop();
+    if (client_server != nullptr) {
+      client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    }
+    if (pool != nullptr) pool->Stop();
+    if (peer_server != nullptr) {
+      peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    }
+    if (transport != nullptr) transport->Stop();
+    node.reset();
+    store.reset();
+  });
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log) {
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  parts->log = log ? std::move(log) : [](std::string_view) {};
+  ASPEN_RETURN_IF_ERROR(parts->CheckPorts());
+  ASPEN_RETURN_IF_ERROR(parts->OpenData());
+  std::unique_ptr<Server> server(new Server(std::move(parts)));
+  Parts& p = *server->parts_;
+  ASPEN_RETURN_IF_ERROR(p.StartNode());
+  ASPEN_RETURN_IF_ERROR(p.StartPeerPort());
+  if (Status s = p.node->Start(); !s.ok()) return s;
+  ASPEN_RETURN_IF_ERROR(p.StartClientPort());
+  ASPEN_RETURN_IF_ERROR(p.StartHttp());
+  p.log(
+      "serving clients on " + config.listen_client_urls[0] + ", peers on " +
+      config.listen_peer_urls[0] +
+      (config.listen_metrics_urls.empty() ? "" : ", metrics on " + config.listen_metrics_urls[0]));
+  return server;
+}
+
+Server::Server(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Server::~Server() {
+  Stop();
+}
+void Server::Stop() {
+  parts_->Stop();
+}
+const Identity& Server::identity() const {
+  return parts_->identity;
+}
+int Server::client_port() const {
+  return parts_->client_port;
+}
+int Server::peer_port() const {
+  return parts_->peer_port;
+}
+int Server::metrics_port() const {
+  return parts_->http.empty() ? 0 : parts_->http[0]->port();
+}
+
+}  // namespace aspen::server

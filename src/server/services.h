@@ -1,0 +1,146 @@
+// The etcd v3 gRPC services Aspen serves on the client port: KV, Lease,
+// Cluster (MemberList) and Maintenance (Status, HashKV), on gRPC's callback
+// API so that no thread waits for raft.
+//
+// Writes (Put, DeleteRange, Txn, LeaseGrant, LeaseRevoke) are validated
+// (sm::Validate: etcd's checks and Aspen's limits), proposed through
+// node::Node::Propose and answered when the node has applied them. Reads are
+// linearizable (node::Node::ReadBarrier, then a snapshot) unless the request
+// is serializable; they run on the WorkerPool. Lease keep-alives and
+// time-to-live are answered by the leader: a follower forwards them over the
+// peer port (PeerClient). Every response header carries cluster_id,
+// member_id, the revision the answer reflects and the raft term; every error
+// is etcd's (etcd_errors.h).
+//
+// Thread safety: the services are called by gRPC concurrently; ServiceEnv's
+// pointees are thread-safe and must outlive the gRPC server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "etcdserverpb/cluster.grpc.pb.h"
+#include "etcdserverpb/kv.grpc.pb.h"
+#include "etcdserverpb/lease.grpc.pb.h"
+#include "etcdserverpb/maintenance.grpc.pb.h"
+#include "node/node.h"
+#include "server/metrics.h"
+#include "server/peer_client.h"
+#include "server/worker_pool.h"
+
+namespace aspen::server {
+
+// The version Maintenance.Status reports: the etcd API level Aspen serves.
+inline constexpr const char* kEtcdApiVersion = "3.4.0";
+
+struct ServiceEnv {
+  node::Node* node = nullptr;
+  RequestMetrics* metrics = nullptr;
+  WorkerPool* pool = nullptr;
+  PeerClient* peers = nullptr;
+  std::uint64_t cluster_id = 0;
+  std::uint64_t member_id = 0;
+  // This member's name and client URLs (MemberList, the peer Member call).
+  std::string name;
+  std::vector<std::string> client_urls;
+  // etcd's minimum lease TTL (1.5 election timeouts, in seconds, rounded up):
+  // shorter grants are raised to it, as etcd does.
+  std::int64_t min_lease_ttl_s = 2;
+  // Bytes the database takes on disk (Maintenance.Status dbSize).
+  std::function<std::int64_t()> db_size_bytes;
+
+  // Fills cluster_id, member_id, raft_term (now) and `revision`.
+  void FillHeader(etcdserverpb::ResponseHeader* header, std::int64_t revision) const;
+  // The peer target ("host:port") of member `id`, "" when unknown.
+  std::string PeerTarget(node::NodeId id) const;
+};
+
+class KvService final : public etcdserverpb::KV::CallbackService {
+ public:
+  explicit KvService(ServiceEnv* env) : env_(env) {}
+  grpc::ServerUnaryReactor* Range(grpc::CallbackServerContext* ctx,
+                                  const etcdserverpb::RangeRequest* req,
+                                  etcdserverpb::RangeResponse* resp) override;
+  grpc::ServerUnaryReactor* Put(grpc::CallbackServerContext* ctx,
+                                const etcdserverpb::PutRequest* req,
+                                etcdserverpb::PutResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteRange(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::DeleteRangeRequest* req,
+                                        etcdserverpb::DeleteRangeResponse* resp) override;
+  grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* ctx,
+                                const etcdserverpb::TxnRequest* req,
+                                etcdserverpb::TxnResponse* resp) override;
+  // Aspen keeps no history below the current revision, so there is nothing
+  // to compact: a revision up to the current one succeeds at once, a future
+  // one is etcd's "required revision is a future revision".
+  grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
+                                    const etcdserverpb::CompactionRequest* req,
+                                    etcdserverpb::CompactionResponse* resp) override;
+
+ private:
+  ServiceEnv* env_;
+};
+
+class LeaseService final : public etcdserverpb::Lease::CallbackService {
+ public:
+  explicit LeaseService(ServiceEnv* env) : env_(env) {}
+  grpc::ServerUnaryReactor* LeaseGrant(grpc::CallbackServerContext* ctx,
+                                       const etcdserverpb::LeaseGrantRequest* req,
+                                       etcdserverpb::LeaseGrantResponse* resp) override;
+  grpc::ServerUnaryReactor* LeaseRevoke(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::LeaseRevokeRequest* req,
+                                        etcdserverpb::LeaseRevokeResponse* resp) override;
+  grpc::ServerBidiReactor<etcdserverpb::LeaseKeepAliveRequest,
+                          etcdserverpb::LeaseKeepAliveResponse>*
+  LeaseKeepAlive(grpc::CallbackServerContext* ctx) override;
+  // An unknown lease answers TTL -1 (etcd), not an error.
+  grpc::ServerUnaryReactor* LeaseTimeToLive(grpc::CallbackServerContext* ctx,
+                                            const etcdserverpb::LeaseTimeToLiveRequest* req,
+                                            etcdserverpb::LeaseTimeToLiveResponse* resp) override;
+  grpc::ServerUnaryReactor* LeaseLeases(grpc::CallbackServerContext* ctx,
+                                        const etcdserverpb::LeaseLeasesRequest* req,
+                                        etcdserverpb::LeaseLeasesResponse* resp) override;
+
+  // One keep-alive: renews on the leader (here or forwarded). TTL 0 for an
+  // unknown lease, as etcd answers. Blocks up to the forwarding timeout.
+  grpc::Status KeepAliveOnce(std::int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
+
+ private:
+  ServiceEnv* env_;
+};
+
+// MemberList only; the membership changes answer UNIMPLEMENTED.
+class ClusterService final : public etcdserverpb::Cluster::CallbackService {
+ public:
+  explicit ClusterService(ServiceEnv* env) : env_(env) {}
+  grpc::ServerUnaryReactor* MemberList(grpc::CallbackServerContext* ctx,
+                                       const etcdserverpb::MemberListRequest* req,
+                                       etcdserverpb::MemberListResponse* resp) override;
+
+ private:
+  ServiceEnv* env_;
+  std::mutex mu_;
+  // Names and client URLs learned from other members' peer ports.
+  std::map<node::NodeId, peer::v1::MemberInfo> known_;  // guarded by mu_
+};
+
+// Status and HashKV; the other calls answer UNIMPLEMENTED.
+class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
+ public:
+  explicit MaintenanceService(ServiceEnv* env) : env_(env) {}
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
+                                   const etcdserverpb::StatusRequest* req,
+                                   etcdserverpb::StatusResponse* resp) override;
+  grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* ctx,
+                                   const etcdserverpb::HashKVRequest* req,
+                                   etcdserverpb::HashKVResponse* resp) override;
+
+ private:
+  ServiceEnv* env_;
+};
+
+}  // namespace aspen::server
