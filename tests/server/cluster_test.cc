@@ -87,6 +87,20 @@ TEST(ClusterTest, KillingTheLeaderKeepsEveryAcknowledgedWrite) {
     if (s.ok() && s->header().member_id() == leader) leader_index = i;
   }
   ASSERT_GE(leader_index, 0);
+
+  // Leases through a follower: keep-alive and time-to-live are answered by
+  // the leader over the peer port.
+  auto follower = ClientFor({endpoints[(leader_index + 1) % 3]});
+  auto grant = follower->LeaseGrant(30);
+  ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+  auto kept = follower->LeaseKeepAliveOnce(grant->id());
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->ttl(), 30);
+  auto ttl = follower->LeaseTimeToLive(grant->id());
+  ASSERT_TRUE(ttl.ok()) << ttl.status().ToString();
+  EXPECT_EQ(ttl->grantedttl(), 30);
+  EXPECT_GT(ttl->ttl(), 0);
+  EXPECT_EQ(follower->LeaseKeepAliveOnce(0x7777).status().code(), Code::kNotFound);
   members[leader_index]->Kill();
   std::vector<std::string> survivors;
   for (int i = 0; i < 3; ++i) {
