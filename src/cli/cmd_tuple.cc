@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "tuple/tuple.h"
+#include "tuple/typed_json.h"
 
 namespace aspen::cli {
 namespace {
@@ -45,14 +46,7 @@ std::string Sanitize(std::string_view msg) {
 }
 
 std::string ToHex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
+  return tp::LowerHex(bytes);
 }
 
 int HexValue(char c) {
@@ -314,41 +308,6 @@ std::string PackLine(std::string_view line) {
 
 // ---- Tuple -> typed JSON ----
 
-std::string FixedWidthHex(std::uint64_t v, int digits) {
-  std::string s(static_cast<std::size_t>(digits), '0');
-  for (int i = digits - 1; i >= 0; --i, v >>= 4)
-    s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 0xf];
-  return s;
-}
-
-Json ToJson(const tp::Tuple& t) {
-  Json arr = Json::array();
-  for (const tp::Element& e : t) {
-    Json obj = Json::object();
-    switch (e.type()) {
-      case tp::Type::kNull: obj["null"] = nullptr; break;
-      case tp::Type::kBytes: obj["bytes"] = ToHex(e.bytes()); break;
-      case tp::Type::kString: obj["string"] = e.str(); break;
-      case tp::Type::kTuple: obj["tuple"] = ToJson(e.tuple()); break;
-      case tp::Type::kInt: obj["int"] = e.integer().ToDecimal(); break;
-      case tp::Type::kFloat: obj["float"] = FixedWidthHex(e.float_bits(), 8); break;
-      case tp::Type::kDouble: obj["double"] = FixedWidthHex(e.double_bits(), 16); break;
-      case tp::Type::kBool: obj["bool"] = e.boolean(); break;
-      case tp::Type::kUuid:
-        obj["uuid"] = ToHex(std::string_view(reinterpret_cast<const char*>(e.uuid().bytes.data()),
-                                             e.uuid().bytes.size()));
-        break;
-      case tp::Type::kVersionstamp:
-        obj["versionstamp"] =
-            ToHex(std::string_view(reinterpret_cast<const char*>(e.versionstamp().bytes().data()),
-                                   tp::Versionstamp::kSize));
-        break;
-    }
-    arr.push_back(std::move(obj));
-  }
-  return arr;
-}
-
 std::string UnpackLine(std::string_view line) {
   auto key = FromHex(line, "key");
   if (!key.ok()) return "error: " + Sanitize(key.error().message());
@@ -356,7 +315,7 @@ std::string UnpackLine(std::string_view line) {
   if (!t.ok()) return "error: malformed tuple: " + Sanitize(t.error().message());
   // ensure_ascii: non-ASCII text is written as \uXXXX escapes (astral code
   // points as surrogate pairs), so no output line holds U+2028 or U+0085.
-  return ToJson(*t).dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::strict);
+  return tp::ToTypedJsonText(*t);
 }
 
 // ---- the line loop ----

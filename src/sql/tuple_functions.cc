@@ -11,40 +11,19 @@
 // Malformed input is an SQL error naming the function and the fault.
 #include <sqlite3.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstring>
 #include <optional>
 #include <string>
 
 #include "sql/vtabs.h"
 #include "tuple/tuple.h"
+#include "tuple/typed_json.h"
 #include "tuple/utf8.h"
 
 namespace aspen::sql {
 namespace {
 
 namespace tp = aspen::tuple;
-using Json = nlohmann::json;
-
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
-
-std::string FixedHex(std::uint64_t v, int digits) {
-  std::string s(static_cast<std::size_t>(digits), '0');
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) {
-    s[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 0xf];
-  }
-  return s;
-}
 
 // The bytes of a TEXT or BLOB value (valid until the value changes).
 std::string_view Bytes(sqlite3_value* v) {
@@ -54,34 +33,6 @@ std::string_view Bytes(sqlite3_value* v) {
   const int n = sqlite3_value_bytes(v);
   if (p == nullptr || n <= 0) return {};
   return {static_cast<const char*>(p), static_cast<std::size_t>(n)};
-}
-
-Json ToJson(const tp::Tuple& t) {
-  Json arr = Json::array();
-  for (const tp::Element& e : t) {
-    Json obj = Json::object();
-    switch (e.type()) {
-      case tp::Type::kNull: obj["null"] = nullptr; break;
-      case tp::Type::kBytes: obj["bytes"] = Hex(e.bytes()); break;
-      case tp::Type::kString: obj["string"] = e.str(); break;
-      case tp::Type::kTuple: obj["tuple"] = ToJson(e.tuple()); break;
-      case tp::Type::kInt: obj["int"] = e.integer().ToDecimal(); break;
-      case tp::Type::kFloat: obj["float"] = FixedHex(e.float_bits(), 8); break;
-      case tp::Type::kDouble: obj["double"] = FixedHex(e.double_bits(), 16); break;
-      case tp::Type::kBool: obj["bool"] = e.boolean(); break;
-      case tp::Type::kUuid:
-        obj["uuid"] = Hex(std::string_view(reinterpret_cast<const char*>(e.uuid().bytes.data()),
-                                           e.uuid().bytes.size()));
-        break;
-      case tp::Type::kVersionstamp:
-        obj["versionstamp"] =
-            Hex(std::string_view(reinterpret_cast<const char*>(e.versionstamp().bytes().data()),
-                                 tp::Versionstamp::kSize));
-        break;
-    }
-    arr.push_back(std::move(obj));
-  }
-  return arr;
 }
 
 void Error(sqlite3_context* ctx, const std::string& msg) {
@@ -152,7 +103,7 @@ bool UnpackArg(sqlite3_context* ctx, const char* fn, sqlite3_value* v, tp::Tuple
 void Unpack(sqlite3_context* ctx, int, sqlite3_value** argv) {
   tp::Tuple t;
   if (!UnpackArg(ctx, "tuple_unpack", argv[0], &t)) return;
-  const std::string json = ToJson(t).dump(-1, ' ', true, Json::error_handler_t::strict);
+  const std::string json = tp::ToTypedJsonText(t);
   sqlite3_result_text(ctx, json.data(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
 }
 
@@ -202,7 +153,7 @@ void Get(sqlite3_context* ctx, int, sqlite3_value** argv) {
     }
     case tp::Type::kBool: sqlite3_result_int(ctx, e.boolean() ? 1 : 0); break;
     case tp::Type::kTuple: {
-      const std::string json = ToJson(e.tuple()).dump(-1, ' ', true);
+      const std::string json = tp::ToTypedJsonText(e.tuple());
       sqlite3_result_text(ctx, json.data(), static_cast<int>(json.size()), SQLITE_TRANSIENT);
       break;
     }
