@@ -30,7 +30,7 @@ namespace {
 
 // Phrases are checked in order; a longer phrase that contains a shorter one
 // comes first ("requested lease not found" before "lease not found").
-constexpr std::array<std::pair<std::string_view, const EtcdError*>, 20> kPhrases{{
+constexpr std::array<std::pair<std::string_view, const EtcdError*>, 24> kPhrases{{
     {"key is not provided", &etcd::kEmptyKey},
     {"key not found", &etcd::kKeyNotFound},
     {"value is provided", &etcd::kValueProvided},
@@ -50,17 +50,25 @@ constexpr std::array<std::pair<std::string_view, const EtcdError*>, 20> kPhrases
     {"not leader", &etcd::kNotLeader},
     {"leader changed", &etcd::kLeaderChanged},
     {"server stopped", &etcd::kStopped},
+    {"node stopped", &etcd::kStopped},
     {"request timed out", &etcd::kTimeout},
+    // node/'s deadlines and lost proposals (a phrase ending in a space matches
+    // whatever follows it).
+    {"proposal not applied within ", &etcd::kTimeout},
+    {"read barrier not served within ", &etcd::kTimeout},
+    {"proposal lost in a leader change", &etcd::kLeaderChanged},
 }};
 
 // True when `phrase` occurs in `message` as a whole clause: at the start or
-// after ": ", and at the end or before ':' or " (".
+// after ": ", and at the end or before ':' or " (" (anywhere when the phrase
+// ends with a space).
 bool HasClause(std::string_view message, std::string_view phrase) {
   for (std::size_t pos = message.find(phrase); pos != std::string_view::npos;
        pos = message.find(phrase, pos + 1)) {
     const bool starts = pos == 0 || (pos >= 2 && message.substr(pos - 2, 2) == ": ");
     const std::string_view rest = message.substr(pos + phrase.size());
-    const bool ends = rest.empty() || rest.front() == ':' || rest.starts_with(" (");
+    const bool ends =
+        phrase.back() == ' ' || rest.empty() || rest.front() == ':' || rest.starts_with(" (");
     if (starts && ends) return true;
   }
   return false;

@@ -64,7 +64,8 @@ grpc::StatusCode GrpcCode(Code code);
 
 // The etcd error whose condition `status` reports, recognised by the phrase
 // sm/ and node/ use for it ("lease not found", "too many operations in txn
-// request", "required revision is a future revision", "no leader", ...),
+// request", "required revision is a future revision", "no leader", "node
+// stopped", "proposal not applied within N ms" (etcd's request timed out), ...),
 // standing alone or after a "<what>: " prefix, and followed by nothing, ':' or
 // " (" details. nullptr when `status` reports something etcd has no error for.
 const EtcdError* MatchEtcdError(const Status& status);

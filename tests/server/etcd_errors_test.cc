@@ -113,6 +113,16 @@ TEST(EtcdErrorsTest, StateMachinePhrasesMapToEtcdErrors) {
        "etcdserver: request timed out"},
       {Status::Unavailable("leader changed"), StatusCode::UNAVAILABLE,
        "etcdserver: leader changed"},
+      {Status::Unavailable("node stopped"), StatusCode::UNAVAILABLE, "etcdserver: server stopped"},
+      {Status(Code::kDeadlineExceeded,
+              "proposal not applied within 5000 ms; its outcome is unknown"),
+       StatusCode::UNAVAILABLE, "etcdserver: request timed out"},
+      {Status(Code::kDeadlineExceeded, "read barrier not served within 5000 ms"),
+       StatusCode::UNAVAILABLE, "etcdserver: request timed out"},
+      {Status::Unavailable("proposal lost in a leader change (another entry was committed at 7)"),
+       StatusCode::UNAVAILABLE, "etcdserver: leader changed"},
+      {Status::Unavailable("not leader (leader is 3)"), StatusCode::FAILED_PRECONDITION,
+       "etcdserver: not leader"},
   };
   for (const Case& c : cases) {
     grpc::Status s = ToGrpcStatus(c.status);
