@@ -20,6 +20,14 @@ enum class ReadOnlyOption {
   kLeaseBased,
 };
 
+// Bugs that the simulator switches on to prove its checkers catch them
+// (docs/SIMULATOR.md). Never set outside tests: each breaks a Raft rule.
+enum class TestingBug {
+  kOff,
+  // Grant votes (and pre-votes) without the §5.4.1 up-to-date log check.
+  kVoteWithoutLogCheck,
+};
+
 struct Config {
   // Bound on election_tick, so tick arithmetic can never overflow.
   static constexpr int kMaxElectionTick = 1 << 20;
@@ -62,6 +70,8 @@ struct Config {
   // Seed of the PRNG that randomizes election timeouts. The only source of
   // randomness in raft/; the same seed and inputs give the same outputs.
   std::uint64_t rand_seed = 1;
+  // Off by default; for the simulator's bug-injection proof only.
+  TestingBug testing_bug = TestingBug::kOff;
 
   Error Validate() const;
 };

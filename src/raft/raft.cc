@@ -29,6 +29,7 @@ Raft::Raft(const Config& c)
       disable_proposal_forwarding_(c.disable_proposal_forwarding),
       heartbeat_timeout_(c.heartbeat_tick),
       election_timeout_(c.election_tick),
+      testing_bug_(c.testing_bug),
       rng_state_(c.rand_seed ^ (c.id * 0x9E3779B97F4A7C15ULL)) {
   RAFT_ASSERT(c.Validate().ok());
   Result<StorageState> st = c.storage->InitialState();
@@ -312,7 +313,8 @@ void Raft::HandleVoteRequest(const pb::Message& m) {
   resp.set_type(VoteRespType(m.type()));
   resp.set_to(m.from());
   // Raft §5.4.1: grant only to a candidate whose log is at least as up to date.
-  if (can_vote && log_.IsUpToDate(m.index(), m.log_term())) {
+  const bool bug_skip_log_check = testing_bug_ == TestingBug::kVoteWithoutLogCheck;
+  if (can_vote && (bug_skip_log_check || log_.IsUpToDate(m.index(), m.log_term()))) {
     resp.set_term(m.term());
     Send(std::move(resp));
     if (!pre) {

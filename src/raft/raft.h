@@ -189,6 +189,7 @@ class Raft {
   const int election_timeout_;
   // Invariant: in [election_timeout_, 2 * election_timeout_).
   int randomized_election_timeout_ = 0;
+  const TestingBug testing_bug_;
   // splitmix64 state, seeded from Config::rand_seed and the id.
   std::uint64_t rng_state_;
 };
