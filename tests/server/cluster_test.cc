@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -72,7 +73,14 @@ TEST(ClusterTest, KillingTheLeaderKeepsEveryAcknowledgedWrite) {
   auto cluster_client = ClientFor(endpoints);
   auto list = cluster_client->MemberList();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
-  EXPECT_EQ(list->members_size(), 3);
+  ASSERT_EQ(list->members_size(), 3);
+  std::set<std::string> names;
+  for (const auto& m : list->members()) {
+    names.insert(m.name());  // other members' names come over their peer ports
+    ASSERT_EQ(m.clienturls_size(), 1);
+    EXPECT_EQ(m.clienturls(0).rfind("http://127.0.0.1:", 0), 0u);
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"n0", "n1", "n2"}));
 
   std::map<std::string, std::string> acked;
   for (int i = 0; i < 30; ++i) {
