@@ -45,10 +45,8 @@ Result<SimBug> ParseBug(const std::string& text) {
   if (text == "none") return SimBug::kNone;
   if (text == "skip-sync") return SimBug::kSkipSync;
   if (text == "vote-without-log-check") return SimBug::kRaftVoteWithoutLogCheck;
-  if (text == "commit-prior-term-by-count") return SimBug::kRaftCommitPriorTermByCount;
   return Status::InvalidArgument("--bug '" + text +
-                                 "' is not one of none, skip-sync, vote-without-log-check, "
-                                 "commit-prior-term-by-count");
+                                 "' is not one of none, skip-sync, vote-without-log-check");
 }
 
 std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std::ostream& out) {

@@ -26,7 +26,7 @@ struct SeedRange {
 
 // "A..B" with A <= B, both decimal. InvalidArgument naming the problem.
 Result<SeedRange> ParseSeedRange(const std::string& text);
-// "none", "skip-sync", "vote-without-log-check", "commit-prior-term-by-count".
+// "none", "skip-sync", "vote-without-log-check".
 Result<SimBug> ParseBug(const std::string& text);
 
 // Runs seeds [range.first, range.last] with `base` (seed overwritten per

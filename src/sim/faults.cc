@@ -99,7 +99,7 @@ void Simulation::ChangeMembership() {
     cc.set_node_id(id);
     if (!leader->ProposeConfChange(cc)) return;
     ++next_node_id_;
-    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_);
+    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
     const Status st = node->Start(rng_.Next());
     if (!st.ok()) {
       Fail("new node " + S(id) + " failed to start: " + st.ToString());

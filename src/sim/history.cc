@@ -37,6 +37,7 @@ std::string DescribeOperation(const Operation& op) {
     s += std::to_string(op.return_ms) + "ms] " + DescribeCall(op) + " -> " + DescribeAnswer(op);
   } else {
     s += "?] " + DescribeCall(op) + " -> unknown outcome";
+    if (op.applied_by_ms >= 0) s += " (applied by " + std::to_string(op.applied_by_ms) + "ms)";
   }
   return s;
 }

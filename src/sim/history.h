@@ -8,6 +8,13 @@
 // may not have taken effect, at any time after its invocation. Operations that
 // certainly did not take effect (refused before being proposed) are not
 // recorded at all.
+//
+// The simulator sees every replica, so it narrows unknown writes down after
+// the run (Simulation::ResolveUnknownWrites): a put or CAS whose unique value
+// some replica applied gets `applied_by_ms`; one that no replica applied by
+// the end of the run (after the liveness phase made every member apply every
+// committed entry) never took effect and is dropped. Both are facts about the
+// run, so the check stays sound; they only shrink the search.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +47,10 @@ struct Operation {
   std::int64_t invoke_ms = 0;
   // Meaningful only for outcome kOk.
   std::int64_t return_ms = 0;
+  // Outcome kUnknown only: when >= 0, the operation certainly took effect no
+  // later than this time (the simulator saw a replica apply it), though its
+  // answer is unknown. The checker then must linearize it before this time.
+  std::int64_t applied_by_ms = -1;
   Outcome outcome = Outcome::kUnknown;
   // Results (outcome kOk only). kGet: the state read. kPut: the previous
   // state (prev_kv). kDelete: whether a key was deleted. kCas: succeeded.

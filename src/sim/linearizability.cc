@@ -73,9 +73,14 @@ void KeySearch::BuildList() {
   std::vector<std::tuple<std::int64_t, int, int>> events;  // time, 0=call/1=return, op
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     events.emplace_back(ops_[i]->invoke_ms, 0, static_cast<int>(i));
-    if (ops_[i]->outcome == Outcome::kOk) {
-      ASPEN_ASSERT(ops_[i]->return_ms >= ops_[i]->invoke_ms);
-      events.emplace_back(ops_[i]->return_ms, 1, static_cast<int>(i));
+    const Operation& op = *ops_[i];
+    // An operation that certainly took effect must be linearized before its
+    // return (or before the time it was seen applied, answer unknown).
+    const bool ok = op.outcome == Outcome::kOk;
+    if (ok || op.applied_by_ms >= 0) {
+      const std::int64_t end = ok ? op.return_ms : op.applied_by_ms;
+      ASPEN_ASSERT(end >= op.invoke_ms);
+      events.emplace_back(end, 1, static_cast<int>(i));
       ++known_;
     }
   }

@@ -15,7 +15,8 @@
 //
 // Unknown outcomes: an operation recorded with Outcome::kUnknown has no return
 // event; the search may linearize it at any point after its invocation, or
-// never, and accepts any answer for it. A kGet with unknown outcome constrains
+// never, and accepts any answer for it; when it has applied_by_ms it must be
+// linearized by then (any answer). A kGet with unknown outcome constrains
 // nothing and is ignored.
 //
 // The search is bounded: when one key's search memoizes more than

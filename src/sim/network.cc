@@ -1,5 +1,6 @@
 #include "sim/network.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace aspen::sim {
@@ -24,6 +25,25 @@ void Network::Send(Packet p, std::int64_t now_ms) {
     Enqueue(p, now_ms);
   }
   Enqueue(std::move(p), now_ms);
+}
+
+std::string Network::DescribeInFlight() const {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& [at, p] : queue_) {
+    std::string name = p.kind == Packet::Kind::kRaft      ? raft::MessageTypeName(p.raft.type())
+                       : p.kind == Packet::Kind::kRequest ? "client request"
+                                                          : "client reply";
+    name += " " + std::to_string(p.from) + "->" + std::to_string(p.to);
+    ++counts[name];
+  }
+  std::vector<std::pair<std::size_t, std::string>> sorted;
+  for (const auto& [name, n] : counts) sorted.emplace_back(n, name);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::string out;
+  for (std::size_t i = 0; i < sorted.size() && i < 6; ++i) {
+    out += (i ? ", " : "") + sorted[i].second + " x" + std::to_string(sorted[i].first);
+  }
+  return out;
 }
 
 std::vector<Packet> Network::DeliverDue(std::int64_t now_ms) {

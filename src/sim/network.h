@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,9 @@ class Network {
   void SetCalm() { calm_ = true; }
 
   std::size_t in_flight() const { return queue_.size(); }
+  // Packets in flight counted by kind and raft message type, most first
+  // (for diagnosing a message storm).
+  std::string DescribeInFlight() const;
   std::uint64_t sent() const { return sent_; }
   std::uint64_t dropped() const { return dropped_; }
 

@@ -22,8 +22,6 @@ enum class SimBug {
   kSkipSync,
   // raft::Config::testing_bug = kVoteWithoutLogCheck.
   kRaftVoteWithoutLogCheck,
-  // raft::Config::testing_bug = kCommitPriorTermByCount.
-  kRaftCommitPriorTermByCount,
 };
 
 struct SimOptions {
@@ -39,6 +37,9 @@ struct SimOptions {
   int election_tick = 10;
   bool pre_vote = true;
   bool check_quorum = true;
+  // raft::Config::max_size_per_msg: small values split replication into
+  // many messages (wider windows between acknowledgements).
+  std::uint64_t max_size_per_msg = 64 << 10;
 
   // Network (per message).
   std::int64_t latency_min_ms = 1;

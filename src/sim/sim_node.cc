@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "aspen/sm/v1/command.pb.h"
 #include "sim/commands.h"
 #include "sm/reads.h"
 
@@ -18,8 +19,26 @@ Status FromRaft(const raft::Error& e) {
 
 }  // namespace
 
-SimNode::SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* checker, Trace* trace)
-    : id_(id), options_(options), checker_(checker), trace_(trace) {}
+SimNode::SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* checker, Trace* trace,
+                 std::map<std::string, std::int64_t>* applied_values)
+    : id_(id),
+      options_(options),
+      checker_(checker),
+      trace_(trace),
+      applied_values_(applied_values) {}
+
+void SimNode::RecordAppliedValue(std::string_view data, const sm::v1::Response& response) {
+  sm::v1::Command cmd;
+  if (data.empty() || !cmd.ParseFromArray(data.data(), static_cast<int>(data.size()))) return;
+  const std::string* value = nullptr;
+  if (cmd.has_put()) {
+    value = &cmd.put().value();
+  } else if (cmd.has_txn() && response.has_txn() && response.txn().succeeded() &&
+             cmd.txn().success_size() == 1 && cmd.txn().success(0).has_request_put()) {
+    value = &cmd.txn().success(0).request_put().value();
+  }
+  if (value != nullptr) applied_values_->emplace(*value, now_ms_);
+}
 
 Status SimNode::Bootstrap(const std::vector<raft::NodeId>& voters) {
   // As etcd bootstraps a new cluster: the initial configuration is a
@@ -70,9 +89,12 @@ Status SimNode::Start(std::uint64_t rand_seed) {
   c.check_quorum = options_.check_quorum;
   c.pre_vote = options_.pre_vote;
   c.disable_proposal_forwarding = true;
-  c.max_size_per_msg = 64 << 10;
+  c.max_size_per_msg = options_.max_size_per_msg;
   c.max_inflight_msgs = 64;
   c.rand_seed = rand_seed;
+  if (options_.bug == SimBug::kRaftVoteWithoutLogCheck) {
+    c.testing_bug = raft::TestingBug::kVoteWithoutLogCheck;
+  }
   auto raw = raft::RawNode::Create(c);
   if (!raw.ok()) return FromRaft(raw.error());
   raw_ = std::move(raw).value();
@@ -243,6 +265,9 @@ Status SimNode::Apply(const raft::EntryVec& entries, std::vector<Packet>* out) {
   Status st = store_.Write(applied->batch, /*sync=*/false);
   if (!st.ok()) return Status::IOError("node " + S(id_) + " apply write failed: " + st.ToString());
   for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].type() == raft::pb::ENTRY_NORMAL) {
+      RecordAppliedValue(entries[i].data(), applied->responses[i]);
+    }
     auto it = pending_writes_.find(entries[i].index());
     if (it == pending_writes_.end()) continue;
     PendingWrite w = std::move(it->second);

@@ -26,6 +26,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -47,7 +48,11 @@ inline constexpr std::int64_t kEpochMs = 1'700'000'000'000;
 
 class SimNode {
  public:
-  SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* checker, Trace* trace);
+  // Values written by applied puts and successful CAS are recorded in
+  // `applied_values` with the first time any node applied them (see
+  // history.h). Not owned; all must outlive the node.
+  SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* checker, Trace* trace,
+          std::map<std::string, std::int64_t>* applied_values);
 
   // Writes the initial configuration (synced) for a node of a new cluster: a
   // committed log prefix of add-node entries, as etcd bootstraps. A node
@@ -99,11 +104,13 @@ class SimNode {
   Status ServeReads(std::int64_t now_ms, std::vector<Packet>* out);
   void FailPending(std::vector<Packet>* out);
   Packet Reply(Endpoint to, const ClientReply& r) const;
+  void RecordAppliedValue(std::string_view data, const sm::v1::Response& response);
 
   const raft::NodeId id_;
   const SimOptions& options_;
   SafetyChecker* checker_;
   Trace* trace_;
+  std::map<std::string, std::int64_t>* applied_values_;
   storage::MemStore store_;
   std::unique_ptr<storage::LogStore> log_;
   std::unique_ptr<node::RaftStorage> raft_storage_;

@@ -29,7 +29,7 @@ Simulation::Simulation(const SimOptions& base)
   for (int i = 1; i <= options_.nodes; ++i) voters.push_back(static_cast<raft::NodeId>(i));
   next_node_id_ = voters.size() + 1;
   for (raft::NodeId id : voters) {
-    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_);
+    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
     const Status st = node->Bootstrap(voters);
     ASPEN_ASSERT_MSG(st.ok(), st.ToString().c_str());
     nodes_.emplace(id, std::move(node));
@@ -158,7 +158,7 @@ bool Simulation::Step(bool faults, bool issue) {
   result_.stats.max_in_flight = std::max(result_.stats.max_in_flight, net_.in_flight());
   if (net_.in_flight() > kMaxInFlight) {
     Fail("message storm: " + S(net_.in_flight()) + " packets in flight, above the bound of " +
-         S(kMaxInFlight));
+         S(kMaxInFlight) + "; in flight: " + net_.DescribeInFlight());
   }
   ++now_;
   return result_.ok;
@@ -237,6 +237,25 @@ bool Simulation::RunLiveness() {
   }
 }
 
+History Simulation::ResolveUnknownWrites() const {
+  History out;
+  out.reserve(history_.size());
+  for (const Operation& op : history_) {
+    const bool resolvable =
+        op.outcome == Outcome::kUnknown && (op.kind == OpKind::kPut || op.kind == OpKind::kCas);
+    if (!resolvable) {
+      out.push_back(op);
+      continue;
+    }
+    auto it = applied_values_.find(op.value);
+    if (it == applied_values_.end()) continue;  // never applied: never took effect
+    Operation resolved = op;
+    resolved.applied_by_ms = it->second;
+    out.push_back(std::move(resolved));
+  }
+  return out;
+}
+
 RunResult Simulation::Run() {
   trace_.Line(0, DescribeOptions(options_));
   while (now_ < options_.safety_ms) {
@@ -254,7 +273,7 @@ RunResult Simulation::Run() {
   if (!result_.ok) return result_;
   LinearizabilityOptions lo;
   lo.max_states_per_key = options_.lin_states;
-  const LinearizabilityResult lin = CheckLinearizable(history_, lo);
+  const LinearizabilityResult lin = CheckLinearizable(ResolveUnknownWrites(), lo);
   s.lin_states = lin.states;
   if (!lin.ok()) Fail(lin.message);
   return result_;

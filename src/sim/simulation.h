@@ -87,6 +87,8 @@ class Simulation {
   void Decommission();
   bool RunLiveness();
   bool Converged(std::string* why);
+  // The history to check: unknown puts/CAS resolved with applied_values_.
+  History ResolveUnknownWrites() const;
   void Fail(const std::string& why);
   SimNode* Leader();
   std::vector<std::uint64_t> RunningIds() const;
@@ -106,6 +108,8 @@ class Simulation {
   std::int64_t partition_until_ = -1;
   std::vector<Client> clients_;
   History history_;
+  // Value written -> first time a replica applied it (history.h).
+  std::map<std::string, std::int64_t> applied_values_;
   std::uint64_t next_request_id_ = 1;
   std::uint64_t next_node_id_ = 0;
   std::int64_t now_ = 0;
