@@ -74,6 +74,7 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
           << " unknown=" << s.ops_unknown << " leaders=" << s.leaders
           << " committed=" << s.committed << " crashes=" << s.crashes
           << " partitions=" << s.partitions << " conf_changes=" << s.conf_changes
+          << " compactions=" << s.compactions << " snapshots=" << s.snapshots
           << " messages=" << s.messages << " max_in_flight=" << s.max_in_flight
           << " lin_states=" << s.lin_states << " end=" << s.end_ms << "ms\n";
     }

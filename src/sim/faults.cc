@@ -31,6 +31,21 @@ void Simulation::InjectFaults() {
   }
   if (partition_until_ < 0 && rng_.Chance(options_.partition_rate)) Partition();
   if (rng_.Chance(options_.membership_rate)) ChangeMembership();
+  if (!running.empty() && rng_.Chance(options_.compact_rate)) {
+    const std::uint64_t id = running[rng_.Uniform(running.size())];
+    SimNode& n = *nodes_.at(id);
+    if (!n.up()) return;
+    const Result<bool> done = n.Compact(static_cast<std::uint64_t>(rng_.Range(0, 20)));
+    if (!done.ok() && done.status().code() == Code::kIOError) {
+      CrashNode(id, done.status().message());
+    } else if (!done.ok()) {
+      Fail("node " + S(id) + " failed to compact: " + done.status().ToString());
+    } else if (*done) {
+      ++result_.stats.compactions;
+      trace_.Line(now_, "node " + S(id) + " compacted its log below applied index " +
+                            S(n.applied_index()) + " and compacted its log");
+    }
+  }
 }
 
 void Simulation::Partition() {

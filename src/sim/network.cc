@@ -16,7 +16,7 @@ void Network::Enqueue(Packet p, std::int64_t now_ms) {
 void Network::Send(Packet p, std::int64_t now_ms) {
   ++sent_;
   if (!calm_ && rng_->Chance(options_.loss)) {
-    ++dropped_;
+    RecordLoss(p);
     return;
   }
   // Client traffic runs over TCP in a real deployment: lost (a dropped
@@ -54,7 +54,7 @@ std::vector<Packet> Network::DeliverDue(std::int64_t now_ms) {
     if (LinkUp(p.from, p.to)) {
       out.push_back(std::move(p));
     } else {
-      ++dropped_;
+      RecordLoss(p);
     }
   }
   return out;

@@ -76,6 +76,20 @@ class Network {
   bool LinkUp(Endpoint from, Endpoint to) const { return cut_.count({from, to}) == 0; }
   const std::set<std::pair<Endpoint, Endpoint>>& cuts() const { return cut_; }
 
+  // (from, to) of every MSG_SNAP lost since the last call: the sender learns
+  // of the failure (raft's ReportSnapshot), as a real transport reports a
+  // failed snapshot stream.
+  std::vector<std::pair<Endpoint, Endpoint>> TakeLostSnapshots() {
+    return std::exchange(lost_snapshots_, {});
+  }
+  // Records a lost packet (and a lost snapshot for its sender).
+  void RecordLoss(const Packet& p) {
+    ++dropped_;
+    if (p.kind == Packet::Kind::kRaft && p.raft.type() == raft::pb::MSG_SNAP) {
+      lost_snapshots_.emplace_back(p.from, p.to);
+    }
+  }
+
   // Faults off (liveness phase): no loss, duplication or reordering.
   void SetCalm() { calm_ = true; }
 
@@ -97,6 +111,7 @@ class Network {
   std::uint64_t dropped_ = 0;
   std::map<std::pair<std::int64_t, std::uint64_t>, Packet> queue_;
   std::set<std::pair<Endpoint, Endpoint>> cut_;
+  std::vector<std::pair<Endpoint, Endpoint>> lost_snapshots_;
 };
 
 }  // namespace aspen::sim

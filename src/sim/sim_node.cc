@@ -73,6 +73,7 @@ Status SimNode::Start(std::uint64_t rand_seed) {
   if (!log.ok()) return log.status();
   log_ = std::move(log).value();
   raft_storage_ = std::make_unique<node::RaftStorage>(log_.get());
+  sim_storage_ = std::make_unique<SimStorage>(raft_storage_.get(), log_.get(), &store_);
   auto sm = sm::StateMachine::Open(&store_);
   if (!sm.ok()) return sm.status();
   sm_ = std::move(sm).value();
@@ -84,7 +85,7 @@ Status SimNode::Start(std::uint64_t rand_seed) {
   c.id = id_;
   c.election_tick = options_.election_tick;
   c.heartbeat_tick = 1;
-  c.storage = raft_storage_.get();
+  c.storage = sim_storage_.get();
   c.applied = sm_->applied_index();
   c.check_quorum = options_.check_quorum;
   c.pre_vote = options_.pre_vote;
@@ -105,6 +106,7 @@ Status SimNode::Start(std::uint64_t rand_seed) {
 void SimNode::Crash() {
   raw_.reset();
   sm_.reset();
+  sim_storage_.reset();
   raft_storage_.reset();
   log_.reset();
   pending_writes_.clear();
@@ -183,7 +185,55 @@ void SimNode::FailPending(std::vector<Packet>* out) {
   ready_reads_.clear();
 }
 
+Status SimNode::InstallSnapshot(const raft::Ready& rd) {
+  checker_->OnPersist(id_, raft(), rd.entries);
+  auto chain = BlobChainHash(rd.snapshot->data());
+  if (!chain.ok()) return Status::Internal("node " + S(id_) + ": " + chain.status().ToString());
+  storage::WriteBatch batch;
+  ASPEN_RETURN_IF_ERROR(raft_storage_->PersistReady(rd, &batch, *chain));
+  auto current = store_.GetSnapshot();
+  ASPEN_RETURN_IF_ERROR(RestoreToBatch(*current, rd.snapshot->data(), &batch));
+  current.reset();
+  Status st = store_.Write(batch, options_.bug != SimBug::kSkipSync);
+  if (!st.ok())
+    return Status::IOError("node " + S(id_) + " snapshot write failed: " + st.ToString());
+  auto sm = sm::StateMachine::Open(&store_);
+  if (!sm.ok()) return Status::Internal("node " + S(id_) + ": " + sm.status().ToString());
+  sm_ = std::move(sm).value();
+  const raft::pb::ConfState& cs = rd.snapshot->metadata().conf_state();
+  voters_.assign(cs.voters().begin(), cs.voters().end());
+  if (sm_->applied_index() != rd.snapshot->metadata().index()) {
+    return Status::Internal("node " + S(id_) + " restored a snapshot of index " +
+                            S(rd.snapshot->metadata().index()) + " but its state is at " +
+                            S(sm_->applied_index()));
+  }
+  trace_->Line(now_ms_, "node " + S(id_) + " installed a snapshot at index " +
+                            S(rd.snapshot->metadata().index()));
+  return Status::Ok();
+}
+
+Result<bool> SimNode::Compact(std::uint64_t keep) {
+  const std::uint64_t applied = sm_->applied_index();
+  if (applied < log_->FirstIndex() + keep) return false;
+  // The log keeps `keep` applied entries for followers slightly behind;
+  // followers further behind get a snapshot (SimStorage::Snapshot).
+  storage::WriteBatch batch;
+  ASPEN_RETURN_IF_ERROR(log_->CompactTo(&batch, applied - keep));
+  Status st = store_.Write(batch, /*sync=*/true);
+  // A failed write leaves the LogStore's cache ahead of the store; the caller
+  // crashes the node, which drops that cache.
+  if (!st.ok())
+    return Status::IOError("node " + S(id_) + " compaction write failed: " + st.ToString());
+  return true;
+}
+
+void SimNode::ReportSnapshot(raft::NodeId to, bool failed) {
+  if (!is_leader() || raft().tracker().progress().count(to) == 0) return;
+  raw_->ReportSnapshot(to, failed);
+}
+
 Status SimNode::Persist(const raft::Ready& rd) {
+  if (rd.snapshot) return InstallSnapshot(rd);
   checker_->OnPersist(id_, raft(), rd.entries);
   storage::WriteBatch batch;
   ASPEN_RETURN_IF_ERROR(raft_storage_->PersistReady(rd, &batch));

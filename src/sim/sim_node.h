@@ -35,6 +35,7 @@
 #include "sim/network.h"
 #include "sim/options.h"
 #include "sim/raft_safety.h"
+#include "sim/snapshot.h"
 #include "sim/trace.h"
 #include "sm/state_machine.h"
 #include "storage/log_store.h"
@@ -74,6 +75,13 @@ class SimNode {
                      std::vector<Packet>* out);
   // Proposes a membership change (leader only); answers whether raft took it.
   bool ProposeConfChange(const raft::pb::ConfChange& cc);
+  // Compacts the log to `keep` entries below the applied index (snapshots
+  // are built on demand, snapshot.h). Answers whether it compacted (false
+  // when there is too little log). Errors as Process.
+  Result<bool> Compact(std::uint64_t keep);
+  // The outcome of sending a snapshot to `to` (raft's ReportSnapshot); a
+  // no-op unless this node leads with `to` in its configuration.
+  void ReportSnapshot(raft::NodeId to, bool failed);
 
   // Carries out every pending Ready. A failed store write is returned (the
   // caller crashes the node, as a real node stops on a failed log write);
@@ -100,6 +108,8 @@ class SimNode {
   };
 
   Status Persist(const raft::Ready& rd);
+  // Rule 1 and 3 for a received snapshot: log and state in one synced batch.
+  Status InstallSnapshot(const raft::Ready& rd);
   Status Apply(const raft::EntryVec& entries, std::vector<Packet>* out);
   Status ServeReads(std::int64_t now_ms, std::vector<Packet>* out);
   void FailPending(std::vector<Packet>* out);
@@ -114,6 +124,7 @@ class SimNode {
   storage::MemStore store_;
   std::unique_ptr<storage::LogStore> log_;
   std::unique_ptr<node::RaftStorage> raft_storage_;
+  std::unique_ptr<SimStorage> sim_storage_;
   std::unique_ptr<sm::StateMachine> sm_;
   std::unique_ptr<raft::RawNode> raw_;
   std::vector<raft::NodeId> voters_;

@@ -111,9 +111,22 @@ void Simulation::Deliver() {
       continue;
     }
     auto it = nodes_.find(p.to);
-    if (it == nodes_.end() || !it->second->up()) continue;
+    const bool snap = p.kind == Packet::Kind::kRaft && p.raft.type() == raft::pb::MSG_SNAP;
+    if (snap) {
+      trace_.Line(now_, "snapshot at index " + S(p.raft.snapshot().metadata().index()) +
+                            " from node " + S(p.from) + " arrives at node " + S(p.to));
+    }
+    if (it == nodes_.end() || !it->second->up()) {
+      if (snap) net_.RecordLoss(p);
+      continue;
+    }
     if (p.kind == Packet::Kind::kRaft) {
       it->second->Step(p.raft);
+      auto from = nodes_.find(p.from);
+      if (snap) ++result_.stats.snapshots;
+      if (snap && from != nodes_.end() && from->second->up()) {
+        from->second->ReportSnapshot(p.to, /*failed=*/false);
+      }
     } else {
       std::vector<Packet> out;
       it->second->HandleRequest(p.request, p.from, now_, &out);
@@ -123,6 +136,10 @@ void Simulation::Deliver() {
 }
 
 void Simulation::ProcessNodes() {
+  for (const auto& [from, to] : net_.TakeLostSnapshots()) {
+    auto it = nodes_.find(from);
+    if (it != nodes_.end() && it->second->up()) it->second->ReportSnapshot(to, /*failed=*/true);
+  }
   for (auto& [id, n] : nodes_) {
     if (!n->up()) continue;
     std::vector<Packet> out;

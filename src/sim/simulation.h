@@ -48,6 +48,7 @@ struct RunStats {
   std::uint64_t partitions = 0;
   std::uint64_t conf_changes = 0;
   std::uint64_t compactions = 0;
+  std::uint64_t snapshots = 0;  // MSG_SNAP delivered to a running node
   std::uint64_t messages = 0;
   std::uint64_t committed = 0;  // highest committed index
   std::size_t lin_states = 0;
