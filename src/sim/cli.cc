@@ -22,6 +22,23 @@ Result<std::uint64_t> ParseU64(std::string_view s, const char* what) {
 // Upper bound on seeds per invocation, so a typo cannot start a run of years.
 constexpr std::uint64_t kMaxSeedsPerRun = 100'000'000;
 
+// The command line that replays `seed` with the same base options.
+std::string ReproduceCommand(const SimOptions& base, std::uint64_t seed) {
+  const SimOptions defaults;
+  std::string cmd = "aspen-sim --seed " + std::to_string(seed);
+  if (base.nodes != 0) cmd += " --nodes " + std::to_string(base.nodes);
+  if (base.safety_ms != defaults.safety_ms) cmd += " --safety-ms " + std::to_string(base.safety_ms);
+  if (base.liveness_ms != defaults.liveness_ms) {
+    cmd += " --liveness-ms " + std::to_string(base.liveness_ms);
+  }
+  if (base.lin_states != defaults.lin_states) {
+    cmd += " --lin-states " + std::to_string(base.lin_states);
+  }
+  if (base.bug == SimBug::kSkipSync) cmd += " --bug skip-sync";
+  if (base.bug == SimBug::kRaftVoteWithoutLogCheck) cmd += " --bug vote-without-log-check";
+  return cmd + " --trace";
+}
+
 }  // namespace
 
 Result<SeedRange> ParseSeedRange(const std::string& text) {
@@ -65,9 +82,8 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
     if (!r.ok) {
       ++failed;
       out << "seed " << seed << " FAILED: " << r.failure
-          << "\n  options: " << DescribeOptions(r.options) << "\n  reproduce: aspen-sim --seed "
-          << seed << (base.nodes != 0 ? " --nodes " + std::to_string(base.nodes) : std::string())
-          << " --trace\n";
+          << "\n  options: " << DescribeOptions(r.options)
+          << "\n  reproduce: " << ReproduceCommand(base, seed) << "\n";
     } else if (!quiet) {
       const RunStats& s = r.stats;
       out << "seed " << seed << " ok: nodes=" << r.options.nodes << " ops=" << s.ops_ok

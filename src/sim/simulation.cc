@@ -1,6 +1,7 @@
 #include "sim/simulation.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "sim/linearizability.h"

@@ -108,6 +108,33 @@ TEST(SimCli, RunSeedsReportsEachSeedAndASummary) {
   EXPECT_NE(out.str().find("2 seeds, 0 failed"), std::string::npos);
 }
 
+TEST(SimCli, FailingSeedPrintsAReproducerThatReplaysTheFailure) {
+  SimOptions base;
+  base.nodes = 0;
+  base.bug = SimBug::kSkipSync;
+  std::uint64_t failing = 0;
+  std::string failure;
+  for (std::uint64_t seed = 1; seed <= 200 && failing == 0; ++seed) {
+    SimOptions o = base;
+    o.seed = seed;
+    const RunResult r = Simulation(o).Run();
+    if (!r.ok) {
+      failing = seed;
+      failure = r.failure;
+    }
+  }
+  ASSERT_NE(failing, 0u);
+  base.trace = true;
+  std::ostringstream out;
+  EXPECT_EQ(RunSeeds(base, SeedRange{failing, failing}, /*quiet=*/true, out), 1u);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("FAILED: " + failure), std::string::npos) << text.substr(0, 2000);
+  EXPECT_NE(text.find("reproduce: aspen-sim --seed " + std::to_string(failing) +
+                      " --bug skip-sync --trace"),
+            std::string::npos);
+  EXPECT_NE(text.find("FAILURE: " + failure), std::string::npos);  // the trace's last event
+}
+
 TEST(SimCli, UsageErrorsExitWithTwo) {
   const char* no_seed[] = {"aspen-sim"};
   EXPECT_EQ(SimMain(1, const_cast<char**>(no_seed)), 2);
