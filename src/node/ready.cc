@@ -159,7 +159,7 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
     }
     Applied::Result r;
     r.index = entries[i].index();
-    if (!entries[i].data().empty()) r.tag = FindRequestTag(cmd);
+    if (!entries[i].data().empty()) r.tag = FindRequestTag(entries[i].data());
     r.response = std::move(resp);
     if (r.index <= replay_until) ++replayed;
     applied->results.push_back(std::move(r));

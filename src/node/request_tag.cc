@@ -1,6 +1,7 @@
 #include "node/request_tag.h"
 
-#include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "base/assert.h"
 
@@ -32,21 +33,33 @@ std::string EncodeTaggedCommand(const sm::v1::Command& command, const RequestTag
   return out;
 }
 
-std::optional<RequestTag> FindRequestTag(const sm::v1::Command& command) {
-  const google::protobuf::UnknownFieldSet& fields =
-      command.GetReflection()->GetUnknownFields(command);
+std::optional<RequestTag> FindRequestTag(std::string_view entry_data) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const std::uint8_t*>(entry_data.data()),
+      static_cast<int>(entry_data.size()));
   RequestTag tag;
   bool has_proposer = false;
-  for (int i = 0; i < fields.field_count(); ++i) {
-    const google::protobuf::UnknownField& f = fields.field(i);
-    if (f.type() != google::protobuf::UnknownField::TYPE_VARINT) continue;
-    if (f.number() == kTagProposerField) {
-      tag.proposer = f.varint();
-      has_proposer = true;
-    } else if (f.number() == kTagRequestField) {
-      tag.request_id = f.varint();
+  while (true) {
+    const std::uint32_t t = in.ReadTag();
+    if (t == 0) break;  // end of input (or a malformed tag)
+    const int field = WireFormatLite::GetTagFieldNumber(t);
+    const bool varint = WireFormatLite::GetTagWireType(t) == WireFormatLite::WIRETYPE_VARINT;
+    if (varint && (field == kTagProposerField || field == kTagRequestField)) {
+      std::uint64_t v = 0;
+      if (!in.ReadVarint64(&v)) return std::nullopt;
+      if (field == kTagProposerField) {
+        tag.proposer = v;
+        has_proposer = true;
+      } else {
+        tag.request_id = v;
+      }
+    } else if (!WireFormatLite::SkipField(&in, t)) {
+      return std::nullopt;
     }
   }
+  // ReadTag also answers 0 for bytes that are not a tag: only a clean end counts.
+  if (in.CurrentPosition() != static_cast<int>(entry_data.size())) return std::nullopt;
   if (!has_proposer || tag.request_id == 0) return std::nullopt;
   return tag;
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "aspen/sm/v1/command.pb.h"
 
@@ -31,8 +32,9 @@ struct RequestTag {
 
 // The entry bytes: command's serialization followed by the tag.
 std::string EncodeTaggedCommand(const sm::v1::Command& command, const RequestTag& tag);
-// The tag of a parsed command, or nullopt when it carries none (or a malformed
-// one: a field with the wrong wire type, or a zero request id).
-std::optional<RequestTag> FindRequestTag(const sm::v1::Command& command);
+// The tag in an entry's bytes, or nullopt when it carries none (or a malformed
+// one: a field with the wrong wire type, a zero request id, or bytes that are
+// not a protobuf message). Scans the top-level fields without copying them.
+std::optional<RequestTag> FindRequestTag(std::string_view entry_data);
 
 }  // namespace aspen::node

@@ -35,7 +35,7 @@ TEST(RequestTag, RoundTripsAndLeavesTheCommandUnchangedForTheStateMachine) {
   ASSERT_TRUE(parsed.ParseFromString(bytes));
   EXPECT_EQ(parsed.put().key(), "k");
   EXPECT_EQ(parsed.now_ms(), 42);
-  auto tag = FindRequestTag(parsed);
+  auto tag = FindRequestTag(bytes);
   ASSERT_TRUE(tag.has_value());
   EXPECT_EQ(tag->proposer, 3u);
   EXPECT_EQ(tag->request_id, 123456789012345ULL);
@@ -46,14 +46,17 @@ TEST(RequestTag, RoundTripsAndLeavesTheCommandUnchangedForTheStateMachine) {
 
 TEST(RequestTag, UntaggedOrMalformedTagsAreIgnored) {
   sm::v1::Command plain = Put("k");
-  EXPECT_FALSE(FindRequestTag(plain).has_value());
+  EXPECT_FALSE(FindRequestTag(plain.SerializeAsString()).has_value());
+  EXPECT_FALSE(FindRequestTag("").has_value());
+  EXPECT_FALSE(FindRequestTag(std::string("\xff\xff\xff", 3)).has_value());  // not protobuf
   // Field 1001 as a length-delimited field (wire type 2) is not a tag.
   std::string bytes = plain.SerializeAsString();
   bytes += std::string("\xc0\x3e\x01", 3);   // field 1000, varint 1
   bytes += std::string("\xca\x3e\x01x", 4);  // field 1001, bytes "x"
-  sm::v1::Command parsed;
-  ASSERT_TRUE(parsed.ParseFromString(bytes));
-  EXPECT_FALSE(FindRequestTag(parsed).has_value());
+  EXPECT_FALSE(FindRequestTag(bytes).has_value());
+  // A truncated tag is no tag.
+  const std::string tagged = EncodeTaggedCommand(plain, RequestTag{1, 300});
+  EXPECT_FALSE(FindRequestTag(std::string_view(tagged).substr(0, tagged.size() - 1)).has_value());
 }
 
 TEST(Lessor, OnlyThePrimaryKeepsAliveAndExpires) {
