@@ -1,31 +1,10 @@
 #include "server/metrics.h"
 
+#include "client/grpc_status.h"
+
 #include <cstdio>
 
 namespace aspen::server {
-
-std::string_view GrpcCodeName(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::UNKNOWN: return "UNKNOWN";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::ABORTED: return "ABORTED";
-    case grpc::StatusCode::OUT_OF_RANGE: return "OUT_OF_RANGE";
-    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::DATA_LOSS: return "DATA_LOSS";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    default: return "UNKNOWN";
-  }
-}
 
 void RequestMetrics::Record(std::string_view method, grpc::StatusCode code,
                             std::chrono::nanoseconds latency) {
@@ -88,7 +67,7 @@ void RequestMetrics::Render(std::string* out) const {
   for (const auto& [key, n] : counts_) {
     const std::string labels =
         "method=\"" + key.first + "\",code=\"" +
-        std::string(GrpcCodeName(static_cast<grpc::StatusCode>(key.second))) + "\"";
+        std::string(client::GrpcCodeName(static_cast<grpc::StatusCode>(key.second))) + "\"";
     Line(out, "aspen_grpc_requests_total", labels, static_cast<double>(n));
   }
   Help(out, "aspen_grpc_request_duration_seconds", "histogram", "Client request latency.");

@@ -73,7 +73,4 @@ struct MetricsSources {
 };
 std::string RenderMetrics(const MetricsSources& sources);
 
-// "OK", "NOT_FOUND", ... (gRPC's names).
-std::string_view GrpcCodeName(grpc::StatusCode code);
-
 }  // namespace aspen::server
