@@ -9,11 +9,11 @@
 // endpoint answered.
 #include <iostream>
 #include <memory>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/output.h"
 #include "client/client.h"
 
 namespace aspen::cli {
@@ -21,7 +21,6 @@ namespace aspen::cli {
 namespace {
 
 namespace pb = etcdserverpb;
-using Json = nlohmann::json;
 
 struct KvFlags {
   ClientFlags common;
@@ -52,13 +51,10 @@ int RunPut(const KvFlags& f) {
   Result<pb::PutResponse> r = client->Put(f.key, f.value, options);
   if (!r.ok()) return Fail("put", r.status());
   if (f.common.json()) {
-    Json j = {{"header", HeaderJson(r->header())}};
-    if (r->has_prev_kv()) j["prev_kv"] = KvJson(r->prev_kv());
-    PrintJson(j);
-    return 0;
+    PrintJson(PutJson(*r));
+  } else {
+    PrintPut(*r);
   }
-  std::cout << "OK\n";
-  if (r->has_prev_kv()) std::cout << r->prev_kv().key() << "\n" << r->prev_kv().value() << "\n";
   return 0;
 }
 
@@ -83,20 +79,9 @@ int RunGet(const KvFlags& f) {
   if (!r.ok()) return Fail("get", r.status());
   const int code = r->count() == 0 ? kExitNegative : kExitOk;
   if (f.common.json()) {
-    Json kvs = Json::array();
-    for (const mvccpb::KeyValue& kv : r->kvs()) kvs.push_back(KvJson(kv));
-    Json j = {{"header", HeaderJson(r->header())}, {"kvs", kvs}, {"count", r->count()}};
-    if (r->more()) j["more"] = true;
-    PrintJson(j);
-    return code;
-  }
-  if (f.count_only) {
-    std::cout << r->count() << "\n";
-    return code;
-  }
-  for (const mvccpb::KeyValue& kv : r->kvs()) {
-    std::cout << kv.key() << "\n";
-    if (!f.keys_only) std::cout << kv.value() << "\n";
+    PrintJson(RangeJson(*r));
+  } else {
+    PrintRange(*r, f.keys_only, f.count_only);
   }
   return code;
 }
@@ -110,16 +95,9 @@ int RunDel(const KvFlags& f) {
   Result<pb::DeleteRangeResponse> r = client->Delete(f.key, options);
   if (!r.ok()) return Fail("del", r.status());
   if (f.common.json()) {
-    Json prev = Json::array();
-    for (const mvccpb::KeyValue& kv : r->prev_kvs()) prev.push_back(KvJson(kv));
-    Json j = {{"header", HeaderJson(r->header())}, {"deleted", r->deleted()}};
-    if (!prev.empty()) j["prev_kvs"] = prev;
-    PrintJson(j);
-    return 0;
-  }
-  std::cout << r->deleted() << "\n";
-  for (const mvccpb::KeyValue& kv : r->prev_kvs()) {
-    std::cout << kv.key() << "\n" << kv.value() << "\n";
+    PrintJson(DeleteJson(*r));
+  } else {
+    PrintDelete(*r);
   }
   return 0;
 }

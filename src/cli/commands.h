@@ -10,5 +10,8 @@ void RegisterTupleCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterServeCommands(CLI::App& app, int* exit_code);
+void RegisterTxnCommands(CLI::App& app, int* exit_code);      // txn, cas
+void RegisterLeaseCommands(CLI::App& app, int* exit_code);    // lease ...
+void RegisterClusterCommands(CLI::App& app, int* exit_code);  // member list, endpoint ...
 
 }  // namespace aspen::cli

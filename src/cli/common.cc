@@ -168,7 +168,9 @@ Json KvJson(const mvccpb::KeyValue& kv) {
 std::string LeaseHex(std::int64_t id) {
   char buf[32];
   const auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<std::uint64_t>(id), 16);
-  return std::string(buf, ptr);
+  std::string hex(buf, ptr);
+  if (hex.size() < 16) hex.insert(0, 16 - hex.size(), '0');  // etcdctl's %016x
+  return hex;
 }
 
 Result<std::int64_t> ParseLeaseHex(std::string_view text) {

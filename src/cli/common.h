@@ -83,7 +83,8 @@ Result<std::string> Base64Decode(std::string_view text);
 nlohmann::json HeaderJson(const etcdserverpb::ResponseHeader& header);
 nlohmann::json KvJson(const mvccpb::KeyValue& kv);
 
-// Lease IDs are shown and accepted in hexadecimal, as etcdctl does ("694d7c6a2b8e1a04").
+// Lease IDs are shown (16 digits, zero-padded) and accepted in hexadecimal, as
+// etcdctl does ("694d7c6a2b8e1a04").
 std::string LeaseHex(std::int64_t id);
 // Non-zero hex ID up to 0x7fffffffffffffff; InvalidArgument naming the text.
 Result<std::int64_t> ParseLeaseHex(std::string_view text);

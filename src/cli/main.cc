@@ -14,6 +14,9 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterBenchCommands(app, &exit_code);
   aspen::cli::RegisterKvCommands(app, &exit_code);
   aspen::cli::RegisterServeCommands(app, &exit_code);
+  aspen::cli::RegisterTxnCommands(app, &exit_code);
+  aspen::cli::RegisterLeaseCommands(app, &exit_code);
+  aspen::cli::RegisterClusterCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
