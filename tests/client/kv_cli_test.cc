@@ -94,7 +94,40 @@ TEST_F(KvCliTest, EtcdctlReadsWhatAspenWrote) {
   std::filesystem::remove_all(*dir);
 }
 
-TEST_F(KvCliTest, ServerErrorExitsTwoWithTheGrpcCode) {
+TEST_F(KvCliTest, GetOfAbsentKeyExitsTwoAndJsonIsStillPrinted) {
+  AspenRun table = Aspen("get", {"no/such/key"});
+  EXPECT_EQ(table.exit_code, 2) << table.all();
+  EXPECT_EQ(table.out, "");
+  AspenRun json = Aspen("get", {"no/such/", "--prefix", "-o", "json"});
+  EXPECT_EQ(json.exit_code, 2) << json.all();
+  const nlohmann::json j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << json.out;
+  EXPECT_EQ(j["count"], 0);
+  EXPECT_EQ(j["kvs"], nlohmann::json::array());
+}
+
+TEST_F(KvCliTest, NonUtf8KeysAndValuesAreBase64InJson) {
+  ASSERT_EQ(Aspen("put", {"\xff\x01k", "\xfe"}).exit_code, 0);
+  AspenRun get = Aspen("get", {"\xff\x01k", "-o", "json"});
+  ASSERT_EQ(get.exit_code, 0) << get.all();
+  const nlohmann::json j = nlohmann::json::parse(get.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << get.out;
+  EXPECT_EQ(j["kvs"][0]["key"], "/wFr");  // base64 of ff 01 6b
+  EXPECT_EQ(j["kvs"][0]["value"], "/g==");
+  AspenRun table = Aspen("get", {"\xff\x01k"});
+  EXPECT_EQ(table.out, "\xff\x01k\n\xfe\n");  // table form: the raw bytes
+}
+
+TEST_F(KvCliTest, UnreachableEndpointExitsThree) {
+  Result<int> port = PickFreeLoopbackPort();
+  ASSERT_TRUE(port.ok());
+  AspenRun get = RunAspen(
+      {"get", "k", "--endpoints", "127.0.0.1:" + std::to_string(*port), "--dial-timeout", "200ms"});
+  EXPECT_EQ(get.exit_code, 3);
+  EXPECT_NE(get.err.find("not reachable within 200 ms"), std::string::npos) << get.err;
+}
+
+TEST_F(KvCliTest, UnknownLeaseExitsTwoWithTheGrpcCode) {
   AspenRun put = Aspen("put", {"k", "v", "--lease", "7eadbeef"});
   EXPECT_EQ(put.exit_code, 2);
   EXPECT_NE(put.err.find("NOT_FOUND: etcdserver: requested lease not found"), std::string::npos)
@@ -108,6 +141,11 @@ TEST_F(KvCliTest, BadFlagsExitOneAndNameTheFault) {
   AspenRun endpoint = RunAspen({"get", "k", "--endpoints", "unix:///x"});
   EXPECT_EQ(endpoint.exit_code, 1);
   EXPECT_NE(endpoint.err.find("--endpoints"), std::string::npos) << endpoint.err;
+  AspenRun timeout = Aspen("get", {"k", "--command-timeout", "5"});
+  EXPECT_EQ(timeout.exit_code, 1);
+  EXPECT_NE(timeout.err.find("--command-timeout"), std::string::npos) << timeout.err;
+  AspenRun missing = RunAspen({"get"});
+  EXPECT_EQ(missing.exit_code, 1);  // a CLI11 usage error, mapped to 1
 }
 
 }  // namespace
