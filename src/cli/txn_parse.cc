@@ -218,6 +218,24 @@ Result<pb::RequestOp> ParseDel(Flags& f) {
   return op;
 }
 
+// Reads one line (without its '\n') into line, stopping after
+// kMaxTxnLineBytes + 1 bytes so an endless line never fills memory. Returns
+// false at the end of input with nothing read.
+bool ReadBoundedLine(std::istream& in, std::string& line) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  if (buf == nullptr) return false;
+  bool any = false;
+  while (line.size() <= kMaxTxnLineBytes) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) break;
+    any = true;
+    if (c == '\n') return true;
+    line.push_back(static_cast<char>(c));
+  }
+  return any;
+}
+
 }  // namespace
 
 Result<std::string> UnquoteGo(std::string_view text) {
@@ -421,7 +439,7 @@ Result<pb::TxnRequest> ReadTxn(std::istream& in, std::ostream* prompts) {
     std::size_t count = 0;
     while (!eof) {
       std::string line;
-      if (!std::getline(in, line)) {
+      if (!ReadBoundedLine(in, line)) {
         eof = true;
         break;
       }

@@ -40,7 +40,8 @@ Result<etcdserverpb::RequestOp> ParseRequestOp(std::string_view line);
 
 // Reads the three sections from in. When prompts is non-null, writes etcdctl's
 // prompts ("compares:", "success requests (get, put, del):", "failure requests
-// (get, put, del):") before each section. Errors name the line number.
+// (get, put, del):") before each section. Errors name the line number. Reads
+// at most kMaxTxnLineBytes + 1 bytes of a line before refusing it.
 Result<etcdserverpb::TxnRequest> ReadTxn(std::istream& in, std::ostream* prompts);
 
 }  // namespace aspen::cli
