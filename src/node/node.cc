@@ -103,6 +103,7 @@ raft::Config Node::Impl::RaftConfig() const {
   cfg.check_quorum = opts.check_quorum;
   cfg.pre_vote = opts.pre_vote;
   cfg.rand_seed = opts.rand_seed != 0 ? opts.rand_seed : opts.id;
+  cfg.testing_bug = opts.testing_bug;
   return cfg;
 }
 
@@ -205,6 +206,7 @@ void Node::Impl::Loop() {
 
 void Node::Impl::Fatal(const Status& s) {
   Log("stopping after a fatal error: " + s.ToString());
+  if (opts.observer != nullptr) opts.observer->OnFatal(s);
   std::lock_guard lock(mu);
   if (!stopping) {
     stopping = true;
@@ -247,6 +249,10 @@ void Node::Tick() {
 
 bool Node::RunOnce() {
   return impl_->RunOnce();
+}
+
+const raft::Raft& Node::RaftForTesting() const {
+  return impl_->raw->raft();
 }
 
 Status Node::Receive(raft::pb::Message message) {
