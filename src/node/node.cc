@@ -133,6 +133,15 @@ Status Node::Impl::Init() {
   if (!created.ok()) return Status::InvalidArgument("raft: " + created.error().ToString());
   raw = std::move(created).value();
 
+  // Request ids must never repeat across restarts of this node: an entry its
+  // previous incarnation proposed (or forwarded) may still commit after the
+  // restart, tagged with that incarnation's ids (request_tag.h), and must not
+  // answer a new request. As etcd's id generator: the wall time in ms at Open
+  // in the high 40 bits, a counter in the low 24.
+  constexpr int kCounterBits = 24;
+  const auto open_ms = static_cast<std::uint64_t>(clock->NowMs()) & ((1ULL << 40) - 1);
+  next_request_id.store((open_ms << kCounterBits) + 1);
+
   replay_until = hs->hard_state.commit;
   Log("opened: applied index " + std::to_string(cfg.applied) + ", commit index " +
       std::to_string(replay_until) + ", last index " + std::to_string(log->LastIndex()) +
