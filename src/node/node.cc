@@ -103,6 +103,7 @@ raft::Config Node::Impl::RaftConfig() const {
   cfg.check_quorum = opts.check_quorum;
   cfg.pre_vote = opts.pre_vote;
   cfg.rand_seed = opts.rand_seed != 0 ? opts.rand_seed : opts.id;
+  cfg.testing_bug = opts.testing_bug;
   return cfg;
 }
 
@@ -131,6 +132,15 @@ Status Node::Impl::Init() {
   auto created = raft::RawNode::Create(cfg);
   if (!created.ok()) return Status::InvalidArgument("raft: " + created.error().ToString());
   raw = std::move(created).value();
+
+  // Request ids must never repeat across restarts of this node: an entry its
+  // previous incarnation proposed (or forwarded) may still commit after the
+  // restart, tagged with that incarnation's ids (request_tag.h), and must not
+  // answer a new request. As etcd's id generator: the wall time in ms at Open
+  // in the high 40 bits, a counter in the low 24.
+  constexpr int kCounterBits = 24;
+  const auto open_ms = static_cast<std::uint64_t>(clock->NowMs()) & ((1ULL << 40) - 1);
+  next_request_id.store((open_ms << kCounterBits) + 1);
 
   replay_until = hs->hard_state.commit;
   Log("opened: applied index " + std::to_string(cfg.applied) + ", commit index " +
@@ -205,6 +215,7 @@ void Node::Impl::Loop() {
 
 void Node::Impl::Fatal(const Status& s) {
   Log("stopping after a fatal error: " + s.ToString());
+  if (opts.observer != nullptr) opts.observer->OnFatal(s);
   std::lock_guard lock(mu);
   if (!stopping) {
     stopping = true;
@@ -247,6 +258,10 @@ void Node::Tick() {
 
 bool Node::RunOnce() {
   return impl_->RunOnce();
+}
+
+const raft::Raft& Node::RaftForTesting() const {
+  return impl_->raw->raft();
 }
 
 Status Node::Receive(raft::pb::Message message) {

@@ -34,6 +34,8 @@
 #include "aspen/sm/v1/command.pb.h"
 #include "base/status.h"
 #include "node/env.h"
+#include "node/observer.h"
+#include "raft/config.h"
 #include "raft/types.h"
 #include "storage/store.h"
 
@@ -90,6 +92,14 @@ struct NodeOptions {
   std::uint64_t max_uncommitted_entries_size = 64 << 20;
   // Seed of raft's election-timeout randomness; 0 derives it from `id`.
   std::uint64_t rand_seed = 0;
+
+  // ----- Testing (the simulator) -----
+  // Not owned; sees every persist, apply and fatal error. nullptr in
+  // production.
+  Observer* observer = nullptr;
+  // raft::Config::testing_bug: a known raft bug switched on, to prove the
+  // simulator's checkers catch it. kOff in production.
+  raft::TestingBug testing_bug = raft::TestingBug::kOff;
 };
 
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
@@ -159,6 +169,9 @@ class Node {
   // A storage failure is fatal: the node logs it and stops (Unavailable
   // afterwards).
   bool RunOnce();
+  // The raft core, for the simulator's safety checker (read-only; valid until
+  // the next Tick/RunOnce).
+  const raft::Raft& RaftForTesting() const;
 
   // ----- Network (called by the Transport) -----
 

@@ -95,6 +95,7 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
                                 "); state-machine snapshot transfer is not supported"));
     return;
   }
+  if (opts.observer != nullptr) opts.observer->OnPersist(raw->raft(), rd.entries);
   storage::WriteBatch batch;
   Status s = raft_storage->PersistReady(rd, &batch);
   Applied applied;
@@ -148,6 +149,10 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const sm::v1::Command& cmd = cmds[i];
     sm::v1::Response& resp = out->responses[i];
+    if (opts.observer != nullptr) {
+      const bool conf_entry = entries[i].type() == rpb::ENTRY_CONF_CHANGE;
+      opts.observer->OnApply(entries[i], conf_entry ? nullptr : &resp);
+    }
     const bool failed = resp.has_error() && resp.error().code() != 0;
     if (!failed && cmd.has_lease_grant()) {
       applied->granted.emplace_back(cmd.lease_grant().id(), cmd.lease_grant().ttl());

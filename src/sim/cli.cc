@@ -34,8 +34,10 @@ std::string ReproduceCommand(const SimOptions& base, std::uint64_t seed) {
   if (base.lin_states != defaults.lin_states) {
     cmd += " --lin-states " + std::to_string(base.lin_states);
   }
+  if (base.runtime == Runtime::kRaw) cmd += " --runtime raw";
   if (base.bug == SimBug::kSkipSync) cmd += " --bug skip-sync";
   if (base.bug == SimBug::kRaftVoteWithoutLogCheck) cmd += " --bug vote-without-log-check";
+  if (base.bug == SimBug::kStaleRead) cmd += " --bug stale-read";
   return cmd + " --trace";
 }
 
@@ -62,8 +64,15 @@ Result<SimBug> ParseBug(const std::string& text) {
   if (text == "none") return SimBug::kNone;
   if (text == "skip-sync") return SimBug::kSkipSync;
   if (text == "vote-without-log-check") return SimBug::kRaftVoteWithoutLogCheck;
-  return Status::InvalidArgument("--bug '" + text +
-                                 "' is not one of none, skip-sync, vote-without-log-check");
+  if (text == "stale-read") return SimBug::kStaleRead;
+  return Status::InvalidArgument(
+      "--bug '" + text + "' is not one of none, skip-sync, vote-without-log-check, stale-read");
+}
+
+Result<Runtime> ParseRuntime(const std::string& text) {
+  if (text == "node") return Runtime::kNode;
+  if (text == "raw") return Runtime::kRaw;
+  return Status::InvalidArgument("--runtime '" + text + "' is not one of node, raw");
 }
 
 std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std::ostream& out) {
@@ -106,6 +115,7 @@ int SimMain(int argc, char** argv) {
   std::optional<std::uint64_t> seed;
   std::string seeds;
   std::string bug = "none";
+  std::string runtime = "node";
   bool quiet = false;
   SimOptions base;
   base.nodes = 0;
@@ -121,6 +131,9 @@ int SimMain(int argc, char** argv) {
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--lin-states", base.lin_states, "linearizability search bound per key")
       ->check(CLI::Range(1, 100'000'000));
+  app.add_option("--runtime", runtime,
+                 "node: each replica is node::Node (default); raw: the simulator's own Ready "
+                 "loop around raft::RawNode (adds log compaction and snapshots)");
   app.add_option("--bug", bug, "inject a known bug (proof the checkers catch it)");
   try {
     app.parse(argc, argv);
@@ -148,6 +161,16 @@ int SimMain(int argc, char** argv) {
     return 2;
   }
   base.bug = *b;
+  auto rt = ParseRuntime(runtime);
+  if (!rt.ok()) {
+    std::cerr << "aspen-sim: " << rt.status().message() << "\n";
+    return 2;
+  }
+  base.runtime = *rt;
+  if (base.bug == SimBug::kStaleRead && base.runtime != Runtime::kNode) {
+    std::cerr << "aspen-sim: --bug stale-read needs --runtime node\n";
+    return 2;
+  }
   return RunSeeds(base, range, quiet, std::cout) == 0 ? 0 : 1;
 }
 

@@ -72,6 +72,21 @@ Status DecodeWriteResponse(const Operation& op, const sm::v1::Response& response
                           " with a result of the wrong type");
 }
 
+std::optional<std::string> WrittenValue(std::string_view entry_data,
+                                        const sm::v1::Response& response) {
+  sm::v1::Command cmd;
+  if (entry_data.empty() ||
+      !cmd.ParseFromArray(entry_data.data(), static_cast<int>(entry_data.size()))) {
+    return std::nullopt;
+  }
+  if (cmd.has_put()) return cmd.put().value();
+  if (cmd.has_txn() && response.has_txn() && response.txn().succeeded() &&
+      cmd.txn().success_size() == 1 && cmd.txn().success(0).has_request_put()) {
+    return cmd.txn().success(0).request_put().value();
+  }
+  return std::nullopt;
+}
+
 Status DecodeGetResponse(const sm::v1::RangeResponse& response, ClientReply* reply) {
   if (response.kvs_size() > 1) {
     return Status::Internal("a single-key range answered " + std::to_string(response.kvs_size()) +

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "aspen/sm/v1/command.pb.h"
 #include "base/status.h"
@@ -27,6 +29,12 @@ sm::v1::RangeRequest GetRequest(const Operation& op);
 // simulator built was refused, which is a bug of the simulator or of sm/.
 Status DecodeWriteResponse(const Operation& op, const sm::v1::Response& response,
                            ClientReply* reply);
+
+// The value an applied entry wrote, for resolving unknown writes (history.h):
+// a put's value, or a successful CAS's; nullopt for anything else (and for
+// data that is not a Command).
+std::optional<std::string> WrittenValue(std::string_view entry_data,
+                                        const sm::v1::Response& response);
 
 // Fills reply->read from a Range answer for one key.
 Status DecodeGetResponse(const sm::v1::RangeResponse& response, ClientReply* reply);

@@ -33,7 +33,7 @@ void Simulation::InjectFaults() {
   if (rng_.Chance(options_.membership_rate)) ChangeMembership();
   if (!running.empty() && rng_.Chance(options_.compact_rate)) {
     const std::uint64_t id = running[rng_.Uniform(running.size())];
-    SimNode& n = *nodes_.at(id);
+    Replica& n = *nodes_.at(id);
     if (!n.up()) return;
     const Result<bool> done = n.Compact(static_cast<std::uint64_t>(rng_.Range(0, 20)));
     if (!done.ok() && done.status().code() == Code::kIOError) {
@@ -76,7 +76,7 @@ void Simulation::Partition() {
     net_.Cut(a, b);
     what = "one-way cut " + S(a) + " -> " + S(b);
   } else {
-    SimNode* leader = Leader();
+    Replica* leader = Leader();
     if (leader == nullptr) return;
     for (std::uint64_t id : ids) {
       if (id == leader->id()) continue;
@@ -91,9 +91,9 @@ void Simulation::Partition() {
 }
 
 void Simulation::ChangeMembership() {
-  SimNode* leader = Leader();
+  Replica* leader = Leader();
   if (leader == nullptr) return;
-  const std::vector<raft::NodeId>& voters = leader->voters();
+  const std::vector<raft::NodeId> voters = leader->voters();
   raft::pb::ConfChange cc;
   if (voters.size() >= static_cast<std::size_t>(options_.nodes)) {
     std::vector<raft::NodeId> others;
@@ -114,8 +114,11 @@ void Simulation::ChangeMembership() {
     cc.set_node_id(id);
     if (!leader->ProposeConfChange(cc)) return;
     ++next_node_id_;
-    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
-    const Status st = node->Start(rng_.Next());
+    auto node = NewReplica(id);
+    std::vector<raft::NodeId> after = voters;
+    after.push_back(id);
+    Status st = node->PrepareJoin(after);
+    if (st.ok()) st = node->Start(rng_.Next());
     if (!st.ok()) {
       Fail("new node " + S(id) + " failed to start: " + st.ToString());
       return;
@@ -129,9 +132,9 @@ void Simulation::ChangeMembership() {
 
 void Simulation::Decommission() {
   if (removing_.empty()) return;
-  SimNode* leader = Leader();
+  Replica* leader = Leader();
   if (leader == nullptr) return;
-  const std::vector<raft::NodeId>& voters = leader->voters();
+  const std::vector<raft::NodeId> voters = leader->voters();
   for (auto it = removing_.begin(); it != removing_.end();) {
     const auto [id, index] = *it;
     if (leader->applied_index() < index ||
@@ -140,7 +143,7 @@ void Simulation::Decommission() {
       continue;
     }
     // The removal is applied: the operator stops the node for good.
-    SimNode& n = *nodes_.at(id);
+    Replica& n = *nodes_.at(id);
     if (n.up()) n.Crash();
     restart_at_.erase(id);
     decommissioned_.insert(id);

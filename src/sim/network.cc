@@ -20,8 +20,12 @@ void Network::Send(Packet p, std::int64_t now_ms) {
     return;
   }
   // Client traffic runs over TCP in a real deployment: lost (a dropped
-  // connection) but never duplicated. Raft messages may be duplicated.
-  if (p.kind == Packet::Kind::kRaft && !calm_ && rng_->Chance(options_.duplicate)) {
+  // connection) but never duplicated. Raft messages may be duplicated, except
+  // a forwarded proposal (MSG_PROP): raft, like etcd, appends every one it
+  // receives, so a duplicate would apply the command twice. The peer
+  // transport (gRPC streams over TCP) never duplicates a message.
+  if (p.kind == Packet::Kind::kRaft && p.raft.type() != raft::pb::MSG_PROP && !calm_ &&
+      rng_->Chance(options_.duplicate)) {
     Enqueue(p, now_ms);
   }
   Enqueue(std::move(p), now_ms);

@@ -3,7 +3,8 @@
 // Fault model (drawn per seed, see options.h): every message gets a latency
 // drawn uniformly from [latency_min_ms, latency_max_ms]; it may be lost
 // (probability `loss`), duplicated (`duplicate`: a second copy with its own
-// latency; raft messages only, client traffic models TCP) or held back by an extra delay
+// latency; raft messages other than forwarded proposals only, client traffic
+// and the peer transport's streams model TCP) or held back by an extra delay
 // (`reorder`), so messages overtake each other. Links can be cut one way (Cut) or both ways; a cut
 // is checked when the message is delivered, so a partition also drops what was already in flight on
 // that link. Messages to a node that is down are dropped on arrival.

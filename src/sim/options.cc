@@ -39,25 +39,28 @@ SimOptions DrawSwarm(const SimOptions& base, Rng& rng) {
   o.compact_rate = Maybe(rng, 0.5, 0.0005, 0.005);
   o.client_timeout_ms = rng.Range(100, 500);
   o.think_ms_max = rng.Range(0, 30);
+  if (o.runtime == Runtime::kNode) o.compact_rate = 0;
   return o;
 }
 
 std::string DescribeOptions(const SimOptions& o) {
   char buf[768];
-  std::snprintf(buf, sizeof buf,
-                "seed=%llu nodes=%d clients=%d keys=%d pre_vote=%d check_quorum=%d msg_bytes=%llu "
-                "latency=%lld..%lldms loss=%.3f dup=%.3f reorder=%.3f(+%lldms) "
-                "partition=%.4f/ms(<=%lldms) crash=%.4f/ms(down<=%lldms) disk_fail=%.4f/ms "
-                "membership=%.4f/ms compact=%.4f/ms client_timeout=%lldms "
-                "safety=%lldms liveness<=%lldms",
-                static_cast<unsigned long long>(o.seed), o.nodes, o.clients, o.keys, o.pre_vote,
-                o.check_quorum, static_cast<unsigned long long>(o.max_size_per_msg),
-                static_cast<long long>(o.latency_min_ms), static_cast<long long>(o.latency_max_ms),
-                o.loss, o.duplicate, o.reorder, static_cast<long long>(o.reorder_delay_max_ms),
-                o.partition_rate, static_cast<long long>(o.partition_ms_max), o.crash_rate,
-                static_cast<long long>(o.down_ms_max), o.disk_fail_rate, o.membership_rate,
-                o.compact_rate, static_cast<long long>(o.client_timeout_ms),
-                static_cast<long long>(o.safety_ms), static_cast<long long>(o.liveness_ms));
+  std::snprintf(
+      buf, sizeof buf,
+      "runtime=%s seed=%llu nodes=%d clients=%d keys=%d pre_vote=%d check_quorum=%d msg_bytes=%llu "
+      "latency=%lld..%lldms loss=%.3f dup=%.3f reorder=%.3f(+%lldms) "
+      "partition=%.4f/ms(<=%lldms) crash=%.4f/ms(down<=%lldms) disk_fail=%.4f/ms "
+      "membership=%.4f/ms compact=%.4f/ms client_timeout=%lldms "
+      "safety=%lldms liveness<=%lldms",
+      o.runtime == Runtime::kNode ? "node" : "raw", static_cast<unsigned long long>(o.seed),
+      o.nodes, o.clients, o.keys, o.pre_vote, o.check_quorum,
+      static_cast<unsigned long long>(o.max_size_per_msg), static_cast<long long>(o.latency_min_ms),
+      static_cast<long long>(o.latency_max_ms), o.loss, o.duplicate, o.reorder,
+      static_cast<long long>(o.reorder_delay_max_ms), o.partition_rate,
+      static_cast<long long>(o.partition_ms_max), o.crash_rate,
+      static_cast<long long>(o.down_ms_max), o.disk_fail_rate, o.membership_rate, o.compact_rate,
+      static_cast<long long>(o.client_timeout_ms), static_cast<long long>(o.safety_ms),
+      static_cast<long long>(o.liveness_ms));
   return buf;
 }
 

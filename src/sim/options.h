@@ -22,6 +22,17 @@ enum class SimBug {
   kSkipSync,
   // raft::Config::testing_bug = kVoteWithoutLogCheck.
   kRaftVoteWithoutLogCheck,
+  // Gets are served from the replica's local state without a read barrier
+  // (as etcd's `serializable` reads): a partitioned or lagging replica answers
+  // stale values. Node runtime only (the raw runtime serves gets on the leader
+  // alone).
+  kStaleRead,
+};
+
+// Which code runs each replica (replica.h).
+enum class Runtime {
+  kNode,  // node::Node, the product's runtime (default)
+  kRaw,   // the simulator's own Ready loop around raft::RawNode (SimNode)
 };
 
 struct SimOptions {
@@ -66,12 +77,14 @@ struct SimOptions {
   // Linearizability search bound (memoized states per key).
   std::size_t lin_states = 1'000'000;
 
+  Runtime runtime = Runtime::kNode;
   SimBug bug = SimBug::kNone;
   bool trace = false;
 };
 
 // Draws a seed's fault regime on top of `base` (which sets nodes, phase
-// lengths, bug and trace). Deterministic in rng.
+// lengths, runtime, bug and trace). Deterministic in rng. The node runtime
+// gets no compaction (node::Node ships no snapshots yet).
 SimOptions DrawSwarm(const SimOptions& base, Rng& rng);
 
 // One line naming every drawn option, for traces and failure reports.

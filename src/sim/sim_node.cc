@@ -28,16 +28,8 @@ SimNode::SimNode(raft::NodeId id, const SimOptions& options, SafetyChecker* chec
       applied_values_(applied_values) {}
 
 void SimNode::RecordAppliedValue(std::string_view data, const sm::v1::Response& response) {
-  sm::v1::Command cmd;
-  if (data.empty() || !cmd.ParseFromArray(data.data(), static_cast<int>(data.size()))) return;
-  const std::string* value = nullptr;
-  if (cmd.has_put()) {
-    value = &cmd.put().value();
-  } else if (cmd.has_txn() && response.has_txn() && response.txn().succeeded() &&
-             cmd.txn().success_size() == 1 && cmd.txn().success(0).has_request_put()) {
-    value = &cmd.txn().success(0).request_put().value();
-  }
-  if (value != nullptr) applied_values_->emplace(*value, now_ms_);
+  std::optional<std::string> value = WrittenValue(data, response);
+  if (value) applied_values_->emplace(std::move(*value), now_ms_);
 }
 
 Status SimNode::Bootstrap(const std::vector<raft::NodeId>& voters) {

@@ -1,4 +1,4 @@
-// SimNode: one Aspen replica inside the simulator: the real raft/ core
+// SimNode: the raw runtime (--runtime=raw, replica.h): the real raft/ core
 // (RawNode), the real log store (storage::LogStore through node::RaftStorage)
 // and the real state machine (sm::StateMachine), all on one storage::MemStore.
 //
@@ -35,6 +35,7 @@
 #include "sim/network.h"
 #include "sim/options.h"
 #include "sim/raft_safety.h"
+#include "sim/replica.h"
 #include "sim/snapshot.h"
 #include "sim/trace.h"
 #include "sm/state_machine.h"
@@ -43,11 +44,7 @@
 
 namespace aspen::sim {
 
-// Wall-clock origin of the simulated clock (ms since the Unix epoch), so the
-// state machine's now_ms looks like a real time.
-inline constexpr std::int64_t kEpochMs = 1'700'000'000'000;
-
-class SimNode {
+class SimNode final : public Replica {
  public:
   // Values written by applied puts and successful CAS are recorded in
   // `applied_values` with the first time any node applied them (see
@@ -58,43 +55,44 @@ class SimNode {
   // Writes the initial configuration (synced) for a node of a new cluster: a
   // committed log prefix of add-node entries, as etcd bootstraps. A node
   // joining later skips this: it learns the configuration from the log.
-  Status Bootstrap(const std::vector<raft::NodeId>& voters);
+  Status Bootstrap(const std::vector<raft::NodeId>& voters) override;
+  // A joining node learns the configuration from the leader's log.
+  Status PrepareJoin(const std::vector<raft::NodeId>&) override { return Status::Ok(); }
   // Opens the log store, the state machine and raft from the store.
-  Status Start(std::uint64_t rand_seed);
+  Status Start(std::uint64_t rand_seed) override;
   // Loses unsynced writes and all volatile state.
-  void Crash();
-  bool up() const { return raw_ != nullptr; }
+  void Crash() override;
+  bool up() const override { return raw_ != nullptr; }
 
-  void Tick() { raw_->Tick(); }
+  void Tick() override { raw_->Tick(); }
   // Steps a message from a peer (errors are the sender's problem, as on a
   // real node they would be logged and dropped).
-  void Step(const raft::pb::Message& m);
+  void Step(const raft::pb::Message& m) override;
   void Campaign() { raw_->Campaign(); }
   // Serves a client request; replies go to `out`.
   void HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t now_ms,
-                     std::vector<Packet>* out);
+                     std::vector<Packet>* out) override;
   // Proposes a membership change (leader only); answers whether raft took it.
-  bool ProposeConfChange(const raft::pb::ConfChange& cc);
+  bool ProposeConfChange(const raft::pb::ConfChange& cc) override;
   // Compacts the log to `keep` entries below the applied index (snapshots
   // are built on demand, snapshot.h). Answers whether it compacted (false
   // when there is too little log). Errors as Process.
-  Result<bool> Compact(std::uint64_t keep);
+  Result<bool> Compact(std::uint64_t keep) override;
   // The outcome of sending a snapshot to `to` (raft's ReportSnapshot); a
   // no-op unless this node leads with `to` in its configuration.
-  void ReportSnapshot(raft::NodeId to, bool failed);
+  void ReportSnapshot(raft::NodeId to, bool failed) override;
 
   // Carries out every pending Ready. A failed store write is returned (the
   // caller crashes the node, as a real node stops on a failed log write);
   // an internal error (a refused command, a broken invariant) is Internal.
-  Status Process(std::int64_t now_ms, std::vector<Packet>* out);
+  Status Process(std::int64_t now_ms, std::vector<Packet>* out) override;
 
-  raft::NodeId id() const { return id_; }
-  const raft::Raft& raft() const { return raw_->raft(); }
-  bool is_leader() const { return up() && raft().role() == raft::Role::kLeader; }
-  storage::MemStore& store() { return store_; }
-  std::uint64_t applied_index() const { return sm_ ? sm_->applied_index() : 0; }
+  raft::NodeId id() const override { return id_; }
+  const raft::Raft& raft() const override { return raw_->raft(); }
+  storage::MemStore& store() override { return store_; }
+  std::uint64_t applied_index() const override { return sm_ ? sm_->applied_index() : 0; }
   // The voters of the configuration this node last applied.
-  const std::vector<raft::NodeId>& voters() const { return voters_; }
+  std::vector<raft::NodeId> voters() const override { return voters_; }
 
  private:
   struct PendingWrite {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sim/linearizability.h"
+#include "sim/sim_node.h"
 #include "sm/reads.h"
 
 namespace aspen::sim {
@@ -30,7 +31,7 @@ Simulation::Simulation(const SimOptions& base)
   for (int i = 1; i <= options_.nodes; ++i) voters.push_back(static_cast<raft::NodeId>(i));
   next_node_id_ = voters.size() + 1;
   for (raft::NodeId id : voters) {
-    auto node = std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
+    auto node = NewReplica(id);
     const Status st = node->Bootstrap(voters);
     ASPEN_ASSERT_MSG(st.ok(), st.ToString().c_str());
     nodes_.emplace(id, std::move(node));
@@ -43,6 +44,13 @@ Simulation::Simulation(const SimOptions& base)
   for (int c = 0; c < options_.clients; ++c) clients_.emplace_back(c, options_, &rng_, &trace_);
 }
 
+std::unique_ptr<Replica> Simulation::NewReplica(raft::NodeId id) {
+  if (options_.runtime == Runtime::kRaw) {
+    return std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
+  }
+  return std::make_unique<NodeReplica>(id, options_, &clock_, &checker_, &trace_, &applied_values_);
+}
+
 void Simulation::Fail(const std::string& why) {
   if (!result_.ok) return;
   result_.ok = false;
@@ -50,8 +58,8 @@ void Simulation::Fail(const std::string& why) {
   trace_.Line(now_, "FAILURE: " + why);
 }
 
-SimNode* Simulation::Leader() {
-  SimNode* best = nullptr;
+Replica* Simulation::Leader() {
+  Replica* best = nullptr;
   for (auto& [id, n] : nodes_) {
     if (!n->is_leader()) continue;
     if (best == nullptr || n->raft().term() > best->raft().term()) best = n.get();
@@ -76,7 +84,7 @@ std::vector<std::uint64_t> Simulation::RequestTargets() const {
 }
 
 void Simulation::CrashNode(std::uint64_t id, const std::string& why) {
-  SimNode& n = *nodes_.at(id);
+  Replica& n = *nodes_.at(id);
   if (!n.up()) return;
   n.Crash();
   ++result_.stats.crashes;
@@ -157,6 +165,7 @@ void Simulation::ProcessNodes() {
 }
 
 bool Simulation::Step(bool faults, bool issue) {
+  clock_.now_ms = now_;
   Deliver();
   for (auto& [id, n] : nodes_) {
     if (n->up() && (now_ + tick_offset_[id]) % options_.tick_ms == 0) n->Tick();
@@ -183,7 +192,7 @@ bool Simulation::Step(bool faults, bool issue) {
 }
 
 bool Simulation::Converged(std::string* why) {
-  SimNode* leader = Leader();
+  Replica* leader = Leader();
   if (leader == nullptr) {
     *why = "no leader";
     return false;
@@ -191,7 +200,7 @@ bool Simulation::Converged(std::string* why) {
   const std::uint64_t commit = leader->raft().log().committed();
   std::optional<sm::KvHash> first;
   for (raft::NodeId id : leader->voters()) {
-    SimNode& n = *nodes_.at(id);
+    Replica& n = *nodes_.at(id);
     if (!n.up() || n.applied_index() != commit) {
       *why = "node " + S(id) + " applied " + S(n.applied_index()) + " of " + S(commit);
       return false;

@@ -31,10 +31,11 @@
 
 #include "sim/history.h"
 #include "sim/network.h"
+#include "sim/node_replica.h"
 #include "sim/options.h"
 #include "sim/raft_safety.h"
+#include "sim/replica.h"
 #include "sim/rng.h"
-#include "sim/sim_node.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
 
@@ -91,16 +92,19 @@ class Simulation {
   // The history to check: unknown puts/CAS resolved with applied_values_.
   History ResolveUnknownWrites() const;
   void Fail(const std::string& why);
-  SimNode* Leader();
+  Replica* Leader();
+  // A replica of the run's runtime.
+  std::unique_ptr<Replica> NewReplica(raft::NodeId id);
   std::vector<std::uint64_t> RunningIds() const;
   std::vector<std::uint64_t> RequestTargets() const;
 
   Rng rng_;
   SimOptions options_;
   Trace trace_;
+  SimClock clock_;
   Network net_;
   SafetyChecker checker_;
-  std::map<std::uint64_t, std::unique_ptr<SimNode>> nodes_;
+  std::map<std::uint64_t, std::unique_ptr<Replica>> nodes_;
   std::map<std::uint64_t, std::int64_t> restart_at_;  // down nodes -> restart time
   // Nodes whose removal was proposed -> the log index of that proposal.
   std::map<std::uint64_t, std::uint64_t> removing_;

@@ -224,4 +224,126 @@ std::string EtcdProcess::LogTail(std::size_t max_bytes) const {
   return text;
 }
 
+namespace {
+
+std::string ReadTail(const std::string& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (text.size() > max_bytes) text = text.substr(text.size() - max_bytes);
+  return text;
+}
+
+Result<etcdserverpb::StatusResponse> MemberStatus(const std::string& endpoint) {
+  client::ClientOptions o;
+  o.endpoints = {endpoint};
+  o.dial_timeout = std::chrono::milliseconds(200);
+  o.call_timeout = std::chrono::milliseconds(1000);
+  Result<std::unique_ptr<client::Client>> c = client::Client::Create(o);
+  if (!c.ok()) return c.status();
+  return (*c)->EndpointStatus();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(int members, EtcdOptions options) {
+  ASPEN_ASSERT(members >= 1);
+  std::unique_ptr<EtcdCluster> cluster(new EtcdCluster());
+  Status last;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    last = cluster->TryStart(members, options);
+    if (last.ok()) return cluster;
+    cluster->StopAll();
+  }
+  return last;
+}
+
+Status EtcdCluster::TryStart(int members, const EtcdOptions& options) {
+  Result<std::string> dir = MakeTempDir("aspen-etcd-cluster");
+  if (!dir.ok()) return dir.status();
+  dir_ = *dir;
+  std::vector<std::string> client_urls, peer_urls;
+  std::string initial;
+  for (int i = 0; i < members; ++i) {
+    Result<int> client_port = PickFreeLoopbackPort();
+    Result<int> peer_port = PickFreeLoopbackPort();
+    if (!client_port.ok()) return client_port.status();
+    if (!peer_port.ok()) return peer_port.status();
+    endpoints_.push_back("127.0.0.1:" + std::to_string(*client_port));
+    client_urls.push_back("http://" + endpoints_.back());
+    peer_urls.push_back("http://127.0.0.1:" + std::to_string(*peer_port));
+    initial += (i ? "," : "") + std::string("m") + std::to_string(i) + "=" + peer_urls.back();
+  }
+  for (int i = 0; i < members; ++i) {
+    const std::string name = "m" + std::to_string(i);
+    std::vector<std::string> argv = {options.binary,
+                                     "--name=" + name,
+                                     "--data-dir=" + dir_ + "/" + name,
+                                     "--listen-client-urls=" + client_urls[i],
+                                     "--advertise-client-urls=" + client_urls[i],
+                                     "--listen-peer-urls=" + peer_urls[i],
+                                     "--initial-advertise-peer-urls=" + peer_urls[i],
+                                     "--initial-cluster=" + initial,
+                                     "--initial-cluster-state=new",
+                                     "--initial-cluster-token=aspen-test",
+                                     "--log-level=warn",
+                                     "--logger=zap"};
+    argv.insert(argv.end(), options.extra_flags.begin(), options.extra_flags.end());
+    logs_.push_back(dir_ + "/" + name + ".log");
+    Result<std::unique_ptr<ChildProcess>> child = ChildProcess::Spawn(argv, logs_.back());
+    if (!child.ok()) return child.status();
+    processes_.push_back(std::move(child).value());
+  }
+  const auto deadline = std::chrono::steady_clock::now() + options.start_timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::uint64_t leader = 0;
+    bool agreed = true;
+    for (std::size_t i = 0; i < processes_.size() && agreed; ++i) {
+      if (!processes_[i]->Running()) {
+        return Status::Unavailable("etcd member m" + std::to_string(i) +
+                                   " exited during start-up; logs:\n" + LogTails());
+      }
+      Result<etcdserverpb::StatusResponse> st = MemberStatus(endpoints_[i]);
+      agreed = st.ok() && st->leader() != 0 && (leader == 0 || st->leader() == leader);
+      if (agreed) leader = st->leader();
+    }
+    if (agreed) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Status::Unavailable("etcd cluster not healthy within " +
+                             std::to_string(options.start_timeout.count()) + " ms; logs:\n" +
+                             LogTails());
+}
+
+void EtcdCluster::StopAll() {
+  for (auto& p : processes_) p->Stop(SIGTERM, std::chrono::milliseconds(5000));
+  processes_.clear();
+  endpoints_.clear();
+  logs_.clear();
+  std::error_code ignored;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  dir_.clear();
+}
+
+EtcdCluster::~EtcdCluster() {
+  StopAll();
+}
+
+std::string EtcdCluster::FollowerEndpoint() const {
+  for (const std::string& e : endpoints_) {
+    Result<etcdserverpb::StatusResponse> st = MemberStatus(e);
+    if (st.ok() && st->leader() != 0 && st->leader() != st->header().member_id()) return e;
+  }
+  return "";
+}
+
+std::string EtcdCluster::LogTails(std::size_t max_bytes) const {
+  std::string out;
+  for (std::size_t i = 0; i < logs_.size(); ++i) {
+    out += "--- m" + std::to_string(i) + "\n" + ReadTail(logs_[i], max_bytes);
+  }
+  return out;
+}
+
 }  // namespace aspen::testing

@@ -93,6 +93,36 @@ class EtcdProcess {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// A new cluster of `members` etcd processes on loopback, named m0, m1, ...
+// (one --initial-cluster), for differential tests against a replicated etcd.
+class EtcdCluster {
+ public:
+  // Starts every member and waits until all agree on a leader. Retries with
+  // new ports and data dirs (at most 3 attempts) when a member exits early.
+  // Unavailable (with the members' log tails) when no attempt became healthy.
+  static Result<std::unique_ptr<EtcdCluster>> Start(int members, EtcdOptions options = {});
+  // Stops every member (SIGTERM, then SIGKILL) and removes the data dirs.
+  ~EtcdCluster();
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+
+  // "127.0.0.1:<client port>" of each member, in name order.
+  const std::vector<std::string>& endpoints() const { return endpoints_; }
+  // The endpoint of a member that is not the leader ("" if none answers).
+  std::string FollowerEndpoint() const;
+  std::string LogTails(std::size_t max_bytes = 2048) const;
+
+ private:
+  EtcdCluster() = default;
+  Status TryStart(int members, const EtcdOptions& options);
+  void StopAll();
+
+  std::string dir_;  // owned temp dir: data dirs and logs
+  std::vector<std::string> endpoints_;
+  std::vector<std::string> logs_;
+  std::vector<std::unique_ptr<ChildProcess>> processes_;
+};
+
 // A fresh empty directory under $TMPDIR (or /tmp) named prefix-XXXXXX.
 Result<std::string> MakeTempDir(const std::string& prefix);
 

@@ -1,6 +1,7 @@
 // Proof that the checkers are not vacuous: with a known bug switched on, the
 // simulator fails a seed within a fixed number of seeds; with the bug off the
-// same seeds pass.
+// same seeds pass. Run against both runtimes (replica.h): node::Node (the
+// product's Ready loop) and the simulator's raw loop.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -23,11 +24,12 @@ bool IsCorrectnessFailure(const std::string& failure) {
 }
 
 // The first seed in [1, seeds] that fails with a correctness verdict.
-Sweep RunUntilFailure(SimBug bug, std::uint64_t seeds) {
+Sweep RunUntilFailure(Runtime runtime, SimBug bug, std::uint64_t seeds) {
   for (std::uint64_t seed = 1; seed <= seeds; ++seed) {
     SimOptions o;
     o.seed = seed;
     o.nodes = 0;
+    o.runtime = runtime;
     o.bug = bug;
     Simulation sim(o);
     const RunResult r = sim.Run();
@@ -41,27 +43,45 @@ Sweep RunUntilFailure(SimBug bug, std::uint64_t seeds) {
 // How many seeds each injected bug is given to be caught in.
 constexpr std::uint64_t kSeedBudget = 200;
 
-TEST(BugInjection, SkipSyncIsCaught) {
-  // Votes and log appends acknowledged before they are durable: a crash
-  // forgets them, so two leaders share a term or a committed entry is lost.
-  const Sweep s = RunUntilFailure(SimBug::kSkipSync, kSeedBudget);
-  ASSERT_NE(s.first_failing_seed, 0u) << "no seed of " << kSeedBudget << " caught the bug";
-  std::printf("skip-sync caught at seed %llu: %s\n",
+void ExpectCaught(Runtime runtime, SimBug bug, const char* name) {
+  const Sweep s = RunUntilFailure(runtime, bug, kSeedBudget);
+  ASSERT_NE(s.first_failing_seed, 0u) << "no seed of " << kSeedBudget << " caught " << name;
+  std::printf("%s caught at seed %llu: %s\n", name,
               static_cast<unsigned long long>(s.first_failing_seed), s.failure.c_str());
 }
 
-TEST(BugInjection, RaftVoteWithoutLogCheckIsCaught) {
-  // raft::TestingBug::kVoteWithoutLogCheck: a candidate missing committed
-  // entries can win an election (leader completeness breaks).
-  const Sweep s = RunUntilFailure(SimBug::kRaftVoteWithoutLogCheck, kSeedBudget);
-  ASSERT_NE(s.first_failing_seed, 0u) << "no seed of " << kSeedBudget << " caught the bug";
-  std::printf("vote-without-log-check caught at seed %llu: %s\n",
-              static_cast<unsigned long long>(s.first_failing_seed), s.failure.c_str());
+TEST(BugInjection, NodeAckingWritesBeforeTheyAreDurableIsCaught) {
+  // node::Node's store acknowledges every write unsynced: votes and appended
+  // entries are acknowledged before they are durable, so a crash forgets them
+  // and two leaders share a term or a committed entry is lost.
+  ExpectCaught(Runtime::kNode, SimBug::kSkipSync, "node skip-sync");
+}
+
+TEST(BugInjection, NodeOnRaftVoteWithoutLogCheckIsCaught) {
+  // raft::TestingBug::kVoteWithoutLogCheck through NodeOptions::testing_bug:
+  // a candidate missing committed entries can win an election.
+  ExpectCaught(Runtime::kNode, SimBug::kRaftVoteWithoutLogCheck, "node vote-without-log-check");
+}
+
+TEST(BugInjection, NodeServingReadsWithoutReadIndexIsCaught) {
+  // Gets answered from a replica's local state: stale reads break
+  // linearizability.
+  ExpectCaught(Runtime::kNode, SimBug::kStaleRead, "node stale-read");
+}
+
+TEST(BugInjection, RawSkipSyncIsCaught) {
+  ExpectCaught(Runtime::kRaw, SimBug::kSkipSync, "raw skip-sync");
+}
+
+TEST(BugInjection, RawRaftVoteWithoutLogCheckIsCaught) {
+  ExpectCaught(Runtime::kRaw, SimBug::kRaftVoteWithoutLogCheck, "raw vote-without-log-check");
 }
 
 TEST(BugInjection, SameSeedsPassWithoutTheBug) {
-  const Sweep s = RunUntilFailure(SimBug::kNone, 40);
-  EXPECT_EQ(s.first_failing_seed, 0u) << s.failure;
+  for (Runtime runtime : {Runtime::kNode, Runtime::kRaw}) {
+    const Sweep s = RunUntilFailure(runtime, SimBug::kNone, 40);
+    EXPECT_EQ(s.first_failing_seed, 0u) << s.failure;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,110 @@
+// NodeReplica: the node runtime (--runtime=node, the default; replica.h). The
+// replica is the product's node::Node, driven by hand: the Simulation calls
+// Tick() on the node's tick schedule and RunOnce() until it has nothing left
+// to do; no thread is started. Around it the simulator supplies:
+//   - SimClock: wall and steady time are the simulated millisecond (wall time
+//     offset by kEpochMs), shared by every node;
+//   - a Transport that turns each raft message into a network Packet;
+//   - a MemStore (crashes, failed writes), optionally behind SkipSyncStore
+//     (the kSkipSync bug: every write is acknowledged unsynced);
+//   - a node::Observer feeding the SafetyChecker (persisted entries, applied
+//     entries) and the history resolver (values applied), and noticing the
+//     node's fatal stop after a failed write.
+//
+// Client requests reach the node through its public API, as the gRPC server
+// does: a write is Propose() (on any node: a follower forwards it to the
+// leader), a get is ReadBarrier() then a Range on GetSnapshot() (on any node).
+// An answer that certainly did not take effect ("no leader", a dropped or
+// overwritten proposal, a bound reached) is kRefused and the client retries;
+// every other failure is kUnknown.
+//
+// Thread safety: none (the node runs on the simulator's thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/node.h"
+#include "node/observer.h"
+#include "sim/options.h"
+#include "sim/raft_safety.h"
+#include "sim/replica.h"
+#include "sim/trace.h"
+
+namespace aspen::sim {
+
+// The simulated clock, advanced by the Simulation.
+class SimClock final : public node::Clock {
+ public:
+  std::int64_t NowMs() const override { return kEpochMs + now_ms; }
+  std::int64_t SteadyMs() const override { return now_ms; }
+  std::int64_t now_ms = 0;
+};
+
+class NodeReplica final : public Replica, private node::Observer, private node::Transport {
+ public:
+  // Values written by applied puts and successful CAS are recorded in
+  // `applied_values` with the first time any node applied them (history.h).
+  // Not owned; all must outlive the replica.
+  NodeReplica(raft::NodeId id, const SimOptions& options, SimClock* clock, SafetyChecker* checker,
+              Trace* trace, std::map<std::string, std::int64_t>* applied_values);
+  ~NodeReplica() override;
+
+  Status Bootstrap(const std::vector<raft::NodeId>& voters) override;
+  Status PrepareJoin(const std::vector<raft::NodeId>& voters) override;
+  Status Start(std::uint64_t rand_seed) override;
+  void Crash() override;
+  bool up() const override { return node_ != nullptr; }
+
+  void Tick() override { node_->Tick(); }
+  void Step(const raft::pb::Message& m) override;
+  void HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t now_ms,
+                     std::vector<Packet>* out) override;
+  bool ProposeConfChange(const raft::pb::ConfChange& cc) override;
+  // node::Node neither compacts nor sends snapshots yet.
+  Result<bool> Compact(std::uint64_t) override { return false; }
+  void ReportSnapshot(raft::NodeId, bool) override {}
+  Status Process(std::int64_t now_ms, std::vector<Packet>* out) override;
+
+  raft::NodeId id() const override { return id_; }
+  const raft::Raft& raft() const override { return node_->RaftForTesting(); }
+  storage::MemStore& store() override { return store_; }
+  std::uint64_t applied_index() const override;
+  std::vector<raft::NodeId> voters() const override;
+
+ private:
+  // node::Observer
+  void OnPersist(const raft::Raft& raft, const raft::EntryVec& entries) override;
+  void OnApply(const raft::pb::Entry& e, const sm::v1::Response* response) override;
+  void OnFatal(const Status& why) override;
+  // node::Transport
+  void Send(std::vector<raft::pb::Message> messages) override;
+
+  void Reply(Endpoint to, ClientReply r);
+  void Answer(const ClientRequest& req, Endpoint from, const Status& failure);
+  void Line(const std::string& text) const;
+
+  const raft::NodeId id_;
+  const SimOptions& options_;
+  SimClock* clock_;
+  SafetyChecker* checker_;
+  Trace* trace_;
+  std::map<std::string, std::int64_t>* applied_values_;
+  storage::MemStore store_;
+  std::unique_ptr<storage::Store> skip_sync_;  // the kSkipSync bug's wrapper
+  std::map<raft::NodeId, std::string> initial_cluster_;
+  std::unique_ptr<node::Node> node_;
+  // Set while the node is being destroyed: answers it gives then are dropped
+  // (a crashed server answers nobody; the clients time out).
+  bool crashing_ = false;
+  std::optional<Status> fatal_;
+  // A reply the simulator could not build (a bug of the simulator or sm/).
+  std::optional<Status> internal_;
+  std::vector<Packet> outbox_;
+};
+
+}  // namespace aspen::sim
