@@ -244,6 +244,14 @@ Result<QuerySummary> Engine::Execute(const storage::Snapshot& snapshot, std::str
     const char* name = sqlite3_column_name(scope.stmt, i);
     summary.columns.emplace_back(name == nullptr ? "" : name);
   }
+  if (options.on_columns) {
+    std::vector<std::string> types;
+    for (int i = 0; i < ncols; ++i) {
+      const char* type = sqlite3_column_decltype(scope.stmt, i);
+      types.emplace_back(type == nullptr ? "" : type);
+    }
+    ASPEN_RETURN_IF_ERROR(options.on_columns(summary.columns, types));
+  }
   std::vector<Row> batch;
   batch.reserve(std::min<std::size_t>(options.batch_rows, 1024));
   int rc = SQLITE_OK;

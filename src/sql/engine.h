@@ -56,11 +56,17 @@ struct EngineOptions {
   std::int64_t heap_limit_bytes = kDefaultSqlHeapLimitBytes;
 };
 
+// Receives the result's column names and declared types ("" for an
+// expression) once, before the first row. A non-ok Status stops the query.
+using ColumnsSink = std::function<Status(const std::vector<std::string>& names,
+                                         const std::vector<std::string>& decl_types)>;
+
 struct QueryOptions {
   std::int64_t now_ms = 0;  // ms since the epoch; TTL keys with expires_at_ms <= now_ms are hidden
   std::size_t max_rows = limits::kMaxSqlRows;
   std::uint64_t max_time_ms = limits::kMaxSqlTimeMs;
   std::size_t batch_rows = limits::kScanBatchRows;
+  ColumnsSink on_columns;  // optional
 };
 
 // Parameters: positional values bind ?1, ?2, ... (a bare `?` takes the next
