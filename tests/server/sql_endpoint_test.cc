@@ -57,7 +57,7 @@ class SqlEndpointTest : public ::testing::Test {
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE((*c)->Put("a", "1").ok());
     ASSERT_TRUE((*c)->Put("b", R"({"n": 2})").ok());
-    auto last = (*c)->Put(std::string("c\xff", 2), std::string("\x00\x01", 2));
+    auto last = (*c)->Put(std::string("c\xff", 2), std::string("\xff\x01", 2));
     ASSERT_TRUE(last.ok());
     revision_ = last->header().revision();
     channel_ = new std::shared_ptr<grpc::Channel>(
