@@ -121,8 +121,8 @@ class SqlClient {
       grpc::ChannelArguments args;
       args.SetMaxReceiveMessageSize(kMaxReceiveBytes);
       channels_.resize(targets_.size());
-      channels_[i] = grpc::CreateCustomChannel(targets_[i], grpc::InsecureChannelCredentials(),
-                                               args);
+      channels_[i] =
+          grpc::CreateCustomChannel(targets_[i], grpc::InsecureChannelCredentials(), args);
       stubs_[i] = pb::SQL::NewStub(channels_[i]);
     }
     if (!channels_[i]->WaitForConnected(std::chrono::system_clock::now() + dial_timeout_)) {
@@ -135,8 +135,7 @@ class SqlClient {
     const std::uint64_t limit = request.timeout_ms() == 0 ? 30'000 : request.timeout_ms();
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(limit) +
                      std::chrono::seconds(10));
-    std::unique_ptr<grpc::ClientReader<pb::QueryResponse>> reader =
-        stubs_[i]->Query(&ctx, request);
+    std::unique_ptr<grpc::ClientReader<pb::QueryResponse>> reader = stubs_[i]->Query(&ctx, request);
     SqlResult result;
     pb::QueryResponse msg;
     bool done = false;
@@ -153,9 +152,9 @@ class SqlClient {
     if (!status.ok()) {
       // SQL only reads, so any member may answer instead.
       *unreachable = status.error_code() == grpc::StatusCode::UNAVAILABLE;
-      return Status(client::FromGrpc(status).code(),
-                    std::string(client::GrpcCodeName(status.error_code())) + ": " +
-                        status.error_message());
+      return Status(
+          client::FromGrpc(status).code(),
+          std::string(client::GrpcCodeName(status.error_code())) + ": " + status.error_message());
     }
     if (!done) return Status::Internal("the server ended the stream without its last message");
     return result;

@@ -157,9 +157,8 @@ std::string FormatPlan(const SqlResult& r) {
 }
 
 std::string Footer(const SqlResult& r) {
-  std::string out = "(" + std::to_string(r.rows.size()) +
-                    (r.rows.size() == 1 ? " row" : " rows") + ", revision " +
-                    std::to_string(r.revision) + ")\n";
+  std::string out = "(" + std::to_string(r.rows.size()) + (r.rows.size() == 1 ? " row" : " rows") +
+                    ", revision " + std::to_string(r.revision) + ")\n";
   if (r.truncated) {
     out += "(truncated: more rows exist past the row limit; raise --max-rows or add a LIMIT)\n";
   }
@@ -242,8 +241,8 @@ std::string FormatTable(const SqlResult& r) {
     std::vector<std::string>& line = cells.emplace_back();
     for (std::size_t c = 0; c < n; ++c) {
       const pb::Value empty;
-      const pb::Value& v = static_cast<int>(c) < row.values_size() ? row.values(static_cast<int>(c))
-                                                                   : empty;
+      const pb::Value& v =
+          static_cast<int>(c) < row.values_size() ? row.values(static_cast<int>(c)) : empty;
       line.push_back(TableCell(v));
       width[c] = std::max(width[c], Width(line.back()));
       if (v.kind_case() != pb::Value::kInt && v.kind_case() != pb::Value::kReal &&

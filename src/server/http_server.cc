@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -170,8 +170,8 @@ void HttpServer::Serve(int fd) {
     }
   }
   const bool complete = head_end != std::string::npos;
-  const bool too_big = complete ? head_end > options_.max_request_bytes
-                                : data.size() > options_.max_request_bytes;
+  const bool too_big =
+      complete ? head_end > options_.max_request_bytes : data.size() > options_.max_request_bytes;
   HttpResponse response;
   bool head_only = false;
   if (too_big) {

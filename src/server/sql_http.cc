@@ -88,8 +88,7 @@ Result<sql::Value> ParamValue(const Json& j, const std::string& where) {
 
 Result<std::uint64_t> Count(const Json& j, const char* name) {
   if (!j.is_number_unsigned() && !(j.is_number_integer() && j.get<std::int64_t>() >= 0)) {
-    return Status::InvalidArgument(std::string("\"") + name +
-                                   "\" must be a non-negative integer");
+    return Status::InvalidArgument(std::string("\"") + name + "\" must be a non-negative integer");
   }
   return j.get<std::uint64_t>();
 }
@@ -175,10 +174,9 @@ int HttpStatusOf(Code code) {
 }  // namespace
 
 HttpResponse SqlHttpError(const Status& s) {
-  const Json body = {
-      {"error",
-       {{"code", std::string(client::GrpcCodeName(GrpcCode(s.code())))},
-        {"message", s.message()}}}};
+  const Json body = {{"error",
+                      {{"code", std::string(client::GrpcCodeName(GrpcCode(s.code())))},
+                       {"message", s.message()}}}};
   return {HttpStatusOf(s.code()), "application/json", Dump(body) + "\n"};
 }
 
@@ -193,7 +191,7 @@ HttpResponse HandleSqlHttp(SqlRunner* runner, std::string_view body) {
   std::string rows;
   Result<sql::QuerySummary> summary = runner->Execute(
       *request, *options,
-      [&rows](const std::vector<std::string>&, std::vector<sql::Row> batch) -> Status {
+      [&rows](const std::vector<std::string>&, std::span<const sql::Row> batch) -> Status {
         for (const sql::Row& row : batch) {
           rows += rows.empty() ? "[" : ",[";
           for (std::size_t i = 0; i < row.size(); ++i) {

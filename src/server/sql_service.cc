@@ -88,9 +88,8 @@ Status SqlRunner::AwaitConsistency(bool serializable, std::uint64_t timeout_ms) 
   std::future<Status> result = done->get_future();
   node_->ReadBarrier([done](Status s) { done->set_value(std::move(s)); });
   if (result.wait_for(std::chrono::milliseconds(timeout_ms)) != std::future_status::ready) {
-    return Status(Code::kDeadlineExceeded,
-                  "query timed out after " + std::to_string(timeout_ms) +
-                      " ms waiting for the linearizable read barrier");
+    return Status(Code::kDeadlineExceeded, "query timed out after " + std::to_string(timeout_ms) +
+                                               " ms waiting for the linearizable read barrier");
   }
   return result.get();
 }
@@ -195,22 +194,23 @@ class QueryReactor final : public grpc::ServerWriteReactor<pb::QueryResponse> {
       }
       return Status::Ok();
     };
-    Result<sql::QuerySummary> summary = runner_->Execute(
-        request_, options_, [this](const std::vector<std::string>&, std::vector<sql::Row> rows) {
-          std::size_t bytes = 0;
-          for (sql::Row& row : rows) {
-            pb::Row* out = pending_.add_rows();
-            for (const sql::Value& v : row) {
-              bytes += ValueBytes(v);
-              ToProto(v, out->add_values());
-            }
-            if (bytes >= kMaxSqlMessageBytes) {
-              ASPEN_RETURN_IF_ERROR(Write());
-              bytes = 0;
-            }
-          }
-          return pending_.rows_size() > 0 ? Write() : Status::Ok();
-        });
+    Result<sql::QuerySummary> summary =
+        runner_->Execute(request_, options_,
+                         [this](const std::vector<std::string>&, std::span<const sql::Row> rows) {
+                           std::size_t bytes = 0;
+                           for (const sql::Row& row : rows) {
+                             pb::Row* out = pending_.add_rows();
+                             for (const sql::Value& v : row) {
+                               bytes += ValueBytes(v);
+                               ToProto(v, out->add_values());
+                             }
+                             if (bytes >= kMaxSqlMessageBytes) {
+                               ASPEN_RETURN_IF_ERROR(Write());
+                               bytes = 0;
+                             }
+                           }
+                           return pending_.rows_size() > 0 ? Write() : Status::Ok();
+                         });
     if (!summary.ok()) return FinishWith(summary.status());
     pending_.set_done(true);
     pending_.set_revision(summary->revision);

@@ -27,6 +27,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,9 +80,11 @@ struct Params {
 
 using Row = std::vector<Value>;
 // Receives the rows in order, at most batch_rows at a time, never an empty
-// batch. A non-ok Status stops the query and is returned by Execute.
+// batch. The rows are valid during the call only (the engine reuses their
+// storage for the next batch: no allocation per row). A non-ok Status stops
+// the query and is returned by Execute.
 using BatchSink =
-    std::function<Status(const std::vector<std::string>& columns, std::vector<Row> rows)>;
+    std::function<Status(const std::vector<std::string>& columns, std::span<const Row> rows)>;
 
 struct QuerySummary {
   std::vector<std::string> columns;

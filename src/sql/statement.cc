@@ -89,22 +89,54 @@ Status BindParams(sqlite3_stmt* stmt, const Params& params) {
 }
 
 Value ColumnValue(sqlite3_stmt* stmt, int i) {
+  Value v;
+  ReadColumn(stmt, i, &v);
+  return v;
+}
+
+void ReadColumn(sqlite3_stmt* stmt, int i, Value* out) {
+  out->i = 0;
+  out->d = 0;
   switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER: return Value::Int(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT: return Value::Double(sqlite3_column_double(stmt, i));
+    case SQLITE_INTEGER:
+      out->type = ValueType::kInt;
+      out->i = sqlite3_column_int64(stmt, i);
+      out->s.clear();
+      return;
+    case SQLITE_FLOAT:
+      out->type = ValueType::kDouble;
+      out->d = sqlite3_column_double(stmt, i);
+      out->s.clear();
+      return;
     case SQLITE_TEXT: {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      const int n = sqlite3_column_bytes(stmt, i);
-      return Value::Text(p == nullptr ? std::string()
-                                      : std::string(p, static_cast<std::size_t>(n)));
-    }
-    case SQLITE_BLOB: {
+      out->type = ValueType::kText;
+      // sqlite3_column_blob, not _text: the bytes are the same, but _text
+      // NUL-terminates the cell first, a realloc per cell for every value
+      // the virtual tables return with a length.
       const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
       const int n = sqlite3_column_bytes(stmt, i);
-      return Value::Blob(p == nullptr ? std::string()
-                                      : std::string(p, static_cast<std::size_t>(n)));
+      if (p == nullptr) {
+        out->s.clear();
+      } else {
+        out->s.assign(p, static_cast<std::size_t>(n));
+      }
+      return;
     }
-    default: return Value::Null();
+    case SQLITE_BLOB: {
+      out->type = ValueType::kBlob;
+      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
+      const int n = sqlite3_column_bytes(stmt, i);
+      if (p == nullptr) {
+        out->s.clear();
+      } else {
+        out->s.assign(p, static_cast<std::size_t>(n));
+      }
+      return;
+    }
+    default:
+      out->type = ValueType::kNull;
+      out->s.clear();
+      return;
   }
 }
 

@@ -196,7 +196,8 @@ TEST_F(SqlEndpointTest, GrpcStreamsRowsInBatchesOfAtMost8192) {
     with_rows += m.rows_size() > 0 ? 1 : 0;
   }
   EXPECT_GE(with_rows, 2);
-  for (int i = 0; i < 9000; ++i) ASSERT_EQ(s.rows[static_cast<std::size_t>(i)].values(0).int_(), i + 1);
+  for (int i = 0; i < 9000; ++i)
+    ASSERT_EQ(s.rows[static_cast<std::size_t>(i)].values(0).int_(), i + 1);
   EXPECT_FALSE(s.messages.back().truncated());
 }
 
@@ -264,8 +265,8 @@ TEST_F(SqlEndpointTest, GrpcSlowQueryTimesOutAndTheServerKeepsServing) {
 }
 
 TEST_F(SqlEndpointTest, GrpcWriteStatementsAndBadSqlAreInvalidArgument) {
-  for (const char* sql : {"DELETE FROM kv", "INSERT INTO kv(key) VALUES ('x')",
-                          "CREATE TABLE t(x)", "PRAGMA case_sensitive_like=OFF"}) {
+  for (const char* sql : {"DELETE FROM kv", "INSERT INTO kv(key) VALUES ('x')", "CREATE TABLE t(x)",
+                          "PRAGMA case_sensitive_like=OFF"}) {
     Streamed s = Query(sql);
     EXPECT_EQ(s.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << sql;
     EXPECT_NE(s.status.error_message().find("read-only"), std::string::npos)
@@ -340,16 +341,14 @@ TEST_F(SqlEndpointTest, HttpErrorsAreJsonWithStatusCodes) {
       {R"({"sql": "SELECT ?1", "params": [[1]]})", 400, "INVALID_ARGUMENT", "params[0]"},
       {R"({"sql": "SELECT ?1", "params": [{"base64": "!!"}]})", 400, "INVALID_ARGUMENT",
        "not valid base64"},
-      {R"({"sql": "SELECT 1", "consistency": "eventual"})", 400, "INVALID_ARGUMENT",
-       "consistency"},
+      {R"({"sql": "SELECT 1", "consistency": "eventual"})", 400, "INVALID_ARGUMENT", "consistency"},
       {R"({"sql": "SELECT 1", "max_rows": -1})", 400, "INVALID_ARGUMENT", "max_rows"},
   };
   for (const Case& c : cases) {
     HttpReply r = Post(c.body);
     EXPECT_EQ(r.status, c.status) << c.body << " -> " << r.body;
     EXPECT_EQ(r.json["error"]["code"], c.code) << r.body;
-    EXPECT_NE(r.json["error"]["message"].get<std::string>().find(c.message_part),
-              std::string::npos)
+    EXPECT_NE(r.json["error"]["message"].get<std::string>().find(c.message_part), std::string::npos)
         << r.body;
   }
   HttpReply r = Post("{}", "/v1/nope");
@@ -360,7 +359,8 @@ TEST_F(SqlEndpointTest, HttpErrorsAreJsonWithStatusCodes) {
 TEST_F(SqlEndpointTest, HttpBodiesAreBounded) {
   // Over the body limit: 413 before reading it.
   std::string raw = RawHttp(
-      "POST /v1/sql HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{\"sql\": \"SELECT 1\"}");
+      "POST /v1/sql HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{\"sql\": \"SELECT "
+      "1\"}");
   EXPECT_TRUE(raw.starts_with("HTTP/1.1 413")) << raw;
   raw = RawHttp("POST /v1/sql HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_TRUE(raw.starts_with("HTTP/1.1 411")) << raw;
@@ -378,7 +378,9 @@ TEST_F(SqlEndpointTest, HttpBodiesAreBounded) {
 // ----- CLI -----
 
 TEST_F(SqlEndpointTest, CliPrintsJsonExactlyAsDocumented) {
-  ProgramRun r = Cli({"-o", "json", "SELECT key, value, version, NULL AS n FROM kv WHERE key <= 'b' ORDER BY key"});
+  ProgramRun r =
+      Cli({"-o", "json",
+           "SELECT key, value, version, NULL AS n FROM kv WHERE key <= 'b' ORDER BY key"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, R"({"columns": ["key", "value", "version", "n"], "rows": [["a", "1", 1, null], )"
                    R"(["b", "{\"n\": 2}", 1, null]], "revision": )" +
@@ -386,7 +388,8 @@ TEST_F(SqlEndpointTest, CliPrintsJsonExactlyAsDocumented) {
 }
 
 TEST_F(SqlEndpointTest, CliPrintsCsvAndAlignedTables) {
-  ProgramRun r = Cli({"-o", "csv", "--param", "a", "SELECT key, value, 'x,y' AS z FROM kv WHERE key = ?1"});
+  ProgramRun r =
+      Cli({"-o", "csv", "--param", "a", "SELECT key, value, 'x,y' AS z FROM kv WHERE key = ?1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "key,value,z\r\na,1,\"x,y\"\r\n");
   r = Cli({"SELECT key, version FROM kv WHERE key < 'c' ORDER BY key"});

@@ -89,8 +89,9 @@ TEST(SqlOutputTest, QueryPlanPrintsAsATree) {
   r.rows.push_back(MakeRow({Int(2), Int(0), Int(0), Text("SCAN kv VIRTUAL TABLE INDEX 0:K-")}));
   r.rows.push_back(MakeRow({Int(5), Int(0), Int(0), Text("SEARCH l")}));
   r.rows.push_back(MakeRow({Int(7), Int(5), Int(0), Text("USE TEMP B-TREE")}));
-  EXPECT_EQ(FormatTable(r),
-            "QUERY PLAN\n|--SCAN kv VIRTUAL TABLE INDEX 0:K-\n`--SEARCH l\n   `--USE TEMP B-TREE\n");
+  EXPECT_EQ(
+      FormatTable(r),
+      "QUERY PLAN\n|--SCAN kv VIRTUAL TABLE INDEX 0:K-\n`--SEARCH l\n   `--USE TEMP B-TREE\n");
 }
 
 class ShellTest : public ::testing::Test {
@@ -129,8 +130,9 @@ TEST_F(ShellTest, DotCommandsSwitchModesAndTimer) {
   shell_.Feed(".mode table");
   shell_.Feed("SELECT 1;");
   const std::string out = out_.str();
-  EXPECT_TRUE(out.starts_with(R"({"columns": ["x"], "rows": [[1]], "revision": 3, "truncated": false})"
-                              "\n+---+\n| x |\n"))
+  EXPECT_TRUE(
+      out.starts_with(R"({"columns": ["x"], "rows": [[1]], "revision": 3, "truncated": false})"
+                      "\n+---+\n| x |\n"))
       << out;
   EXPECT_NE(out.find("(1 row, revision 3)\nRun Time: "), std::string::npos) << out;
   EXPECT_EQ(shell_.failures(), 0);
