@@ -1,6 +1,6 @@
 // SQL over a RocksStore snapshot against raw iteration of the same keys
 // (docs/SQL.md, "Performance"). Run:
-//   build-sql/bench/bench_sql --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+//   build/bench/bench_sql --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 //
 // One data set, loaded once through StateMachine::ApplyAndWrite (Put
 // commands in entries of 1,000): kKeys keys "bench/key/0000000".., 64-byte
