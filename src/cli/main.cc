@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterTxnCommands(app, &exit_code);
   aspen::cli::RegisterLeaseCommands(app, &exit_code);
   aspen::cli::RegisterClusterCommands(app, &exit_code);
+  aspen::cli::RegisterSqlCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

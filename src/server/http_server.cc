@@ -6,9 +6,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "base/assert.h"
@@ -23,7 +25,11 @@ std::string_view Reason(int status) {
     case 400: return "Bad Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 501: return "Not Implemented";
+    case 504: return "Gateway Timeout";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
@@ -57,10 +63,29 @@ bool HasNonZeroContentLength(std::string_view head) {
   return i < lower.size() && lower[i] != '0';
 }
 
+std::string Lower(std::string_view s) {
+  std::string lower(s);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+// The value of header `name` (lower case, with its colon), trimmed; nullopt
+// when absent.
+std::optional<std::string> HeaderValue(const std::string& lower_head, std::string_view name) {
+  const std::size_t pos = lower_head.find("\r\n" + std::string(name));
+  if (pos == std::string::npos) return std::nullopt;
+  std::size_t i = pos + 2 + name.size();
+  const std::size_t end = lower_head.find("\r\n", i);
+  while (i < end && lower_head[i] == ' ') ++i;
+  std::size_t j = end;
+  while (j > i && lower_head[j - 1] == ' ') --j;
+  return lower_head.substr(i, j - i);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                      HttpHandler handler) {
+                                                      HttpHandler handler, HttpPostHandler post) {
   ASPEN_ASSERT(handler != nullptr && options.max_connections > 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -88,7 +113,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   std::unique_ptr<HttpServer> server(
-      new HttpServer(options, std::move(handler), fd, ntohs(addr.sin_port)));
+      new HttpServer(options, std::move(handler), std::move(post), fd, ntohs(addr.sin_port)));
   server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
   return server;
 }
@@ -131,31 +156,32 @@ void HttpServer::AcceptLoop() {
 }
 
 void HttpServer::Serve(int fd) {
-  std::string head;
-  bool complete = false;
+  std::string data;
+  std::size_t head_end = std::string::npos;  // just past the blank line
   char buf[1024];
-  while (head.size() <= options_.max_request_bytes) {
+  while (data.size() <= options_.max_request_bytes) {
     const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    head.append(buf, static_cast<std::size_t>(n));
-    if (head.find("\r\n\r\n") != std::string::npos) {
-      complete = true;
+    data.append(buf, static_cast<std::size_t>(n));
+    if (const std::size_t pos = data.find("\r\n\r\n"); pos != std::string::npos) {
+      head_end = pos + 4;
       break;
     }
   }
+  const bool complete = head_end != std::string::npos;
+  const bool too_big =
+      complete ? head_end > options_.max_request_bytes : data.size() > options_.max_request_bytes;
   HttpResponse response;
   bool head_only = false;
-  if (head.size() > options_.max_request_bytes) {
+  if (too_big) {
     response = Error(431, "request head is larger than max_request_bytes (" +
                               std::to_string(options_.max_request_bytes) + ")");
   } else if (complete) {
-    head_only = head.starts_with("HEAD ");
-    response = Handle(head);
+    head_only = data.starts_with("HEAD ");
+    response = Handle(fd, std::string_view(data).substr(0, head_end), data.substr(head_end));
   }
-  if (complete || head.size() > options_.max_request_bytes) {
-    WriteAll(fd, Render(response, head_only));
-  }
+  if (complete || too_big) WriteAll(fd, Render(response, head_only));
   ::shutdown(fd, SHUT_WR);
   std::lock_guard lock(mu_);
   ::close(fd);
@@ -163,7 +189,7 @@ void HttpServer::Serve(int fd) {
   if (connections_.empty()) idle_.notify_all();
 }
 
-HttpResponse HttpServer::Handle(std::string_view head) {
+HttpResponse HttpServer::Handle(int fd, std::string_view head, std::string body) {
   const std::size_t eol = head.find("\r\n");
   const std::string_view line = head.substr(0, eol);
   const std::size_t sp1 = line.find(' ');
@@ -173,11 +199,50 @@ HttpResponse HttpServer::Handle(std::string_view head) {
   }
   const std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (method != "GET" && method != "HEAD") return Error(405, "only GET and HEAD are served");
+  if (method == "POST" && post_handler_ != nullptr) {
+    if (target.empty() || target.front() != '/') return Error(400, "malformed request target");
+    return HandlePost(fd, head, target.substr(0, target.find('?')), std::move(body));
+  }
+  if (method != "GET" && method != "HEAD") {
+    return Error(405, post_handler_ != nullptr ? "only GET, HEAD and POST are served"
+                                               : "only GET and HEAD are served");
+  }
   if (HasNonZeroContentLength(head)) return Error(413, "requests with a body are not served");
   if (target.empty() || target.front() != '/') return Error(400, "malformed request target");
   target = target.substr(0, target.find('?'));
   return handler_(method, target);
+}
+
+HttpResponse HttpServer::HandlePost(int fd, std::string_view head, std::string_view path,
+                                    std::string body) {
+  const std::string lower = Lower(head);
+  if (HeaderValue(lower, "transfer-encoding:").has_value()) {
+    return Error(501, "Transfer-Encoding is not supported; send a Content-Length");
+  }
+  const std::optional<std::string> length_text = HeaderValue(lower, "content-length:");
+  if (!length_text.has_value()) return Error(411, "a POST needs a Content-Length");
+  std::size_t length = 0;
+  if (length_text->empty() || length_text->size() > 12 ||
+      length_text->find_first_not_of("0123456789") != std::string::npos) {
+    return Error(400, "malformed Content-Length");
+  }
+  length = std::stoull(*length_text);
+  if (length > options_.max_body_bytes) {
+    return Error(413, "request body is larger than max_body_bytes (" +
+                          std::to_string(options_.max_body_bytes) + ")");
+  }
+  if (body.size() > length) return Error(400, "more body bytes than the Content-Length says");
+  if (body.size() < length && HeaderValue(lower, "expect:") == "100-continue") {
+    WriteAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  char buf[16384];
+  while (body.size() < length) {
+    const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, length - body.size()), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Error(400, "the request body ended before its Content-Length");
+    body.append(buf, static_cast<std::size_t>(n));
+  }
+  return post_handler_(path, body);
 }
 
 std::string HttpServer::Render(const HttpResponse& r, bool head_only) {

@@ -18,6 +18,7 @@
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
 #include "server/services.h"
+#include "server/sql_service.h"
 #include "storage/rocks_store.h"
 
 namespace aspen::server {
@@ -95,6 +96,8 @@ struct Server::Parts {
   std::unique_ptr<LeaseService> lease;
   std::unique_ptr<ClusterService> cluster;
   std::unique_ptr<MaintenanceService> maintenance;
+  std::unique_ptr<SqlRunner> sql_runner;
+  std::unique_ptr<SqlService> sql;
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
@@ -107,6 +110,7 @@ struct Server::Parts {
   Status StartClientPort();
   Status StartHttp();
   HttpResponse HandleHttp(std::string_view path);
+  HttpResponse HandleHttpPost(std::string_view path, std::string_view body);
   void Stop();
 };
 
@@ -250,6 +254,8 @@ Status Server::Parts::StartClientPort() {
   lease = std::make_unique<LeaseService>(&env);
   cluster = std::make_unique<ClusterService>(&env);
   maintenance = std::make_unique<MaintenanceService>(&env);
+  sql_runner = std::make_unique<SqlRunner>(node.get(), 2);
+  sql = std::make_unique<SqlService>(sql_runner.get(), &metrics);
   grpc::ServerBuilder b;
   for (const std::string& u : config.listen_client_urls) {
     b.AddListeningPort(ParseListenUrl(u, "--listen-client-urls")->target(),
@@ -263,6 +269,7 @@ Status Server::Parts::StartClientPort() {
   b.RegisterService(lease.get());
   b.RegisterService(cluster.get());
   b.RegisterService(maintenance.get());
+  b.RegisterService(sql.get());
   client_server = b.BuildAndStart();
   if (client_server == nullptr || client_port == 0) {
     return Status::Unavailable("--listen-client-urls: cannot listen on " +
@@ -287,6 +294,11 @@ HttpResponse Server::Parts::HandleHttp(std::string_view path) {
   return {404, "text/plain; charset=utf-8", "not found: GET /health or /metrics\n"};
 }
 
+HttpResponse Server::Parts::HandleHttpPost(std::string_view path, std::string_view body) {
+  if (path == "/v1/sql") return HandleSqlHttp(sql_runner.get(), body);
+  return SqlHttpError(Status::NotFound("not found: POST /v1/sql"));
+}
+
 Status Server::Parts::StartHttp() {
   for (const std::string& u : config.listen_metrics_urls) {
     Result<HostPort> hp = ParseListenUrl(u, "--listen-metrics-urls");
@@ -295,7 +307,10 @@ Status Server::Parts::StartHttp() {
     o.host = hp->host;
     o.port = hp->port;
     Result<std::unique_ptr<HttpServer>> s = HttpServer::Start(
-        o, [this](std::string_view, std::string_view path) { return HandleHttp(path); });
+        o, [this](std::string_view, std::string_view path) { return HandleHttp(path); },
+        [this](std::string_view path, std::string_view body) {
+          return HandleHttpPost(path, body);
+        });
     if (!s.ok()) return Status(s.status().code(), "--listen-metrics-urls: " + s.status().message());
     http.push_back(std::move(s).value());
   }
@@ -312,6 +327,7 @@ void Server::Parts::Stop() {
       client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     }
     if (pool != nullptr) pool->Stop();
+    if (sql_runner != nullptr) sql_runner->Stop();
     if (peer_server != nullptr) {
       peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     }

@@ -27,6 +27,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,11 +57,17 @@ struct EngineOptions {
   std::int64_t heap_limit_bytes = kDefaultSqlHeapLimitBytes;
 };
 
+// Receives the result's column names and declared types ("" for an
+// expression) once, before the first row. A non-ok Status stops the query.
+using ColumnsSink = std::function<Status(const std::vector<std::string>& names,
+                                         const std::vector<std::string>& decl_types)>;
+
 struct QueryOptions {
   std::int64_t now_ms = 0;  // ms since the epoch; TTL keys with expires_at_ms <= now_ms are hidden
   std::size_t max_rows = limits::kMaxSqlRows;
   std::uint64_t max_time_ms = limits::kMaxSqlTimeMs;
   std::size_t batch_rows = limits::kScanBatchRows;
+  ColumnsSink on_columns;  // optional
 };
 
 // Parameters: positional values bind ?1, ?2, ... (a bare `?` takes the next
@@ -73,9 +80,11 @@ struct Params {
 
 using Row = std::vector<Value>;
 // Receives the rows in order, at most batch_rows at a time, never an empty
-// batch. A non-ok Status stops the query and is returned by Execute.
+// batch. The rows are valid during the call only (the engine reuses their
+// storage for the next batch: no allocation per row). A non-ok Status stops
+// the query and is returned by Execute.
 using BatchSink =
-    std::function<Status(const std::vector<std::string>& columns, std::vector<Row> rows)>;
+    std::function<Status(const std::vector<std::string>& columns, std::span<const Row> rows)>;
 
 struct QuerySummary {
   std::vector<std::string> columns;

@@ -89,22 +89,47 @@ Status BindParams(sqlite3_stmt* stmt, const Params& params) {
 }
 
 Value ColumnValue(sqlite3_stmt* stmt, int i) {
-  switch (sqlite3_column_type(stmt, i)) {
-    case SQLITE_INTEGER: return Value::Int(sqlite3_column_int64(stmt, i));
-    case SQLITE_FLOAT: return Value::Double(sqlite3_column_double(stmt, i));
-    case SQLITE_TEXT: {
-      const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
-      const int n = sqlite3_column_bytes(stmt, i);
-      return Value::Text(p == nullptr ? std::string()
-                                      : std::string(p, static_cast<std::size_t>(n)));
-    }
+  Value v;
+  ReadColumn(stmt, i, &v);
+  return v;
+}
+
+void ReadColumn(sqlite3_stmt* stmt, int i, Value* out) {
+  // One sqlite3_column_value, then the cheaper sqlite3_value_* calls (the
+  // sqlite3_column_* family checks the statement on every call).
+  sqlite3_value* v = sqlite3_column_value(stmt, i);
+  out->i = 0;
+  out->d = 0;
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      out->type = ValueType::kInt;
+      out->i = sqlite3_value_int64(v);
+      out->s.clear();
+      return;
+    case SQLITE_FLOAT:
+      out->type = ValueType::kDouble;
+      out->d = sqlite3_value_double(v);
+      out->s.clear();
+      return;
+    case SQLITE_TEXT:
     case SQLITE_BLOB: {
-      const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, i));
-      const int n = sqlite3_column_bytes(stmt, i);
-      return Value::Blob(p == nullptr ? std::string()
-                                      : std::string(p, static_cast<std::size_t>(n)));
+      out->type = sqlite3_value_type(v) == SQLITE_TEXT ? ValueType::kText : ValueType::kBlob;
+      // sqlite3_value_blob, not _text: the bytes are the same, but _text
+      // NUL-terminates the cell first, a realloc per cell for every value
+      // the virtual tables return with a length.
+      const auto* p = static_cast<const char*>(sqlite3_value_blob(v));
+      const int n = sqlite3_value_bytes(v);
+      if (p == nullptr) {
+        out->s.clear();
+      } else {
+        out->s.assign(p, static_cast<std::size_t>(n));
+      }
+      return;
     }
-    default: return Value::Null();
+    default:
+      out->type = ValueType::kNull;
+      out->s.clear();
+      return;
   }
 }
 

@@ -14,5 +14,7 @@ Status BindParams(sqlite3_stmt* stmt, const Params& params);
 
 // Column i of the current row.
 Value ColumnValue(sqlite3_stmt* stmt, int i);
+// The same into *out, reusing its string's capacity.
+void ReadColumn(sqlite3_stmt* stmt, int i, Value* out);
 
 }  // namespace aspen::sql::internal

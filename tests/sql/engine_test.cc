@@ -158,7 +158,7 @@ TEST_F(EngineTest, RowsStreamInBatchesOfAtMostBatchRows) {
   options_.batch_rows = 4;
   std::vector<std::size_t> sizes;
   auto s = engine_->Execute(*snapshot_, "SELECT key FROM kv ORDER BY key LIMIT 10", {}, options_,
-                            [&](const std::vector<std::string>& cols, std::vector<Row> rows) {
+                            [&](const std::vector<std::string>& cols, std::span<const Row> rows) {
                               EXPECT_EQ(cols, std::vector<std::string>{"key"});
                               sizes.push_back(rows.size());
                               return Status::Ok();
@@ -172,7 +172,7 @@ TEST_F(EngineTest, SinkErrorStopsTheQuery) {
   options_.batch_rows = 2;
   int calls = 0;
   auto s = engine_->Execute(*snapshot_, "SELECT key FROM kv", {}, options_,
-                            [&](const std::vector<std::string>&, std::vector<Row>) {
+                            [&](const std::vector<std::string>&, std::span<const Row>) {
                               ++calls;
                               return Status::Unavailable("client went away");
                             });
