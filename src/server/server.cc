@@ -82,6 +82,7 @@ struct Server::Parts {
   Log log;
   Identity identity;
   std::unique_ptr<storage::RocksStore> store;
+  std::unique_ptr<node::WatchHub> watch_hub;  // fed by the node's apply
   std::unique_ptr<PeerTransport> transport;
   std::unique_ptr<node::Node> node;
   std::unique_ptr<NodePeerAdapter> adapter;
@@ -95,6 +96,7 @@ struct Server::Parts {
   std::unique_ptr<LeaseService> lease;
   std::unique_ptr<ClusterService> cluster;
   std::unique_ptr<MaintenanceService> maintenance;
+  std::unique_ptr<WatchService> watch;
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
@@ -197,6 +199,10 @@ Status Server::Parts::StartNode() {
   nopts.tick_interval_ms = config.heartbeat_interval_ms;
   nopts.election_tick = static_cast<int>(config.election_timeout_ms / config.heartbeat_interval_ms);
   nopts.heartbeat_tick = 1;
+  node::WatchHubOptions wopts;
+  wopts.store = store.get();
+  watch_hub = std::make_unique<node::WatchHub>(wopts);
+  nopts.on_applied = [hub = watch_hub.get()](std::int64_t revision) { hub->Notify(revision); };
   Result<std::unique_ptr<node::Node>> n = node::Node::Open(nopts);
   if (!n.ok()) return n.status();
   node = std::move(n).value();
@@ -239,6 +245,8 @@ Status Server::Parts::StartClientPort() {
   env.metrics = &metrics;
   env.pool = pool.get();
   env.peers = peer_client.get();
+  env.watch_hub = watch_hub.get();
+  watch_hub->Start();
   env.cluster_id = identity.cluster_id;
   env.member_id = identity.member_id;
   env.name = identity.name;
@@ -250,6 +258,7 @@ Status Server::Parts::StartClientPort() {
   lease = std::make_unique<LeaseService>(&env);
   cluster = std::make_unique<ClusterService>(&env);
   maintenance = std::make_unique<MaintenanceService>(&env);
+  watch = std::make_unique<WatchService>(&env);
   grpc::ServerBuilder b;
   for (const std::string& u : config.listen_client_urls) {
     b.AddListeningPort(ParseListenUrl(u, "--listen-client-urls")->target(),
@@ -263,6 +272,7 @@ Status Server::Parts::StartClientPort() {
   b.RegisterService(lease.get());
   b.RegisterService(cluster.get());
   b.RegisterService(maintenance.get());
+  b.RegisterService(watch.get());
   client_server = b.BuildAndStart();
   if (client_server == nullptr || client_port == 0) {
     return Status::Unavailable("--listen-client-urls: cannot listen on " +
@@ -312,11 +322,13 @@ void Server::Parts::Stop() {
       client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     }
     if (pool != nullptr) pool->Stop();
+    if (watch_hub != nullptr) watch_hub->Stop();
     if (peer_server != nullptr) {
       peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     }
     if (transport != nullptr) transport->Stop();
     node.reset();
+    watch_hub.reset();
     store.reset();
   });
 }
