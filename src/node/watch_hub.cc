@@ -159,16 +159,21 @@ struct WatchHub::Impl {
 
   // The events of `hist` that w wants, as WatchEvents.
   Status Select(const sm::KvView& view, const Watcher& w, const std::vector<sm::HistoryEvent>& hist,
-                const sm::CompactionState& c, std::size_t begin, std::size_t end,
+                const sm::CompactionState& c, bool catching_up, std::size_t begin, std::size_t end,
                 std::vector<std::optional<std::optional<sm::HistoryEvent>>>* prev_cache,
                 std::vector<WatchEvent>* out, std::size_t* bytes) {
     for (std::size_t i = begin; i < end; ++i) {
       const sm::HistoryEvent& h = hist[i];
       if (!w.range.Contains(h.key) || (w.range.single_key && h.key != w.range.begin)) continue;
       if (h.deleted ? w.spec.no_delete : w.spec.no_put) continue;
-      // A deletion at the compacted revision may already be gone from the
-      // history; it is never sent, whether or not it is (as etcd).
-      if (h.deleted && h.revision == c.compact_revision && !Untouched(h.revision, c)) continue;
+      // A deletion at the compacted revision is gone from etcd's history, so
+      // a watcher catching up from there never gets it (whether or not this
+      // member has removed the row yet); a synced watcher gets it unless the
+      // row may already be gone.
+      if (h.deleted && h.revision == c.compact_revision &&
+          (catching_up || !Untouched(h.revision, c))) {
+        continue;
+      }
       WatchEvent e;
       e.deleted = h.deleted;
       e.kv.set_key(h.key);
@@ -285,7 +290,8 @@ bool WatchHub::Impl::Step() {
           demoted = true;
           break;
         }
-        if (!Select(view, *w, hist, *comp, starts[g], starts[g + 1], &prev_cache, &out, &bytes)
+        if (!Select(view, *w, hist, *comp, false, starts[g], starts[g + 1], &prev_cache, &out,
+                    &bytes)
                  .ok()) {
           return false;
         }
@@ -326,7 +332,7 @@ bool WatchHub::Impl::Step() {
     std::vector<std::optional<std::optional<sm::HistoryEvent>>> prev_cache(hist.size());
     std::vector<WatchEvent> out;
     std::size_t bytes = 0;
-    if (!Select(view, *w, hist, *comp, 0, hist.size(), &prev_cache, &out, &bytes).ok()) {
+    if (!Select(view, *w, hist, *comp, true, 0, hist.size(), &prev_cache, &out, &bytes).ok()) {
       return false;
     }
     w->next_rev = next;
