@@ -14,6 +14,7 @@
 
 #include "base/limits.h"
 #include "node/node.h"
+#include "server/auto_compactor.h"
 #include "server/http_server.h"
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
@@ -97,6 +98,7 @@ struct Server::Parts {
   std::unique_ptr<ClusterService> cluster;
   std::unique_ptr<MaintenanceService> maintenance;
   std::unique_ptr<WatchService> watch;
+  std::unique_ptr<AutoCompactor> compactor;
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
@@ -315,6 +317,7 @@ Status Server::Parts::StartHttp() {
 void Server::Parts::Stop() {
   std::call_once(stopped, [this] {
     for (auto& h : http) h->Stop();
+    if (compactor != nullptr) compactor->Stop();
     // The node answers whatever is pending ("node stopped") so that every
     // client call can finish; then the client port drains.
     if (node != nullptr) node->Stop();
@@ -346,6 +349,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log
   if (Status s = p.node->Start(); !s.ok()) return s;
   ASPEN_RETURN_IF_ERROR(p.StartClientPort());
   ASPEN_RETURN_IF_ERROR(p.StartHttp());
+  Result<AutoCompaction> ac = ParseAutoCompaction(config);
+  if (!ac.ok()) return ac.status();
+  p.compactor = std::make_unique<AutoCompactor>(p.node.get(), *ac);
+  p.compactor->Start();
   p.log(
       "serving clients on " + config.listen_client_urls[0] + ", peers on " +
       config.listen_peer_urls[0] +

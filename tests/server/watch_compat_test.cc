@@ -7,6 +7,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/serve_process.h"
@@ -113,6 +114,40 @@ TEST(WatchCompatTest, WatchGetRevAndCompactionMatchEtcd) {
   EXPECT_NE(step("get a --rev 4").find("required revision has been compacted"), std::string::npos);
   EXPECT_NE(step("watch a --prefix --rev 4").find("compacted"), std::string::npos);
   EXPECT_TRUE((*aspen)->process().Running()) << (*aspen)->Log();
+}
+
+TEST(WatchCompatTest, RevisionAutoCompactionCompactsOnTheLeader) {
+  Result<std::string> dir = MakeTempDir("aspen-autocompact");
+  ASSERT_TRUE(dir.ok());
+  Result<std::unique_ptr<AspenMember>> aspen =
+      AspenMember::Start("default", *dir + "/data", PickMemberPorts(),
+                         {"--auto-compaction-mode=revision", "--auto-compaction-retention=3",
+                          "--auto-compaction-interval=100"});
+  ASSERT_TRUE(aspen.ok()) << aspen.status().ToString();
+  const std::string ep = (*aspen)->endpoint();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(Etcdctl(ep, {"put", "k", std::to_string(i)}).exit_code, 0);
+  // Revision 11 now: the compactor keeps the last 3 revisions, so 8 is the
+  // oldest readable one.
+  ProgramRun old;
+  for (int i = 0; i < 100; ++i) {
+    old = Etcdctl(ep, {"get", "k", "--rev", "7"});
+    if (old.exit_code != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NE(old.err.find("required revision has been compacted"), std::string::npos) << old.err;
+  ProgramRun kept = Etcdctl(ep, {"get", "k", "--rev", "8"});
+  EXPECT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_EQ(kept.out, "k\n6\n");
+}
+
+TEST(WatchCompatTest, BadAutoCompactionFlagsAreRefusedByName) {
+  ProgramRun r = RunProgram({ASPEN_BINARY, "serve", "--auto-compaction-mode=weekly"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--auto-compaction-mode"), std::string::npos) << r.err;
+  r = RunProgram(
+      {ASPEN_BINARY, "serve", "--auto-compaction-mode=revision", "--auto-compaction-retention=1h"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--auto-compaction-retention"), std::string::npos) << r.err;
 }
 
 }  // namespace
