@@ -16,6 +16,24 @@ inline constexpr std::uint64_t kMaxSqlTimeMs = 30'000;
 inline constexpr std::size_t kScanBatchRows = 8'192;
 inline constexpr std::size_t kMaxExpiryBatchKeys = 1'000;
 
+// ----- MVCC history and watch (docs/WATCH.md) -----
+// History events one physical compaction step processes (one per node tick).
+inline constexpr std::size_t kCompactionBatchEvents = 4'096;
+// Watch streams per server, and watchers per stream.
+inline constexpr std::size_t kMaxWatchStreams = 1'024;
+inline constexpr std::size_t kMaxWatchersPerStream = 10'000;
+// Watchers per server (all streams).
+inline constexpr std::size_t kMaxWatchers = 100'000;
+// Events buffered for one watcher and not yet sent; past either bound the
+// watcher becomes unsynced and is caught up from the history later.
+inline constexpr std::size_t kMaxWatcherBufferEvents = 1'024;
+inline constexpr std::size_t kMaxWatcherBufferBytes = 1 << 20;
+// History events read per catch-up step (a revision is never split).
+inline constexpr std::size_t kWatchCatchUpEvents = 1'024;
+// Bytes of events in one WatchResponse (larger revisions are fragmented when
+// the watcher allows it, etcd's fragment flag; sent whole otherwise).
+inline constexpr std::size_t kMaxWatchResponseBytes = 1 << 20;
+
 static_assert(kMaxKeyBytes + kMaxValueBytes < kMaxRequestBytes,
               "a single put of a maximal key and value must fit in one request");
 static_assert(kMaxExpiryBatchKeys <= kScanBatchRows);

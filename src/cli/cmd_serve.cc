@@ -60,6 +60,13 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
   }
   if (given("--heartbeat-interval")) c.heartbeat_interval_ms = f.config.heartbeat_interval_ms;
   if (given("--election-timeout")) c.election_timeout_ms = f.config.election_timeout_ms;
+  if (given("--auto-compaction-mode")) c.auto_compaction_mode = f.config.auto_compaction_mode;
+  if (given("--auto-compaction-retention")) {
+    c.auto_compaction_retention = f.config.auto_compaction_retention;
+  }
+  if (given("--auto-compaction-interval")) {
+    c.auto_compaction_interval_ms = f.config.auto_compaction_interval_ms;
+  }
   ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
   *out = std::move(c);
   return Status::Ok();
@@ -121,6 +128,12 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
                   "Raft heartbeat interval in ms (default: 100)");
   cmd->add_option("--election-timeout", f.config.election_timeout_ms,
                   "Raft election timeout in ms (default: 1000)");
+  cmd->add_option("--auto-compaction-mode", f.config.auto_compaction_mode,
+                  "periodic or revision (default: off)");
+  cmd->add_option("--auto-compaction-retention", f.config.auto_compaction_retention,
+                  "periodic: a duration (1h, 30m) or hours; revision: revisions to keep");
+  cmd->add_option("--auto-compaction-interval", f.config.auto_compaction_interval_ms,
+                  "How often the leader checks, in ms (default: 300000)");
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
 }
 

@@ -14,5 +14,6 @@ void RegisterTxnCommands(CLI::App& app, int* exit_code);      // txn, cas
 void RegisterLeaseCommands(CLI::App& app, int* exit_code);    // lease ...
 void RegisterClusterCommands(CLI::App& app, int* exit_code);  // member list, endpoint ...
 void RegisterSqlCommands(CLI::App& app, int* exit_code);
+void RegisterWatchCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterLeaseCommands(app, &exit_code);
   aspen::cli::RegisterClusterCommands(app, &exit_code);
   aspen::cli::RegisterSqlCommands(app, &exit_code);
+  aspen::cli::RegisterWatchCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "node/node_impl.h"
+#include "sm/history.h"
 #include "sm/reads.h"
 
 namespace aspen::node {
@@ -120,6 +121,9 @@ Status Node::Impl::Init() {
   auto leases = sm::Leases(*store->GetSnapshot());
   if (!leases.ok()) return leases.status();
   for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
+  auto compaction = sm::ReadCompactionState(*store->GetSnapshot());
+  if (!compaction.ok()) return compaction.status();
+  compact_done = compaction->done_revision();
 
   const raft::Config cfg = RaftConfig();
   auto hs = log->InitialState();

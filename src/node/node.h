@@ -76,6 +76,12 @@ struct NodeOptions {
   // How often the leader looks for expired leases and TTL keys.
   std::int64_t expiry_interval_ms = 500;
 
+  // Called on the loop thread after every store write that applied entries
+  // or advanced the physical compaction, with the applied revision. It must
+  // be cheap and must not block (the watch hub only records it and wakes its
+  // own thread: node/watch_hub.h). May be empty.
+  std::function<void(std::int64_t revision)> on_applied;
+
   // ----- Bounds (crossing one is ResourceExhausted naming the bound) -----
   // Client proposals submitted and not yet answered.
   std::size_t max_pending_proposals = 4096;

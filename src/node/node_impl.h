@@ -123,6 +123,10 @@ struct Node::Impl {
   void ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
                       std::vector<Completion>* out);
 
+  // ----- watch_compaction.cc: physical history compaction, every node -----
+  // One bounded CompactStep when a compaction is pending; true if it wrote.
+  bool RunCompactionStep();
+
   // ----- expiry.cc (leader timers) -----
   void RunExpiry();
   void TickTimers(std::vector<Completion>* out);
@@ -150,6 +154,7 @@ struct Node::Impl {
   std::optional<std::pair<ConfOp, NodeId>> pending_conf_change;  // what pending_conf proposed
   std::int64_t next_expiry_ms = 0;
   bool expire_keys_in_flight = false;
+  std::int64_t compact_done = 0;   // history compacted physically up to here
   std::uint64_t replay_until = 0;  // commit index at Open; entries <= it are replays
   std::uint64_t replayed = 0;
   bool replay_logged = false;

@@ -108,6 +108,7 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
     return;
   }
   if (rd.must_sync) ++synced_writes;
+  if (!rd.committed_entries.empty() && opts.on_applied) opts.on_applied(sm->revision());
 
   // (c) Everything else waited for durability.
   if (!rd.messages_may_precede_persist) Send(std::move(rd.messages));

@@ -121,7 +121,44 @@ Status ValidateConfig(const ServeConfig& c) {
     return Status::InvalidArgument(
         "--election-timeout: must be at least 5 heartbeat intervals and at most 50000 ms");
   }
+  Result<AutoCompaction> ac = ParseAutoCompaction(c);
+  if (!ac.ok()) return ac.status();
   return Status::Ok();
+}
+
+Result<AutoCompaction> ParseAutoCompaction(const ServeConfig& c) {
+  AutoCompaction out;
+  if (c.auto_compaction_interval_ms < 10 || c.auto_compaction_interval_ms > 86'400'000) {
+    return Status::InvalidArgument("--auto-compaction-interval: must be in 10..86400000 ms");
+  }
+  out.interval_ms = c.auto_compaction_interval_ms;
+  const std::string& r = c.auto_compaction_retention;
+  std::size_t digits = 0;
+  while (digits < r.size() && r[digits] >= '0' && r[digits] <= '9') ++digits;
+  const std::string unit = r.substr(digits);
+  if (digits == 0 || digits > 12 || !(unit.empty() || unit == "h" || unit == "m" || unit == "s")) {
+    return Status::InvalidArgument("--auto-compaction-retention: \"" + r +
+                                   "\" is not a number or a duration like 1h, 30m, 90s");
+  }
+  const std::int64_t n = std::stoll(r.substr(0, digits));
+  if (c.auto_compaction_mode.empty()) return out;
+  if (c.auto_compaction_mode == "revision") {
+    if (!unit.empty()) {
+      return Status::InvalidArgument(
+          "--auto-compaction-retention: revision mode takes a number of revisions");
+    }
+    out.mode = AutoCompaction::Mode::kRevision;
+    out.retention_revisions = n;
+    return out;
+  }
+  if (c.auto_compaction_mode == "periodic") {
+    out.mode = AutoCompaction::Mode::kPeriodic;
+    const std::int64_t per = unit == "s" ? 1000 : unit == "m" ? 60'000 : 3'600'000;
+    out.retention_ms = n * per;
+    return out;
+  }
+  return Status::InvalidArgument("--auto-compaction-mode: \"" + c.auto_compaction_mode +
+                                 "\" is neither \"periodic\" nor \"revision\"");
 }
 
 Result<Identity> NewIdentity(const ServeConfig& c) {
@@ -267,6 +304,15 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
   if (key == "listen-metrics-urls") return SetList(v, key, &c->listen_metrics_urls);
   if (key == "heartbeat-interval") return SetInt(v, key, &c->heartbeat_interval_ms);
   if (key == "election-timeout") return SetInt(v, key, &c->election_timeout_ms);
+  if (key == "auto-compaction-mode") return SetString(v, key, &c->auto_compaction_mode);
+  if (key == "auto-compaction-retention") {
+    if (v.is_integer()) {
+      c->auto_compaction_retention = std::to_string(v.as_integer()->get());
+      return Status::Ok();
+    }
+    return SetString(v, key, &c->auto_compaction_retention);
+  }
+  if (key == "auto-compaction-interval") return SetInt(v, key, &c->auto_compaction_interval_ms);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

@@ -33,7 +33,25 @@ struct ServeConfig {
   std::vector<std::string> listen_metrics_urls = {"http://127.0.0.1:2381"};
   std::int64_t heartbeat_interval_ms = 100;
   std::int64_t election_timeout_ms = 1000;
+  // etcd's auto-compaction (docs/WATCH.md): "" (off), "periodic" or
+  // "revision"; the retention is etcd's string ("1h", "30m", "90s", or a
+  // number: hours for periodic, revisions for revision).
+  std::string auto_compaction_mode;
+  std::string auto_compaction_retention = "0";
+  // How often the leader checks (Aspen extension; etcd: 5 minutes for
+  // revision mode).
+  std::int64_t auto_compaction_interval_ms = 5 * 60 * 1000;
 };
+
+// The auto-compaction settings, parsed: a retention in ms (periodic) or in
+// revisions (revision). InvalidArgument naming the flag.
+struct AutoCompaction {
+  enum class Mode { kOff, kPeriodic, kRevision } mode = Mode::kOff;
+  std::int64_t retention_ms = 0;
+  std::int64_t retention_revisions = 0;
+  std::int64_t interval_ms = 0;
+};
+Result<AutoCompaction> ParseAutoCompaction(const ServeConfig& config);
 
 // Reads a TOML file whose keys are the flag names without dashes prefix
 // ("name", "data-dir", "listen-client-urls" as a string "a,b" or an array,

@@ -127,16 +127,23 @@ grpc::ServerUnaryReactor* KvService::Compact(grpc::CallbackServerContext* ctx,
                                              const etcdserverpb::CompactionRequest* req,
                                              etcdserverpb::CompactionResponse* resp) {
   const Call call = Call::Begin(env_, ctx, "Compact");
-  std::unique_ptr<storage::Snapshot> snap = env_->node->GetSnapshot();
-  Result<sm::AppliedState> st = sm::ReadAppliedState(*snap);
-  if (!st.ok()) {
-    call.Finish(ToGrpcStatus(st.status()));
-  } else if (req->revision() > st->revision) {
-    call.Finish(etcd::kFutureRev.ToGrpc());
-  } else {
-    env_->FillHeader(resp->mutable_header(), st->revision);
-    call.Finish(grpc::Status::OK);
-  }
+  sm::v1::Command c;
+  c.mutable_compact()->set_revision(req->revision());
+  c.mutable_compact()->set_physical(req->physical());
+  const std::int64_t revision = req->revision();
+  const bool physical = req->physical();
+  call.env->metrics->ProposalStarted();
+  call.env->node->Propose(
+      std::move(c), [call, resp, revision, physical](Result<sm::v1::Response> r) {
+        call.env->metrics->ProposalDone(r.ok());
+        if (!r.ok()) return call.Finish(ToGrpcStatus(r.status()));
+        if (r->has_error()) return call.Finish(ToGrpcStatus(internal::ResponseError(r->error())));
+        call.env->FillHeader(resp->mutable_header(), r->compact().header().revision());
+        if (!physical || call.env->watch_hub == nullptr) return call.Finish(grpc::Status::OK);
+        call.env->watch_hub->WhenCompacted(revision, [call](Status s) {
+          call.Finish(s.ok() ? grpc::Status::OK : ToGrpcStatus(s));
+        });
+      });
   return call.reactor;
 }
 

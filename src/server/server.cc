@@ -14,6 +14,7 @@
 
 #include "base/limits.h"
 #include "node/node.h"
+#include "server/auto_compactor.h"
 #include "server/http_server.h"
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
@@ -83,6 +84,7 @@ struct Server::Parts {
   Log log;
   Identity identity;
   std::unique_ptr<storage::RocksStore> store;
+  std::unique_ptr<node::WatchHub> watch_hub;  // fed by the node's apply
   std::unique_ptr<PeerTransport> transport;
   std::unique_ptr<node::Node> node;
   std::unique_ptr<NodePeerAdapter> adapter;
@@ -98,6 +100,8 @@ struct Server::Parts {
   std::unique_ptr<MaintenanceService> maintenance;
   std::unique_ptr<SqlRunner> sql_runner;
   std::unique_ptr<SqlService> sql;
+  std::unique_ptr<WatchService> watch;
+  std::unique_ptr<AutoCompactor> compactor;
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
@@ -201,6 +205,10 @@ Status Server::Parts::StartNode() {
   nopts.tick_interval_ms = config.heartbeat_interval_ms;
   nopts.election_tick = static_cast<int>(config.election_timeout_ms / config.heartbeat_interval_ms);
   nopts.heartbeat_tick = 1;
+  node::WatchHubOptions wopts;
+  wopts.store = store.get();
+  watch_hub = std::make_unique<node::WatchHub>(wopts);
+  nopts.on_applied = [hub = watch_hub.get()](std::int64_t revision) { hub->Notify(revision); };
   Result<std::unique_ptr<node::Node>> n = node::Node::Open(nopts);
   if (!n.ok()) return n.status();
   node = std::move(n).value();
@@ -243,6 +251,8 @@ Status Server::Parts::StartClientPort() {
   env.metrics = &metrics;
   env.pool = pool.get();
   env.peers = peer_client.get();
+  env.watch_hub = watch_hub.get();
+  watch_hub->Start();
   env.cluster_id = identity.cluster_id;
   env.member_id = identity.member_id;
   env.name = identity.name;
@@ -256,6 +266,7 @@ Status Server::Parts::StartClientPort() {
   maintenance = std::make_unique<MaintenanceService>(&env);
   sql_runner = std::make_unique<SqlRunner>(node.get(), 2);
   sql = std::make_unique<SqlService>(sql_runner.get(), &metrics);
+  watch = std::make_unique<WatchService>(&env);
   grpc::ServerBuilder b;
   for (const std::string& u : config.listen_client_urls) {
     b.AddListeningPort(ParseListenUrl(u, "--listen-client-urls")->target(),
@@ -270,6 +281,7 @@ Status Server::Parts::StartClientPort() {
   b.RegisterService(cluster.get());
   b.RegisterService(maintenance.get());
   b.RegisterService(sql.get());
+  b.RegisterService(watch.get());
   client_server = b.BuildAndStart();
   if (client_server == nullptr || client_port == 0) {
     return Status::Unavailable("--listen-client-urls: cannot listen on " +
@@ -320,6 +332,7 @@ Status Server::Parts::StartHttp() {
 void Server::Parts::Stop() {
   std::call_once(stopped, [this] {
     for (auto& h : http) h->Stop();
+    if (compactor != nullptr) compactor->Stop();
     // The node answers whatever is pending ("node stopped") so that every
     // client call can finish; then the client port drains.
     if (node != nullptr) node->Stop();
@@ -328,11 +341,13 @@ void Server::Parts::Stop() {
     }
     if (pool != nullptr) pool->Stop();
     if (sql_runner != nullptr) sql_runner->Stop();
+    if (watch_hub != nullptr) watch_hub->Stop();
     if (peer_server != nullptr) {
       peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
     }
     if (transport != nullptr) transport->Stop();
     node.reset();
+    watch_hub.reset();
     store.reset();
   });
 }
@@ -350,6 +365,10 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log
   if (Status s = p.node->Start(); !s.ok()) return s;
   ASPEN_RETURN_IF_ERROR(p.StartClientPort());
   ASPEN_RETURN_IF_ERROR(p.StartHttp());
+  Result<AutoCompaction> ac = ParseAutoCompaction(config);
+  if (!ac.ok()) return ac.status();
+  p.compactor = std::make_unique<AutoCompactor>(p.node.get(), *ac);
+  p.compactor->Start();
   p.log(
       "serving clients on " + config.listen_client_urls[0] + ", peers on " +
       config.listen_peer_urls[0] +

@@ -27,7 +27,9 @@
 #include "etcdserverpb/kv.grpc.pb.h"
 #include "etcdserverpb/lease.grpc.pb.h"
 #include "etcdserverpb/maintenance.grpc.pb.h"
+#include "etcdserverpb/watch.grpc.pb.h"
 #include "node/node.h"
+#include "node/watch_hub.h"
 #include "server/metrics.h"
 #include "server/peer_client.h"
 #include "server/worker_pool.h"
@@ -42,6 +44,7 @@ struct ServiceEnv {
   RequestMetrics* metrics = nullptr;
   WorkerPool* pool = nullptr;
   PeerClient* peers = nullptr;
+  node::WatchHub* watch_hub = nullptr;
   std::uint64_t cluster_id = 0;
   std::uint64_t member_id = 0;
   // This member's name and client URLs (MemberList, the peer Member call).
@@ -74,9 +77,8 @@ class KvService final : public etcdserverpb::KV::CallbackService {
   grpc::ServerUnaryReactor* Txn(grpc::CallbackServerContext* ctx,
                                 const etcdserverpb::TxnRequest* req,
                                 etcdserverpb::TxnResponse* resp) override;
-  // Aspen keeps no history below the current revision, so there is nothing
-  // to compact: a revision up to the current one succeeds at once, a future
-  // one is etcd's "required revision is a future revision".
+  // Proposes etcd's compaction through raft (docs/WATCH.md); with physical,
+  // answers once this member's history rows below it are gone.
   grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx,
                                     const etcdserverpb::CompactionRequest* req,
                                     etcdserverpb::CompactionResponse* resp) override;
@@ -108,6 +110,17 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
   // One keep-alive: renews on the leader (here or forwarded). TTL 0 for an
   // unknown lease, as etcd answers. Blocks up to the forwarding timeout.
   grpc::Status KeepAliveOnce(std::int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
+
+ private:
+  ServiceEnv* env_;
+};
+
+// etcd's Watch: one bidirectional stream, many watchers (watch_service.cc).
+class WatchService final : public etcdserverpb::Watch::CallbackService {
+ public:
+  explicit WatchService(ServiceEnv* env) : env_(env) {}
+  grpc::ServerBidiReactor<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>* Watch(
+      grpc::CallbackServerContext* ctx) override;
 
  private:
   ServiceEnv* env_;

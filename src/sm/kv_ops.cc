@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sm/history.h"
 #include "sm/index.h"
 #include "sm/ops.h"
 
@@ -91,12 +92,25 @@ void WriteTxn::WriteKv(std::string_view key, const std::optional<StoredKv>& old,
   }
   overlay_->Put(storage::Cf::kKv, key, EncodeKvRecord(meta, value));
   for (const std::string& row : new_rows) overlay_->Put(storage::Cf::kIndex, row, "");
+  HistoryEvent e;
+  e.revision = write_revision();
+  e.sub = next_sub_++;
+  e.key = std::string(key);
+  e.meta = meta;
+  e.value = std::string(value);
+  AddHistoryRows(overlay_, e);
   changed_ = true;
 }
 
 void WriteTxn::DeleteKv(std::string_view key, const KvMeta& old) {
   overlay_->Delete(storage::Cf::kKv, key);
   RemoveIndexRows(overlay_, key, old);
+  HistoryEvent e;
+  e.revision = write_revision();
+  e.sub = next_sub_++;
+  e.deleted = true;
+  e.key = std::string(key);
+  AddHistoryRows(overlay_, e);
   changed_ = true;
 }
 

@@ -54,28 +54,38 @@ void FillKv(std::string_view key, const KvMeta& meta, std::string_view value, bo
 // value only if something changed.
 class WriteTxn {
  public:
-  WriteTxn(Overlay* overlay, std::int64_t base_revision, std::int64_t now_ms)
-      : overlay_(overlay), base_revision_(base_revision), now_ms_(now_ms) {}
+  WriteTxn(Overlay* overlay, std::int64_t base_revision, std::int64_t now_ms,
+           std::int64_t compact_revision)
+      : overlay_(overlay),
+        base_revision_(base_revision),
+        now_ms_(now_ms),
+        compact_revision_(compact_revision) {}
 
   const KvView& view() const { return *overlay_; }
   Overlay* overlay() { return overlay_; }
   std::int64_t now_ms() const { return now_ms_; }
   std::int64_t base_revision() const { return base_revision_; }
+  // Reads below it are refused (history was compacted).
+  std::int64_t compact_revision() const { return compact_revision_; }
   std::int64_t write_revision() const { return base_revision_ + 1; }
   // The revision a read inside this transaction reports.
   std::int64_t revision() const { return changed_ ? base_revision_ + 1 : base_revision_; }
   bool changed() const { return changed_; }
 
-  // Writes `key` (replacing `old`, the stored row if any) and its index rows.
+  // Writes `key` (replacing `old`, the stored row if any), its index rows and
+  // its history rows (sm/history.h).
   void WriteKv(std::string_view key, const std::optional<StoredKv>& old, const KvMeta& meta,
                std::string_view value);
-  // Deletes `key` (whose stored row is `old`) and its index rows.
+  // Deletes `key` (whose stored row is `old`) and its index rows, and records
+  // the deletion in the history.
   void DeleteKv(std::string_view key, const KvMeta& old);
 
  private:
   Overlay* overlay_;
   std::int64_t base_revision_;
   std::int64_t now_ms_;
+  std::int64_t compact_revision_;
+  std::uint32_t next_sub_ = 0;  // position of the next change inside write_revision()
   bool changed_ = false;
 };
 
@@ -104,13 +114,19 @@ Status ExecExpireKeys(WriteTxn& txn, const v1::ExpireKeysRequest& req,
                       v1::ExpireKeysResponse* resp);
 
 // range.cc
+// Like ForEachLiveKv, but the state at revision `at` from the history.
+Status ForEachVersionAt(const KvView& view, const KeyRange& range, std::int64_t at,
+                        std::int64_t now_ms, const KvVisitor& fn);
 struct RangePlanOptions {
   bool allow_index = true;  // false forces a scan of Cf::kKv (tests compare both plans)
 };
-// Checks the requested revision against current_revision (etcd's checkRange).
-Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revision);
-Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t now_ms,
-                 const v1::RangeRequest& req, const RangePlanOptions& options,
+// Checks the requested revision against current_revision and
+// compact_revision (etcd's checkRange).
+Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revision,
+                          std::int64_t compact_revision);
+// A revision below current_revision is read from the history.
+Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t compact_revision,
+                 std::int64_t now_ms, const v1::RangeRequest& req, const RangePlanOptions& options,
                  v1::RangeResponse* resp);
 
 }  // namespace aspen::sm::internal

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sm/history.h"
 #include "sm/index.h"
 #include "sm/ops.h"
 
@@ -123,27 +124,99 @@ Status CollectByIndex(const KvView& view, const KeyRange& range, std::int64_t no
   return Status::Ok();
 }
 
+// Sort, limit (with `more`) and fill the answer.
+void FinishRange(const v1::RangeRequest& req, v1::RangeRequest::SortOrder order,
+                 std::vector<Item> items, v1::RangeResponse* resp) {
+  if (order != v1::RangeRequest::NONE) SortItems(req, order, &items);
+  if (req.limit() > 0 && items.size() > static_cast<std::size_t>(req.limit())) {
+    items.resize(static_cast<std::size_t>(req.limit()));
+    resp->set_more(true);
+  }
+  resp->mutable_kvs()->Reserve(static_cast<int>(items.size()));
+  for (Item& item : items) {
+    v1::KeyValue* kv = resp->add_kvs();
+    FillKv({}, item.meta, {}, /*keys_only=*/true, kv);
+    kv->set_key(std::move(item.key));
+    if (!req.keys_only()) kv->set_value(std::move(item.value));
+  }
+}
+
 }  // namespace
 
-Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revision) {
-  if (req.revision() > current_revision) {
-    return Status::OutOfRange("required revision is a future revision");
+Status ForEachVersionAt(const KvView& view, const KeyRange& range, std::int64_t at,
+                        std::int64_t now_ms, const KvVisitor& fn) {
+  if (range.Empty()) return Status::Ok();
+  if (range.single_key) {
+    std::optional<HistoryEvent> e;
+    ASPEN_RETURN_IF_ERROR(ReadVersionAt(view, range.begin, at, &e));
+    if (e.has_value() && !e->meta.ExpiredAt(now_ms)) fn(range.begin, e->meta, e->value);
+    return Status::Ok();
   }
-  if (req.revision() != 0 && req.revision() < current_revision) {
-    return Status::Unimplemented(
-        "reading at a past revision is not supported until MVCC history exists (requested " +
-        std::to_string(req.revision()) + ", current " + std::to_string(current_revision) + ")");
+  const auto [begin, end] = HistoryVersionSpan(range.begin, range.end);
+  std::optional<std::string_view> upper;
+  if (end.has_value()) upper = *end;
+  auto it = view.Scan(storage::Cf::kHistory, begin, upper);
+  std::string decided;  // the key whose version at `at` was found
+  bool have_decided = false;
+  for (; it->Valid(); it->Next()) {
+    HistoryVersion v;
+    ASPEN_RETURN_IF_ERROR(DecodeHistoryVersion(it->key(), it->value(), &v));
+    if (have_decided && v.key == decided) continue;
+    if (v.revision > at) continue;
+    decided = v.key;
+    have_decided = true;
+    if (v.deleted) continue;
+    std::string bytes;
+    Status s = view.Get(storage::Cf::kHistory, HistoryEventKey(v.revision, v.sub), &bytes);
+    if (s.code() == Code::kNotFound) return Status::Corruption("history version without event");
+    ASPEN_RETURN_IF_ERROR(s);
+    HistoryEvent e;
+    ASPEN_RETURN_IF_ERROR(DecodeHistoryEvent(bytes, &e));
+    if (e.deleted || e.key != v.key) return Status::Corruption("history event/version mismatch");
+    if (e.meta.ExpiredAt(now_ms)) continue;
+    if (!fn(v.key, e.meta, e.value)) break;
+  }
+  return it->status();
+}
+
+Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revision,
+                          std::int64_t compact_revision) {
+  if (req.revision() > current_revision) {
+    return Status::OutOfRange("mvcc: required revision is a future revision");
+  }
+  if (req.revision() != 0 && req.revision() < compact_revision) {
+    return Status::OutOfRange("mvcc: required revision has been compacted (requested " +
+                              std::to_string(req.revision()) + ", compacted at " +
+                              std::to_string(compact_revision) + ")");
   }
   return Status::Ok();
 }
 
-Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t now_ms,
-                 const v1::RangeRequest& req, const RangePlanOptions& options,
+Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t compact_revision,
+                 std::int64_t now_ms, const v1::RangeRequest& req, const RangePlanOptions& options,
                  v1::RangeResponse* resp) {
-  ASPEN_RETURN_IF_ERROR(CheckRangeRevision(req, current_revision));
+  ASPEN_RETURN_IF_ERROR(CheckRangeRevision(req, current_revision, compact_revision));
   resp->mutable_header()->set_revision(current_revision);
   const KeyRange range = MakeKeyRange(req.key(), req.range_end());
   const v1::RangeRequest::SortOrder order = EffectiveOrder(req);
+  if (req.revision() != 0 && req.revision() < current_revision) {
+    std::vector<Item> items;
+    std::int64_t count = 0;
+    ASPEN_RETURN_IF_ERROR(ForEachVersionAt(
+        view, range, req.revision(), now_ms,
+        [&](std::string_view key, const KvMeta& meta, std::string_view value) {
+          ++count;
+          if (!req.count_only() && PassesFilters(req, meta)) {
+            items.push_back(
+                Item{std::string(key), meta, !KeepValue(req) ? std::string() : std::string(value)});
+          }
+          return true;
+        }));
+    resp->set_count(count);
+    if (req.count_only()) return Status::Ok();
+    FinishRange(req, order, std::move(items), resp);
+    return Status::Ok();
+  }
   const std::optional<IndexPlan> plan = options.allow_index && !req.count_only()
                                             ? ChooseIndexPlan(req, current_revision)
                                             : std::nullopt;
@@ -166,18 +239,7 @@ Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t
   if (req.count_only()) return Status::Ok();
   if (plan.has_value())
     ASPEN_RETURN_IF_ERROR(CollectByIndex(view, range, now_ms, req, *plan, &items));
-  if (order != v1::RangeRequest::NONE) SortItems(req, order, &items);
-  if (req.limit() > 0 && items.size() > static_cast<std::size_t>(req.limit())) {
-    items.resize(static_cast<std::size_t>(req.limit()));
-    resp->set_more(true);
-  }
-  resp->mutable_kvs()->Reserve(static_cast<int>(items.size()));
-  for (Item& item : items) {
-    v1::KeyValue* kv = resp->add_kvs();
-    FillKv({}, item.meta, {}, /*keys_only=*/true, kv);
-    kv->set_key(std::move(item.key));
-    if (!req.keys_only()) kv->set_value(std::move(item.value));
-  }
+  FinishRange(req, order, std::move(items), resp);
   return Status::Ok();
 }
 

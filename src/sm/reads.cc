@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/limits.h"
+#include "sm/history.h"
 #include "sm/index.h"
 #include "sm/ops.h"
 #include "sm/record.h"
@@ -35,6 +36,13 @@ Result<AppliedState> ReadAppliedState(const storage::Snapshot& snapshot) {
   } else if (s.code() != Code::kNotFound) {
     return s;
   }
+  Result<CompactionState> compaction = ReadCompactionState(snapshot);
+  if (!compaction.ok()) return compaction.status();
+  state.compact_revision = compaction->compact_revision;
+  if (state.compact_revision > state.revision) {
+    return Status::Corruption("meta compact_revision " + std::to_string(state.compact_revision) +
+                              " is above the revision " + std::to_string(state.revision));
+  }
   return state;
 }
 
@@ -45,9 +53,9 @@ Result<v1::RangeResponse> Range(const storage::Snapshot& snapshot, const v1::Ran
   if (!state.ok()) return state.status();
   SnapshotView view(&snapshot);
   v1::RangeResponse resp;
-  ASPEN_RETURN_IF_ERROR(internal::ExecRange(view, state->revision, now_ms, request,
-                                            internal::RangePlanOptions{options.allow_index},
-                                            &resp));
+  ASPEN_RETURN_IF_ERROR(
+      internal::ExecRange(view, state->revision, state->compact_revision, now_ms, request,
+                          internal::RangePlanOptions{options.allow_index}, &resp));
   return resp;
 }
 

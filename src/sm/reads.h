@@ -23,6 +23,7 @@ namespace aspen::sm {
 struct AppliedState {
   std::uint64_t applied_index = 0;
   std::int64_t revision = 0;
+  std::int64_t compact_revision = 0;  // 0: never compacted
 };
 Result<AppliedState> ReadAppliedState(const storage::Snapshot& snapshot);
 
@@ -31,9 +32,10 @@ struct RangeOptions {
   // the filter; the answer is the same (tests compare the two plans).
   bool allow_index = true;
 };
-// etcd's Range. revision 0 = current; an older revision -> Unimplemented
-// ("reading at a past revision is not supported until MVCC history exists");
-// a newer one -> OutOfRange ("required revision is a future revision").
+// etcd's Range. revision 0 = current; an older revision is read from the
+// history (sm/history.h); below the compact revision -> OutOfRange ("mvcc:
+// required revision has been compacted"); a newer one -> OutOfRange ("mvcc:
+// required revision is a future revision").
 Result<v1::RangeResponse> Range(const storage::Snapshot& snapshot, const v1::RangeRequest& request,
                                 std::int64_t now_ms, const RangeOptions& options = {});
 

@@ -1,6 +1,7 @@
 #include "sm/state_machine.h"
 
 #include "base/limits.h"
+#include "sm/history.h"
 #include "sm/ops.h"
 #include "sm/reads.h"
 #include "sm/validate.h"
@@ -32,16 +33,35 @@ Status Dispatch(internal::WriteTxn& txn, const v1::Command& cmd, v1::Response* r
       return internal::ExecLeaseRevoke(txn, cmd.lease_revoke(), resp->mutable_lease_revoke());
     case v1::Command::kExpireKeys:
       return internal::ExecExpireKeys(txn, cmd.expire_keys(), resp->mutable_expire_keys());
+    case v1::Command::kCompact:  // ApplyOne handles it
     case v1::Command::OP_NOT_SET: break;
   }
   ASPEN_ASSERT(false);  // Validate rejects a command without an op
   return Status::Internal("unreachable");
 }
 
+// etcd's Compact: refuses a revision at or below the last compaction or above
+// the current revision; records the new compact revision (reads below it are
+// refused from now on; the rows go later, see sm/history.h). The revision
+// does not move.
+void ApplyCompact(const v1::CompactionRequest& req, Overlay* overlay, std::int64_t revision,
+                  std::int64_t* compact_revision, v1::Response* resp) {
+  if (req.revision() > revision) {
+    return SetError(Status::OutOfRange("mvcc: required revision is a future revision"), resp);
+  }
+  if (req.revision() <= *compact_revision) {
+    return SetError(Status::OutOfRange("mvcc: required revision has been compacted"), resp);
+  }
+  *compact_revision = req.revision();
+  overlay->Put(storage::Cf::kMeta, kMetaCompactRevisionKey,
+               EncodeFixed64(static_cast<std::uint64_t>(req.revision())));
+  resp->mutable_compact()->mutable_header()->set_revision(revision);
+}
+
 // Applies one entry's bytes on top of `overlay`; advances *revision when the
 // command wrote. Returns only fatal errors; the others go into *resp.
 Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
-                v1::Response* resp) {
+                std::int64_t* compact_revision, v1::Response* resp) {
   if (data.empty()) return Status::Ok();  // Raft's no-op entry
   if (data.size() > limits::kMaxRequestBytes) {
     SetError(Status::ResourceExhausted("request is too large: " + std::to_string(data.size()) +
@@ -59,8 +79,12 @@ Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
     SetError(s, resp);
     return Status::Ok();
   }
+  if (cmd.has_compact()) {
+    ApplyCompact(cmd.compact(), overlay, *revision, compact_revision, resp);
+    return Status::Ok();
+  }
   const std::size_t ops_before = overlay->batch().count();
-  internal::WriteTxn txn(overlay, *revision, cmd.now_ms());
+  internal::WriteTxn txn(overlay, *revision, cmd.now_ms(), *compact_revision);
   Status s = Dispatch(txn, cmd, resp);
   if (internal::IsFatal(s)) return s;
   if (!s.ok()) {
@@ -86,7 +110,7 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Open(storage::Store* store) 
   Result<std::vector<LeaseInfo>> leases = Leases(*snapshot);
   if (!leases.ok()) return leases.status();
   return std::unique_ptr<StateMachine>(
-      new StateMachine(store, state->applied_index, state->revision));
+      new StateMachine(store, state->applied_index, state->revision, state->compact_revision));
 }
 
 Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
@@ -104,8 +128,10 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   ApplyOutput out;
   out.responses.resize(entries.size());
   std::int64_t revision = revision_;
+  std::int64_t compact_revision = compact_revision_;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    ASPEN_RETURN_IF_ERROR(ApplyOne(entries[i].data, &overlay, &revision, &out.responses[i]));
+    ASPEN_RETURN_IF_ERROR(
+        ApplyOne(entries[i].data, &overlay, &revision, &compact_revision, &out.responses[i]));
     ASPEN_ASSERT(revision >= revision_);
   }
   if (!entries.empty()) {
@@ -116,6 +142,7 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   out.batch = std::move(overlay.batch());
   applied_index_ = last;
   revision_ = revision;
+  compact_revision_ = compact_revision;
   return out;
 }
 

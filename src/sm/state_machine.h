@@ -65,16 +65,23 @@ class StateMachine {
 
   std::uint64_t applied_index() const { return applied_index_; }
   std::int64_t revision() const { return revision_; }
+  // The last compaction's revision (0: never compacted); see sm/history.h.
+  std::int64_t compact_revision() const { return compact_revision_; }
 
  private:
-  StateMachine(storage::Store* store, std::uint64_t applied_index, std::int64_t revision)
-      : store_(store), applied_index_(applied_index), revision_(revision) {}
+  StateMachine(storage::Store* store, std::uint64_t applied_index, std::int64_t revision,
+               std::int64_t compact_revision)
+      : store_(store),
+        applied_index_(applied_index),
+        revision_(revision),
+        compact_revision_(compact_revision) {}
 
   storage::Store* store_;
   std::uint64_t applied_index_;
   // Invariant: revision_ >= 1; it equals the largest mod_revision ever written
   // (or 1 before the first write).
   std::int64_t revision_;
+  std::int64_t compact_revision_;  // <= revision_
 };
 
 // Revision of a store that has never been written (etcd starts at 1; the

@@ -73,16 +73,18 @@ Status EvalPath(const KvView& view, std::int64_t now_ms, const v1::TxnRequest& r
 }
 
 Status CheckPath(const KvView& view, std::int64_t now_ms, std::int64_t revision,
-                 const v1::TxnRequest& req, const std::vector<bool>& path, std::size_t* pos) {
+                 std::int64_t compact, const v1::TxnRequest& req, const std::vector<bool>& path,
+                 std::size_t* pos) {
   ASPEN_ASSERT(*pos < path.size());
   const bool succeeded = path[(*pos)++];
   for (const v1::RequestOp& op : succeeded ? req.success() : req.failure()) {
     if (op.has_request_put()) {
       ASPEN_RETURN_IF_ERROR(CheckPut(view, now_ms, op.request_put(), PutCheckOrder::kKeyFirst));
     } else if (op.has_request_range()) {
-      ASPEN_RETURN_IF_ERROR(CheckRangeRevision(op.request_range(), revision));
+      ASPEN_RETURN_IF_ERROR(CheckRangeRevision(op.request_range(), revision, compact));
     } else if (op.has_request_txn()) {
-      ASPEN_RETURN_IF_ERROR(CheckPath(view, now_ms, revision, op.request_txn(), path, pos));
+      ASPEN_RETURN_IF_ERROR(
+          CheckPath(view, now_ms, revision, compact, op.request_txn(), path, pos));
     }
   }
   return Status::Ok();
@@ -101,11 +103,13 @@ Status ExecPath(WriteTxn& txn, const v1::TxnRequest& req, const std::vector<bool
     switch (op.request_case()) {
       case v1::RequestOp::kRequestRange: {
         // The revision was checked against the state before the txn; reads
-        // inside see the txn's own earlier writes, as in etcd.
+        // at it or at 0 see the txn's own earlier writes, as in etcd; an older
+        // revision is read from the history.
         v1::RangeRequest range = op.request_range();
-        range.set_revision(0);
-        ASPEN_RETURN_IF_ERROR(ExecRange(txn.view(), txn.revision(), txn.now_ms(), range,
-                                        RangePlanOptions{}, out->mutable_response_range()));
+        if (range.revision() >= txn.base_revision()) range.set_revision(0);
+        ASPEN_RETURN_IF_ERROR(ExecRange(txn.view(), txn.revision(), txn.compact_revision(),
+                                        txn.now_ms(), range, RangePlanOptions{},
+                                        out->mutable_response_range()));
         break;
       }
       case v1::RequestOp::kRequestPut:
@@ -132,7 +136,8 @@ Status ExecTxn(WriteTxn& txn, const v1::TxnRequest& req, v1::TxnResponse* resp) 
   std::vector<bool> path;
   ASPEN_RETURN_IF_ERROR(EvalPath(txn.view(), txn.now_ms(), req, &path));
   std::size_t pos = 0;
-  ASPEN_RETURN_IF_ERROR(CheckPath(txn.view(), txn.now_ms(), txn.base_revision(), req, path, &pos));
+  ASPEN_RETURN_IF_ERROR(CheckPath(txn.view(), txn.now_ms(), txn.base_revision(),
+                                  txn.compact_revision(), req, path, &pos));
   ASPEN_ASSERT(pos == path.size());
   pos = 0;
   ASPEN_RETURN_IF_ERROR(ExecPath(txn, req, path, &pos, resp));

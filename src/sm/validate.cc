@@ -225,6 +225,9 @@ Status Validate(const v1::Command& command) {
     case v1::Command::kLeaseGrant: return ValidateLeaseGrant(command.lease_grant());
     case v1::Command::kLeaseRevoke: return Status::Ok();
     case v1::Command::kExpireKeys: return ValidateExpireKeys(command.expire_keys());
+    case v1::Command::kCompact:
+      // Apply compares it with the current and the compacted revision.
+      return Status::Ok();
     case v1::Command::OP_NOT_SET: return Status::InvalidArgument("command has no operation");
   }
   return Status::InvalidArgument("command has an unknown operation");

@@ -151,6 +151,7 @@ Status Engine::Init() {
   int rc = RegisterKvTable(db_, ctx_.get());
   if (rc == SQLITE_OK) rc = RegisterLeasesTable(db_, ctx_.get());
   if (rc == SQLITE_OK) rc = RegisterTupleFunctions(db_);
+  if (rc == SQLITE_OK) rc = RegisterKvAtTable(db_, ctx_.get());
   if (rc == SQLITE_OK) {
     // LIKE is case-sensitive in Aspen, so a LIKE prefix is a byte range;
     // sorts and temp b-trees stay in memory, under the heap limit.

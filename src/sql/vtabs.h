@@ -13,6 +13,8 @@ namespace aspen::sql {
 int RegisterKvTable(sqlite3* db, QueryContext* ctx);
 int RegisterLeasesTable(sqlite3* db, QueryContext* ctx);
 int RegisterTupleFunctions(sqlite3* db);
+// kv_at(R): the kv table at a past revision (kv_at_table.cc).
+int RegisterKvAtTable(sqlite3* db, QueryContext* ctx);
 
 // The schema each table declares (docs/SQL.md). kv is WITHOUT ROWID: a scan
 // has no stable rowid to offer, and SQLite's OR-by-union plan (which merges

@@ -16,12 +16,13 @@ enum class Cf : std::uint8_t {
   kIndex = 3,      // tuple ("idx", name, value, key) -> empty
   kLease = 4,      // lease id -> encoded lease record
   kMeta = 5,       // applied_index, revision, chain tip, cluster identity
+  kHistory = 6,    // MVCC history: events by revision, versions by key (sm/history.h)
 };
 
-inline constexpr std::size_t kNumCfs = 6;
+inline constexpr std::size_t kNumCfs = 7;
 
 inline constexpr std::array<std::string_view, kNumCfs> kCfNames = {
-    "raft_log", "raft_state", "kv", "index", "lease", "meta",
+    "raft_log", "raft_state", "kv", "index", "lease", "meta", "history",
 };
 
 inline std::string_view CfName(Cf cf) {

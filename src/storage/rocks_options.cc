@@ -115,7 +115,8 @@ RocksConfig MakeRocksConfig(const RocksOptions& o, rocksdb::Env* env) {
       case Cf::kMeta: cf_options = SmallCf(cache); break;
       case Cf::kKv:
       case Cf::kIndex:
-      case Cf::kLease: cf_options = StateCf(o, cache, compression); break;
+      case Cf::kLease:
+      case Cf::kHistory: cf_options = StateCf(o, cache, compression); break;
     }
     config.column_families.emplace_back(std::string(CfName(cf)), cf_options);
   }

@@ -225,6 +225,13 @@ v1::Response Model::Apply(const v1::Command& c) {
       resp.mutable_expire_keys()->mutable_header()->set_revision(revision);
       return resp;
     }
+    case v1::Command::kCompact: {
+      const std::int64_t r = c.compact().revision();
+      if (r > revision || r <= compact_revision) return Error(Code::kOutOfRange);
+      compact_revision = r;
+      resp.mutable_compact()->mutable_header()->set_revision(revision);
+      return resp;
+    }
     case v1::Command::OP_NOT_SET: break;
   }
   return Error(Code::kInvalidArgument);

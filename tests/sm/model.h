@@ -29,6 +29,7 @@ class Model {
                           std::int64_t now) const;
 
   std::int64_t revision = 1;
+  std::int64_t compact_revision = 0;
   std::map<std::string, ModelKv> kv;            // stored rows, expired ones included
   std::map<std::int64_t, std::int64_t> leases;  // id -> granted ttl
 

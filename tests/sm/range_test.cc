@@ -113,17 +113,17 @@ TEST_F(RangeTest, RangeEndBeforeKeyIsEmptyAndNulEndMeansAllFollowing) {
   EXPECT_EQ(Keys(h.Range(Req("c", std::string(1, '\0')))), (std::vector<std::string>{"c", "d"}));
 }
 
-TEST_F(RangeTest, FutureRevisionIsRejectedAndPastRevisionIsUnsupported) {
+TEST_F(RangeTest, FutureRevisionIsRejectedAndPastRevisionIsReadFromHistory) {
   auto snap = h.store().GetSnapshot();
   v1::RangeRequest r = Req("a", "");
   r.set_revision(7);
-  EXPECT_EQ(Range(*snap, r, h.now_ms).status().message(), "required revision is a future revision");
-  r.set_revision(5);
-  Status past = Range(*snap, r, h.now_ms).status();
-  EXPECT_EQ(past.code(), Code::kUnimplemented);
-  EXPECT_EQ(past.message().rfind(
-                "reading at a past revision is not supported until MVCC history exists", 0),
-            0u);
+  EXPECT_EQ(Range(*snap, r, h.now_ms).status().message(),
+            "mvcc: required revision is a future revision");
+  r.set_revision(1);
+  Result<v1::RangeResponse> before = Range(*snap, r, h.now_ms);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->count(), 0);
+  EXPECT_EQ(before->header().revision(), 6);
   r.set_revision(6);
   EXPECT_TRUE(Range(*snap, r, h.now_ms).ok());
 }

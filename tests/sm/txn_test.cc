@@ -204,8 +204,22 @@ TEST(StateMachineTxn, RangeAtAFutureRevisionFailsTheTxn) {
   range.mutable_request_range()->set_revision(50);
   v1::Response r = h.Apply(TxnCmd({}, {PutOp("a", "1"), range}));
   EXPECT_EQ(ErrorCode(r), Code::kOutOfRange);
-  EXPECT_EQ(r.error().message(), "required revision is a future revision");
+  EXPECT_EQ(r.error().message(), "mvcc: required revision is a future revision");
   EXPECT_EQ(h.Get("a").count(), 0);
+}
+
+TEST(StateMachineTxn, RangeAtAPastRevisionReadsTheHistory) {
+  Harness h;
+  h.Apply(PutCmd("a", "old"));  // revision 2
+  h.Apply(PutCmd("a", "new"));  // revision 3
+  v1::RequestOp range = RangeOp("a");
+  range.mutable_request_range()->set_revision(2);
+  v1::Response r = h.Apply(TxnCmd({}, {PutOp("b", "1"), range}));
+  ASSERT_FALSE(r.has_error()) << r.error().message();
+  const v1::RangeResponse& got = r.txn().responses(1).response_range();
+  ASSERT_EQ(got.kvs_size(), 1);
+  EXPECT_EQ(got.kvs(0).value(), "old");
+  EXPECT_EQ(got.kvs(0).mod_revision(), 2);
 }
 
 TEST(StateMachineTxn, TooDeepNestingIsRejected) {
