@@ -126,9 +126,9 @@ Status Node::TransferLeadership(NodeId id) {
   return Status::Ok();
 }
 
-std::map<NodeId, std::uint64_t> Node::MatchIndexes() const {
+std::map<NodeId, Node::PeerProgress> Node::Progress() const {
   std::lock_guard lock(impl_->status_mu);
-  return impl_->match_indexes;
+  return impl_->peer_progress;
 }
 
 // etcd (server.go isLearnerReady): a learner may be promoted once its match

@@ -278,7 +278,11 @@ class Node {
   // not a member / not a voter.
   Status TransferLeadership(NodeId id);
   // The leader's view of each member's replication (empty on a follower).
-  std::map<NodeId, std::uint64_t> MatchIndexes() const;
+  struct PeerProgress {
+    std::uint64_t match = 0;
+    bool active = false;  // heard from within the last election timeout
+  };
+  std::map<NodeId, PeerProgress> Progress() const;
 
  private:
   struct Impl;

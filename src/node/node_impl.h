@@ -202,7 +202,7 @@ struct Node::Impl {
   NodeStatus status;
   rpb::ConfState conf;
   std::map<NodeId, std::string> addresses;
-  std::map<NodeId, std::uint64_t> match_indexes;  // leader only
+  std::map<NodeId, Node::PeerProgress> peer_progress;  // leader only
   // Store views of the snapshots this node sent, by index (the last few).
   std::map<std::uint64_t, std::shared_ptr<storage::Snapshot>> outgoing_snaps;
 

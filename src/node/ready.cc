@@ -295,9 +295,11 @@ void Node::Impl::PublishStatus() {
   status.first_index = log->FirstIndex();
   status.compactions = compactions;
   status.snapshots_installed = snapshots_installed;
-  match_indexes.clear();
+  peer_progress.clear();
   if (is_leader) {
-    for (const auto& [id, pr] : raw->raft().tracker().progress()) match_indexes[id] = pr.match();
+    for (const auto& [id, pr] : raw->raft().tracker().progress()) {
+      peer_progress[id] = Node::PeerProgress{pr.match(), id == opts.id || pr.recent_active()};
+    }
   }
 }
 

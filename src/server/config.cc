@@ -121,6 +121,13 @@ Status ValidateConfig(const ServeConfig& c) {
     return Status::InvalidArgument(
         "--election-timeout: must be at least 5 heartbeat intervals and at most 50000 ms");
   }
+  if (c.snapshot_count < 0) return Status::InvalidArgument("--snapshot-count: must be >= 0");
+  if (c.snapshot_catchup_entries < 0) {
+    return Status::InvalidArgument("--snapshot-catchup-entries: must be >= 0");
+  }
+  if (c.max_snapshot_bytes <= 0) {
+    return Status::InvalidArgument("--max-snapshot-bytes: must be > 0");
+  }
   return Status::Ok();
 }
 
@@ -267,6 +274,9 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
   if (key == "listen-metrics-urls") return SetList(v, key, &c->listen_metrics_urls);
   if (key == "heartbeat-interval") return SetInt(v, key, &c->heartbeat_interval_ms);
   if (key == "election-timeout") return SetInt(v, key, &c->election_timeout_ms);
+  if (key == "snapshot-count") return SetInt(v, key, &c->snapshot_count);
+  if (key == "snapshot-catchup-entries") return SetInt(v, key, &c->snapshot_catchup_entries);
+  if (key == "max-snapshot-bytes") return SetInt(v, key, &c->max_snapshot_bytes);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

@@ -33,6 +33,12 @@ struct ServeConfig {
   std::vector<std::string> listen_metrics_urls = {"http://127.0.0.1:2381"};
   std::int64_t heartbeat_interval_ms = 100;
   std::int64_t election_timeout_ms = 1000;
+  // Log compaction (docs/OPERATIONS.md): etcd's --snapshot-count (0: never
+  // compact) and the entries kept behind the applied index for slow followers.
+  std::int64_t snapshot_count = 10000;
+  std::int64_t snapshot_catchup_entries = 5000;
+  // The largest raft snapshot this member accepts from a leader.
+  std::int64_t max_snapshot_bytes = std::int64_t{8} << 30;
 };
 
 // Reads a TOML file whose keys are the flag names without dashes prefix
