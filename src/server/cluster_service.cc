@@ -63,21 +63,25 @@ const node::Member* FindMember(const std::vector<node::Member>& members, node::N
   return nullptr;
 }
 
-// etcd's strict reconfiguration check, on the leader: after the change, the
-// voters heard from recently must still be a quorum. `delta` is +1 for a
-// voter added or promoted, -1 for a voter removed (`removed` then).
+// etcd's strict reconfiguration check (RaftCluster.IsReadyToAddVotingMember /
+// IsReadyToRemoveVotingMember), on the leader, with "started" read as "heard
+// from within the last election timeout": after the change the started voters
+// must still be a quorum. `delta` is +1 for a voter added or promoted, -1 for
+// voter `removed`.
 bool EnoughStarted(const node::Node& node, int delta, node::NodeId removed) {
   const std::map<node::NodeId, node::Node::PeerProgress> progress = node.Progress();
-  if (progress.empty()) return true;  // not the leader: the leader checks nothing more
-  int voters = 0, active = 0;
+  if (progress.empty()) return true;  // not the leader: the leader decides
+  int voters = 0, started = 0;
   for (const node::Member& m : node.Members()) {
     if (m.learner) continue;
     ++voters;
     auto it = progress.find(m.id);
-    if (it != progress.end() && it->second.active && m.id != removed) ++active;
+    if (it != progress.end() && it->second.active && m.id != removed) ++started;
   }
   const int after = voters + delta;
-  return after <= 0 || active >= after / 2 + 1;
+  // etcd: adding a second member to a one-member cluster is always allowed.
+  if (delta > 0 && started == 1 && after == 2) return true;
+  return after <= 0 || started >= after / 2 + 1;
 }
 
 }  // namespace
@@ -207,7 +211,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
     return call.reactor;
   }
   if (!target->learner && !EnoughStarted(*env_->node, -1, id)) {
-    call.Finish(etcd::kUnhealthy.ToGrpc());
+    call.Finish(etcd::kNotEnoughStarted.ToGrpc());
     return call.reactor;
   }
   auto remove = [this, call, resp, id] {
