@@ -67,6 +67,11 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
   if (given("--auto-compaction-interval")) {
     c.auto_compaction_interval_ms = f.config.auto_compaction_interval_ms;
   }
+  if (given("--snapshot-count")) c.snapshot_count = f.config.snapshot_count;
+  if (given("--snapshot-catchup-entries")) {
+    c.snapshot_catchup_entries = f.config.snapshot_catchup_entries;
+  }
+  if (given("--max-snapshot-bytes")) c.max_snapshot_bytes = f.config.max_snapshot_bytes;
   ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
   *out = std::move(c);
   return Status::Ok();
@@ -119,7 +124,8 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
                   "Peer URLs of this member in --initial-cluster (default: the listen URLs)");
   cmd->add_option("--initial-cluster", f.config.initial_cluster,
                   "NAME=URL,... of every member of a new cluster (default: this member alone)");
-  cmd->add_option("--initial-cluster-state", f.config.initial_cluster_state, "new (default)");
+  cmd->add_option("--initial-cluster-state", f.config.initial_cluster_state,
+                  "new (default), or existing to join a running cluster (after member add)");
   cmd->add_option("--initial-cluster-token", f.config.initial_cluster_token,
                   "Distinguishes clusters with the same members (default: aspen-cluster)");
   cmd->add_option("--listen-metrics-urls", f.listen_metrics_urls,
@@ -134,6 +140,12 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
                   "periodic: a duration (1h, 30m) or hours; revision: revisions to keep");
   cmd->add_option("--auto-compaction-interval", f.config.auto_compaction_interval_ms,
                   "How often the leader checks, in ms (default: 300000)");
+  cmd->add_option("--snapshot-count", f.config.snapshot_count,
+                  "Applied entries between log compactions; 0 never compacts (default: 10000)");
+  cmd->add_option("--snapshot-catchup-entries", f.config.snapshot_catchup_entries,
+                  "Entries kept behind the compaction point for slow followers (default: 5000)");
+  cmd->add_option("--max-snapshot-bytes", f.config.max_snapshot_bytes,
+                  "Largest raft snapshot accepted from a leader (default: 8 GiB)");
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
 }
 

@@ -19,6 +19,11 @@ void Lessor::Revoke(std::int64_t id) {
   leases_.erase(id);
 }
 
+void Lessor::Clear() {
+  std::lock_guard lock(mu_);
+  leases_.clear();
+}
+
 void Lessor::Promote() {
   std::lock_guard lock(mu_);
   primary_ = true;

@@ -36,6 +36,8 @@ class Lessor {
   void Grant(std::int64_t id, std::int64_t ttl_s);
   // A LeaseRevoke was applied (or the lease is gone).
   void Revoke(std::int64_t id);
+  // The state was replaced (a raft snapshot was installed): forgets every lease.
+  void Clear();
   // This node became leader: every deadline becomes now + its TTL.
   void Promote();
   // This node stopped being leader: KeepAlive refuses from now on.

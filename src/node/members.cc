@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "node/members_record.h"
 #include "node/node_impl.h"
 
 namespace aspen::node {
@@ -15,6 +16,7 @@ bool Contains(const google::protobuf::RepeatedField<std::uint64_t>& ids, NodeId 
 rpb::ConfChangeType TypeOf(ConfOp op) {
   switch (op) {
     case ConfOp::kAdd:
+    case ConfOp::kUpdate:  // re-adds with the same role; see SubmitConf
     case ConfOp::kPromote: return rpb::CONF_CHANGE_ADD_NODE;
     case ConfOp::kAddLearner: return rpb::CONF_CHANGE_ADD_LEARNER_NODE;
     case ConfOp::kRemove: return rpb::CONF_CHANGE_REMOVE_NODE;
@@ -33,6 +35,7 @@ Status CheckAgainst(const rpb::ConfState& cs, ConfOp op, NodeId id) {
       if (voter || learner) return Status::FailedPrecondition(name + " already exists");
       return Status::Ok();
     case ConfOp::kRemove:
+    case ConfOp::kUpdate:
       if (!voter && !learner) return Status::NotFound(name + " not found");
       return Status::Ok();
     case ConfOp::kPromote:
@@ -94,6 +97,68 @@ void Node::PromoteMember(NodeId id, Callback<Status> done) {
                                  impl_->Steady() + impl_->opts.request_timeout_ms});
 }
 
+void Node::UpdateMember(NodeId id, std::string peer_address, Callback<Status> done) {
+  if (peer_address.empty()) {
+    done(Status::InvalidArgument("member update needs peer URLs"));
+    return;
+  }
+  impl_->EnqueueConf(ConfRequest{ConfOp::kUpdate, id, std::move(peer_address), std::move(done),
+                                 impl_->Steady() + impl_->opts.request_timeout_ms});
+}
+
+Status Node::TransferLeadership(NodeId id) {
+  {
+    std::lock_guard lock(impl_->status_mu);
+    if (impl_->status.role != Role::kLeader) return Status::FailedPrecondition("not leader");
+    if (!Contains(impl_->conf.voters(), id)) {
+      if (Contains(impl_->conf.learners(), id)) {
+        return Status::FailedPrecondition("member " + std::to_string(id) + " is a learner");
+      }
+      return Status::NotFound("member " + std::to_string(id) + " not found");
+    }
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::Unavailable("node stopped");
+    impl_->inbox_transfer = id;
+  }
+  impl_->cv.notify_one();
+  return Status::Ok();
+}
+
+std::map<NodeId, Node::PeerProgress> Node::Progress() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->peer_progress;
+}
+
+// etcd (server.go isLearnerReady): a learner may be promoted once its match
+// index reaches 90% of the leader's.
+Status Node::Impl::CheckLearnerReady(NodeId id) const {
+  if (!is_leader) return Status::Ok();  // the leader checks when it is asked
+  const auto& progress = raw->raft().tracker().progress();
+  auto self = progress.find(opts.id);
+  auto it = progress.find(id);
+  if (self == progress.end() || it == progress.end()) return Status::Ok();
+  const double leader_match = static_cast<double>(self->second.match());
+  if (static_cast<double>(it->second.match()) < leader_match * 0.9) {
+    return Status::FailedPrecondition(
+        "can only promote a learner member which is in sync with leader");
+  }
+  return Status::Ok();
+}
+
+Status Node::Impl::LoadMembers() {
+  std::string bytes;
+  Status s = store->Get(storage::Cf::kMeta, kMembersKey, &bytes);
+  if (s.code() == Code::kNotFound) return Status::Ok();
+  if (!s.ok()) return s;
+  auto book = DecodeMembers(bytes);
+  if (!book.ok()) return book.status();
+  std::lock_guard lock(status_mu);
+  for (const auto& [id, addr] : *book) addresses[id] = addr;
+  return Status::Ok();
+}
+
 void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
   auto fail = [&](Status s) { out->push_back([done = std::move(req.done), s] { done(s); }); };
   if (pending_conf.has_value()) {
@@ -106,12 +171,16 @@ void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
     cs = conf;
   }
   Status check = CheckAgainst(cs, req.op, req.id);
+  if (check.ok() && req.op == ConfOp::kPromote) check = CheckLearnerReady(req.id);
   if (!check.ok()) {
     fail(check);
     return;
   }
   rpb::ConfChange cc;
   cc.set_type(TypeOf(req.op));
+  if (req.op == ConfOp::kUpdate && Contains(cs.learners(), req.id)) {
+    cc.set_type(rpb::CONF_CHANGE_ADD_LEARNER_NODE);  // keeps a learner a learner
+  }
   cc.set_node_id(req.id);
   cc.set_context(req.address);
   const NodeId leader = raw->GetStatus().soft_state.lead;
@@ -127,6 +196,7 @@ void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
     return;
   }
   pending_conf_change = std::make_pair(req.op, req.id);
+  pending_conf_type = cc.type();
   pending_conf = std::move(req);
 }
 
@@ -143,7 +213,14 @@ void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
       raft_storage->SetConfState(batch, *cs);
       std::lock_guard lock(status_mu);
       conf = *cs;
-      if (!cc.context().empty()) addresses[cc.node_id()] = cc.context();
+      if (cc.type() == rpb::CONF_CHANGE_REMOVE_NODE) {
+        addresses.erase(cc.node_id());
+        if (cc.node_id() == opts.id) Log("this member was removed from the cluster");
+      } else if (!cc.context().empty()) {
+        addresses[cc.node_id()] = cc.context();
+      }
+      // The address book is part of the replicated state (snapshots carry it).
+      batch->Put(storage::Cf::kMeta, kMembersKey, EncodeMembers(addresses));
       Log("membership changed: " + std::to_string(cs->voters_size()) + " voter(s), " +
           std::to_string(cs->learners_size()) + " learner(s)");
     } else {
@@ -151,7 +228,7 @@ void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
     }
   }
   if (pending_conf.has_value() && pending_conf_change.has_value() &&
-      TypeOf(pending_conf_change->first) == cc.type() &&
+      pending_conf_type == cc.type() &&
       pending_conf_change->second == cc.node_id()) {
     out->push_back([done = std::move(pending_conf->done), result] { done(result); });
     pending_conf.reset();

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "node/members_record.h"
 #include "node/node_impl.h"
 #include "sm/history.h"
 #include "sm/reads.h"
@@ -73,6 +74,10 @@ Status Node::Impl::BootstrapIfNew() {
   const bool fresh = log->LastIndex() == 0 && initial->hard_state == storage::HardState{} &&
                      initial->conf_state.empty();
   if (!fresh) return Status::Ok();
+  if (opts.join_existing) {
+    Log("joining a running cluster: waiting for the leader");
+    return Status::Ok();
+  }
   rpb::ConfState cs;
   if (opts.initial_cluster.empty()) {
     cs.add_voters(opts.id);
@@ -85,6 +90,11 @@ Status Node::Impl::BootstrapIfNew() {
   }
   storage::WriteBatch batch;
   raft_storage->SetConfState(&batch, cs);
+  std::map<std::uint64_t, std::string> book;
+  for (const auto& [id, addr] : opts.initial_cluster) {
+    if (!addr.empty()) book[id] = addr;
+  }
+  batch.Put(storage::Cf::kMeta, kMembersKey, EncodeMembers(book));
   ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   Log("bootstrapped a new cluster of " + std::to_string(cs.voters_size()) + " voter(s)");
   return Status::Ok();
@@ -113,6 +123,7 @@ Status Node::Impl::Init() {
   if (!opened.ok()) return opened.status();
   log = std::move(opened).value();
   raft_storage = std::make_unique<RaftStorage>(log.get());
+  raft_storage->SetSnapshotProvider([this] { return TakeSnapshot(); });
   ASPEN_RETURN_IF_ERROR(BootstrapIfNew());
 
   auto machine = sm::StateMachine::Open(store);
@@ -161,6 +172,7 @@ Status Node::Impl::Init() {
     conf = *cs;
     addresses = opts.initial_cluster;
   }
+  ASPEN_RETURN_IF_ERROR(LoadMembers());
   PublishStatus();
   // A node that is the only voter need not wait an election timeout.
   if (cs->voters_size() == 1 && cs->voters(0) == opts.id) raw->Campaign();
@@ -197,7 +209,8 @@ void Node::Impl::Loop() {
       const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - Steady());
       cv.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
         return stopping || !inbox_msgs.empty() || !inbox_props.empty() || !inbox_reads.empty() ||
-               !inbox_conf.empty() || !inbox_unreachable.empty();
+               !inbox_conf.empty() || !inbox_unreachable.empty() ||
+               !inbox_snap_reports.empty() || inbox_transfer.has_value();
       });
       if (stopping) break;
     }
@@ -293,6 +306,39 @@ void Node::ReportUnreachable(NodeId peer) {
     impl_->inbox_unreachable.insert(peer);
   }
   impl_->cv.notify_one();
+}
+
+Status Node::ReceiveSnapshot(raft::pb::Message message, SnapshotLoader load) {
+  if (message.type() != rpb::MSG_SNAP || !message.has_snapshot()) {
+    return Status::InvalidArgument("ReceiveSnapshot needs a snapshot message");
+  }
+  const std::uint64_t index = message.snapshot().metadata().index();
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::Unavailable("node stopped");
+    // Keep the newest few; an older snapshot raft still installs would find
+    // no loader and be refused (see InstallSnapshot).
+    impl_->inbox_snap_loaders[index] = std::move(load);
+    while (impl_->inbox_snap_loaders.size() > kMaxStagedSnapshots) {
+      impl_->inbox_snap_loaders.erase(impl_->inbox_snap_loaders.begin());
+    }
+  }
+  return Receive(std::move(message));
+}
+
+void Node::ReportSnapshot(NodeId peer, bool ok) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return;
+    impl_->inbox_snap_reports.emplace_back(peer, ok);
+  }
+  impl_->cv.notify_one();
+}
+
+std::shared_ptr<storage::Snapshot> Node::OutgoingSnapshot(std::uint64_t index) const {
+  std::lock_guard lock(impl_->status_mu);
+  auto it = impl_->outgoing_snaps.find(index);
+  return it == impl_->outgoing_snaps.end() ? nullptr : it->second;
 }
 
 std::unique_ptr<storage::Snapshot> Node::GetSnapshot() const {

@@ -106,6 +106,23 @@ struct NodeOptions {
   // raft::Config::testing_bug: a known raft bug switched on, to prove the
   // simulator's checkers catch it. kOff in production.
   raft::TestingBug testing_bug = raft::TestingBug::kOff;
+  // ----- Joining and log compaction (docs/NODE.md) -----
+  // A member joining a running cluster (etcd's --initial-cluster-state
+  // existing): a new store gets no configuration; the node waits for the
+  // leader, which sends it the log or a snapshot. initial_cluster then only
+  // seeds the address book.
+  bool join_existing = false;
+  // etcd's --snapshot-count: once this many applied entries (plus the
+  // catch-up entries) sit in the log, the log is compacted. 0 (the default
+  // here; `aspen serve` sets 10000) disables compaction: then raft never
+  // needs a snapshot, and a transport need not route MsgSnap through
+  // ReceiveSnapshot.
+  std::uint64_t snapshot_count = 0;
+  // Applied entries kept below the compaction point's target for slow
+  // followers (etcd's SnapshotCatchUpEntries). The leader also keeps every
+  // entry a recently active follower still needs when that costs at most
+  // snapshot_count more entries.
+  std::uint64_t snapshot_catchup_entries = 5000;
 };
 
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
@@ -128,13 +145,22 @@ struct NodeStatus {
   // one WriteBatch).
   std::uint64_t readies = 0;
   std::uint64_t synced_writes = 0;
+  // Log compaction and raft snapshots (docs/NODE.md, "Log compaction").
+  std::uint64_t first_index = 0;  // the log's first index (compaction point + 1)
+  std::uint64_t compactions = 0;
+  std::uint64_t snapshots_installed = 0;
 };
 
 struct Member {
   NodeId id = 0;
-  std::string peer_address;  // "" when unknown to this node
+  // Peer URLs, comma-separated ("" when unknown to this node).
+  std::string peer_address;
   bool learner = false;
 };
+
+// Fills `batch` with the rows of a received snapshot's state (the state
+// column families; node/snapshot.h). Called on the Ready loop thread.
+using SnapshotLoader = std::function<Status(storage::WriteBatch* batch)>;
 
 struct LeaseStatus {
   std::int64_t id = 0;
@@ -188,6 +214,18 @@ class Node {
   Status Receive(raft::pb::Message message);
   // The transport could not deliver to `peer` (raft slows down its probes).
   void ReportUnreachable(NodeId peer);
+  // A snapshot message (MsgSnap) whose state arrived out of band (the peer
+  // port's snapshot stream): `load` fills a batch with the state rows when the
+  // node installs it. Errors as Receive; InvalidArgument if `message` is not
+  // a MsgSnap.
+  Status ReceiveSnapshot(raft::pb::Message message, SnapshotLoader load);
+  // The transport finished sending a snapshot to `peer` (ok: delivered).
+  void ReportSnapshot(NodeId peer, bool ok);
+  // The consistent store view a MsgSnap this node sent at `index` describes
+  // (its state column families hold exactly the state at that applied index);
+  // nullptr when no longer kept (the sender then reports failure and raft
+  // retries with a fresh snapshot). The node keeps the last few.
+  std::shared_ptr<storage::Snapshot> OutgoingSnapshot(std::uint64_t index) const;
 
   // ----- Writes -----
 
@@ -246,7 +284,23 @@ class Node {
   // change and enters every node's address book when applied.
   void AddMember(NodeId id, std::string peer_address, bool learner, Callback<Status> done);
   void RemoveMember(NodeId id, Callback<Status> done);
+  // Promotion is refused on the leader with FailedPrecondition "can only
+  // promote a learner member which is in sync with leader" while the
+  // learner's match index is below 90% of the leader's (etcd's rule).
   void PromoteMember(NodeId id, Callback<Status> done);
+  // Replaces a member's peer URLs (comma-separated); its role is unchanged.
+  void UpdateMember(NodeId id, std::string peer_address, Callback<Status> done);
+  // Asks raft to hand leadership to voter `id` (raft's leadership transfer).
+  // OK means "asked"; the caller watches GetStatus().leader. FailedPrecondition
+  // "not leader" on a non-leader; NotFound / FailedPrecondition when `id` is
+  // not a member / not a voter.
+  Status TransferLeadership(NodeId id);
+  // The leader's view of each member's replication (empty on a follower).
+  struct PeerProgress {
+    std::uint64_t match = 0;
+    bool active = false;  // heard from within the last election timeout
+  };
+  std::map<NodeId, PeerProgress> Progress() const;
 
  private:
   struct Impl;

@@ -37,6 +37,10 @@
 
 namespace aspen::node {
 
+// Received snapshots waiting to be installed, and snapshots kept for sending.
+inline constexpr std::size_t kMaxStagedSnapshots = 2;
+inline constexpr std::size_t kMaxOutgoingSnapshots = 2;
+
 using ProposeDone = Callback<Result<sm::v1::Response>>;
 using StatusDone = Callback<Status>;
 
@@ -62,7 +66,7 @@ struct ReadWaiter {
   std::int64_t deadline_ms = 0;
 };
 
-enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote };
+enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote, kUpdate };
 
 struct ConfRequest {
   ConfOp op = ConfOp::kAdd;
@@ -122,6 +126,21 @@ struct Node::Impl {
   // configuration into *batch.
   void ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
                       std::vector<Completion>* out);
+  // Loads the address book persisted in the state (members record) over the
+  // initial cluster's addresses.
+  Status LoadMembers();
+  // FailedPrecondition (etcd's message) while learner `id` lags the leader.
+  Status CheckLearnerReady(NodeId id) const;
+
+  // ----- snapshot.cc: log compaction and raft snapshots -----
+  // raft::Storage's Snapshot(): the state as applied now, kept for the sender.
+  raft::Result<rpb::Snapshot> TakeSnapshot();
+  // Replaces the state by a received snapshot's rows inside *batch.
+  Status InstallSnapshot(const rpb::Snapshot& snap, storage::WriteBatch* batch);
+  // Reopens the state machine and reloads leases and members after an install.
+  Status AfterInstall(std::uint64_t index);
+  // Compacts the log when the policy says so (an unsynced write).
+  Status MaybeCompact();
 
   // ----- watch_compaction.cc: physical history compaction, every node -----
   // One bounded CompactStep when a compaction is pending; true if it wrote.
@@ -152,6 +171,11 @@ struct Node::Impl {
   std::uint64_t next_read_ctx = 1;
   std::optional<ConfRequest> pending_conf;
   std::optional<std::pair<ConfOp, NodeId>> pending_conf_change;  // what pending_conf proposed
+  // Loaders of the snapshots stepped into raft in this pass, by index.
+  std::map<std::uint64_t, SnapshotLoader> staged_loaders;
+  rpb::ConfChangeType pending_conf_type = rpb::CONF_CHANGE_ADD_NODE;
+  std::uint64_t compactions = 0;
+  std::uint64_t snapshots_installed = 0;
   std::int64_t next_expiry_ms = 0;
   bool expire_keys_in_flight = false;
   std::int64_t compact_done = 0;   // history compacted physically up to here
@@ -171,6 +195,10 @@ struct Node::Impl {
   std::vector<ReadWaiter> inbox_reads;
   std::vector<ConfRequest> inbox_conf;
   std::set<NodeId> inbox_unreachable;
+  // Loaders of received snapshots, by snapshot index (at most a few).
+  std::map<std::uint64_t, SnapshotLoader> inbox_snap_loaders;
+  std::vector<std::pair<NodeId, bool>> inbox_snap_reports;  // peer, ok
+  std::optional<NodeId> inbox_transfer;
   bool stopping = false;  // no new requests; the loop exits
   Status stop_reason;
 
@@ -179,6 +207,9 @@ struct Node::Impl {
   NodeStatus status;
   rpb::ConfState conf;
   std::map<NodeId, std::string> addresses;
+  std::map<NodeId, Node::PeerProgress> peer_progress;  // leader only
+  // Store views of the snapshots this node sent, by index (the last few).
+  std::map<std::uint64_t, std::shared_ptr<storage::Snapshot>> outgoing_snaps;
 
   // ----- thread-safe on their own -----
   Lessor lessor;

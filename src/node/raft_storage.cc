@@ -122,6 +122,7 @@ raft::Result<std::uint64_t> RaftStorage::LastIndex() const {
 }
 
 raft::Result<rpb::Snapshot> RaftStorage::Snapshot() const {
+  if (provider_) return provider_();
   auto meta = log_->Snapshot();
   if (!meta.ok()) return ToRaftError(meta.status());
   rpb::Snapshot out;

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -89,8 +90,15 @@ class RaftStorage final : public raft::Storage {
 
   storage::LogStore* log() const { return log_; }
 
+  // When set, Snapshot() answers what `provider` returns (the node's applied
+  // state) instead of the compaction point's metadata with empty data.
+  void SetSnapshotProvider(std::function<raft::Result<rpb::Snapshot>()> provider) {
+    provider_ = std::move(provider);
+  }
+
  private:
   storage::LogStore* log_;
+  std::function<raft::Result<rpb::Snapshot>()> provider_;
 };
 
 }  // namespace aspen::node

@@ -46,6 +46,8 @@ bool Node::Impl::RunOnce() {
     HandleReady(raw->GetReady(), &done);
     did = true;
   }
+  // A snapshot raft did not take (stale) is not installed later.
+  staged_loaders.clear();
   for (Completion& c : done) c();
   return did;
 }
@@ -56,8 +58,19 @@ void Node::Impl::DrainInbox(std::vector<Completion>* out) {
   std::vector<ReadWaiter> reads;
   std::vector<ConfRequest> confs;
   std::set<NodeId> unreachable;
+  std::vector<std::pair<NodeId, bool>> snap_reports;
+  std::optional<NodeId> transfer;
   {
     std::lock_guard lock(mu);
+    snap_reports.swap(inbox_snap_reports);
+    transfer.swap(inbox_transfer);
+    for (const rpb::Message& m : inbox_msgs) {
+      if (m.type() != rpb::MSG_SNAP) continue;
+      auto it = inbox_snap_loaders.find(m.snapshot().metadata().index());
+      if (it == inbox_snap_loaders.end()) continue;
+      staged_loaders[it->first] = std::move(it->second);
+      inbox_snap_loaders.erase(it);
+    }
     msgs.swap(inbox_msgs);
     props.swap(inbox_props);
     reads.swap(inbox_reads);
@@ -65,7 +78,19 @@ void Node::Impl::DrainInbox(std::vector<Completion>* out) {
     unreachable.swap(inbox_unreachable);
   }
   for (NodeId id : unreachable) raw->ReportUnreachable(id);
+  if (is_leader) {
+    for (const auto& [peer, ok] : snap_reports) raw->ReportSnapshot(peer, !ok);
+  }
+  if (transfer.has_value()) {
+    raft::Error err = raw->TransferLeadership(*transfer);
+    if (!err.ok()) Log("leadership transfer to " + std::to_string(*transfer) + " refused: " +
+                       err.message());
+  }
   for (rpb::Message& m : msgs) {
+    // A snapshot without its state (not through ReceiveSnapshot) is dropped.
+    if (m.type() == rpb::MSG_SNAP && staged_loaders.count(m.snapshot().metadata().index()) == 0) {
+      continue;
+    }
     // A malformed or stale message is dropped; raft names the fault.
     raft::Error err = raw->Step(m);
     (void)err;
@@ -89,20 +114,37 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
 
   // (b) Persist snapshot, entries and hard state, and apply committed entries
   // into the same batch: one write, synced iff raft says so.
-  if (rd.snapshot.has_value()) {
-    Fatal(Status::Unimplemented("received a raft snapshot (index " +
-                                std::to_string(rd.snapshot->metadata().index()) +
-                                "); state-machine snapshot transfer is not supported"));
-    return;
-  }
   if (opts.observer != nullptr) opts.observer->OnPersist(raw->raft(), rd.entries);
   storage::WriteBatch batch;
-  Status s = raft_storage->PersistReady(rd, &batch);
+  Status s;
+  storage::ChainHash snap_hash = storage::kZeroChainHash;
+  if (rd.snapshot.has_value()) {
+    // The state rows, then the log reset, entries and hard state: one synced
+    // write. Entries committed after the snapshot apply in a second write,
+    // on the reopened state machine.
+    const std::string& h = rd.snapshot->data();
+    if (h.size() != snap_hash.size()) {
+      s = Status::Corruption("raft snapshot at index " +
+                             std::to_string(rd.snapshot->metadata().index()) +
+                             " carries no chain hash");
+    } else {
+      std::copy(h.begin(), h.end(), reinterpret_cast<char*>(snap_hash.data()));
+      s = InstallSnapshot(*rd.snapshot, &batch);
+    }
+  }
+  if (s.ok()) s = raft_storage->PersistReady(rd, &batch, snap_hash);
   Applied applied;
+  if (s.ok() && rd.snapshot.has_value()) {
+    s = store->Write(batch, /*sync=*/true);
+    batch.Clear();
+    if (s.ok()) s = AfterInstall(rd.snapshot->metadata().index());
+  }
   if (s.ok() && !rd.committed_entries.empty()) {
     s = ApplyCommitted(rd.committed_entries, &batch, &applied);
   }
-  if (s.ok()) s = store->Write(batch, rd.must_sync);
+  if (s.ok() && (!rd.snapshot.has_value() || !batch.empty())) {
+    s = store->Write(batch, rd.must_sync && !rd.snapshot.has_value());
+  }
   if (!s.ok()) {
     Fatal(s);
     return;
@@ -120,6 +162,13 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
 
   // (e)
   raw->Advance();
+  if (!rd.committed_entries.empty()) {
+    s = MaybeCompact();
+    if (!s.ok()) {
+      Fatal(s);
+      return;
+    }
+  }
   PublishStatus();
 }
 
@@ -249,6 +298,15 @@ void Node::Impl::PublishStatus() {
   status.replayed_entries = replayed;
   status.readies = readies;
   status.synced_writes = synced_writes;
+  status.first_index = log->FirstIndex();
+  status.compactions = compactions;
+  status.snapshots_installed = snapshots_installed;
+  peer_progress.clear();
+  if (is_leader) {
+    for (const auto& [id, pr] : raw->raft().tracker().progress()) {
+      peer_progress[id] = Node::PeerProgress{pr.match(), id == opts.id || pr.recent_active()};
+    }
+  }
 }
 
 }  // namespace aspen::node

@@ -123,6 +123,13 @@ Status ValidateConfig(const ServeConfig& c) {
   }
   Result<AutoCompaction> ac = ParseAutoCompaction(c);
   if (!ac.ok()) return ac.status();
+  if (c.snapshot_count < 0) return Status::InvalidArgument("--snapshot-count: must be >= 0");
+  if (c.snapshot_catchup_entries < 0) {
+    return Status::InvalidArgument("--snapshot-catchup-entries: must be >= 0");
+  }
+  if (c.max_snapshot_bytes <= 0) {
+    return Status::InvalidArgument("--max-snapshot-bytes: must be > 0");
+  }
   return Status::Ok();
 }
 
@@ -313,6 +320,9 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
     return SetString(v, key, &c->auto_compaction_retention);
   }
   if (key == "auto-compaction-interval") return SetInt(v, key, &c->auto_compaction_interval_ms);
+  if (key == "snapshot-count") return SetInt(v, key, &c->snapshot_count);
+  if (key == "snapshot-catchup-entries") return SetInt(v, key, &c->snapshot_catchup_entries);
+  if (key == "max-snapshot-bytes") return SetInt(v, key, &c->max_snapshot_bytes);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

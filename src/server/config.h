@@ -41,6 +41,12 @@ struct ServeConfig {
   // How often the leader checks (Aspen extension; etcd: 5 minutes for
   // revision mode).
   std::int64_t auto_compaction_interval_ms = 5 * 60 * 1000;
+  // Log compaction (docs/OPERATIONS.md): etcd's --snapshot-count (0: never
+  // compact) and the entries kept behind the applied index for slow followers.
+  std::int64_t snapshot_count = 10000;
+  std::int64_t snapshot_catchup_entries = 5000;
+  // The largest raft snapshot this member accepts from a leader.
+  std::int64_t max_snapshot_bytes = std::int64_t{8} << 30;
 };
 
 // The auto-compaction settings, parsed: a retention in ms (periodic) or in

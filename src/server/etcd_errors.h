@@ -44,6 +44,26 @@ inline constexpr EtcdError kLeaseNotFound{NOT_FOUND, "etcdserver: requested leas
 inline constexpr EtcdError kLeaseExist{FAILED_PRECONDITION, "etcdserver: lease already exists"};
 inline constexpr EtcdError kLeaseTTLTooLarge{OUT_OF_RANGE, "etcdserver: too large lease TTL"};
 inline constexpr EtcdError kMemberNotFound{NOT_FOUND, "etcdserver: member not found"};
+inline constexpr EtcdError kPeerURLExist{FAILED_PRECONDITION,
+                                         "etcdserver: Peer URLs already exists"};
+inline constexpr EtcdError kMemberBadURLs{INVALID_ARGUMENT,
+                                          "etcdserver: given member URLs are invalid"};
+inline constexpr EtcdError kMemberNotLearner{FAILED_PRECONDITION,
+                                             "etcdserver: can only promote a learner member"};
+inline constexpr EtcdError kLearnerNotReady{
+    FAILED_PRECONDITION,
+    "etcdserver: can only promote a learner member which is in sync with leader"};
+inline constexpr EtcdError kTooManyLearners{FAILED_PRECONDITION,
+                                            "etcdserver: too many learner members in cluster"};
+inline constexpr EtcdError kNotEnoughStarted{
+    FAILED_PRECONDITION,
+    "etcdserver: re-configuration failed due to not enough started members"};
+inline constexpr EtcdError kUnhealthy{UNAVAILABLE, "etcdserver: unhealthy cluster"};
+inline constexpr EtcdError kBadLeaderTransferee{FAILED_PRECONDITION,
+                                                "etcdserver: bad leader transferee"};
+// Not in etcd's gRPC table: its server answers it as code UNKNOWN.
+inline constexpr EtcdError kTimeoutLeaderTransfer{
+    UNKNOWN, "etcdserver: request timed out, leader transfer took too long"};
 inline constexpr EtcdError kRequestTooLarge{INVALID_ARGUMENT, "etcdserver: request is too large"};
 inline constexpr EtcdError kTooManyRequests{RESOURCE_EXHAUSTED, "etcdserver: too many requests"};
 inline constexpr EtcdError kNoLeader{UNAVAILABLE, "etcdserver: no leader"};

@@ -7,8 +7,9 @@ namespace aspen::server {
 
 namespace ppb = ::aspen::peer::v1;
 
-std::string UrlToTarget(const std::string& url) {
+std::string UrlToTarget(const std::string& urls) {
   constexpr std::string_view kScheme = "http://";
+  const std::string url = urls.substr(0, urls.find(','));  // the first of a list
   if (!url.starts_with(kScheme)) return "";
   std::string rest = url.substr(kScheme.size());
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -69,6 +70,25 @@ grpc::Status PeerClient::Member(const std::string& target, ppb::MemberInfo* repl
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   return Unreachable(target, Stub(target)->Member(&ctx, req, reply));
+}
+
+grpc::Status PeerClient::MemberPromote(const std::string& target, std::uint64_t id) {
+  ppb::PromoteRequest req;
+  req.set_cluster_id(cluster_id_);
+  req.set_id(id);
+  ppb::PromoteReply reply;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  return Unreachable(target, Stub(target)->MemberPromote(&ctx, req, &reply));
+}
+
+grpc::Status FetchClusterInfo(const std::string& target, std::chrono::milliseconds timeout,
+                              ppb::ClusterInfo* reply) {
+  auto stub = ppb::Peer::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  ppb::MemberRequest req;  // cluster_id 0: not known yet
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  return stub->Cluster(&ctx, req, reply);
 }
 
 }  // namespace aspen::server

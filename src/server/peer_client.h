@@ -31,6 +31,8 @@ class PeerClient {
   grpc::Status LeaseTimeToLive(const std::string& target, std::int64_t id,
                                peer::v1::LeaseReply* reply);
   grpc::Status Member(const std::string& target, peer::v1::MemberInfo* reply);
+  // Asks the leader at `target` to promote learner `id` (etcd's errors).
+  grpc::Status MemberPromote(const std::string& target, std::uint64_t id);
 
  private:
   peer::v1::Peer::Stub* Stub(const std::string& target);
@@ -43,8 +45,13 @@ class PeerClient {
   std::map<std::string, std::unique_ptr<peer::v1::Peer::Stub>> stubs_;  // guarded by mu_
 };
 
-// "host:port" from an etcd-style URL ("http://host:port"); "" when `url` has
-// no http scheme or no port.
-std::string UrlToTarget(const std::string& url);
+// "host:port" from an etcd-style URL ("http://host:port"), or from the first
+// of a comma-separated list; "" when it has no http scheme or no port.
+std::string UrlToTarget(const std::string& urls);
+
+// Peer.Cluster on the member at `target` (a joining member asks it for the
+// cluster id and the address book).
+grpc::Status FetchClusterInfo(const std::string& target, std::chrono::milliseconds timeout,
+                              peer::v1::ClusterInfo* reply);
 
 }  // namespace aspen::server

@@ -34,6 +34,36 @@ grpc::Status PeerService::Member(grpc::ServerContext* /*context*/,
   return grpc::Status::OK;
 }
 
+grpc::Status PeerService::Cluster(grpc::ServerContext* /*context*/,
+                                  const ppb::MemberRequest* request, ppb::ClusterInfo* reply) {
+  if (request->cluster_id() != 0) {
+    if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) return s;
+  }
+  reply->set_cluster_id(cluster_id_);
+  for (const node::Member& m : handler_->Members()) {
+    ppb::MemberInfo* out = reply->add_members();
+    out->set_id(m.id);
+    if (m.id == self_) out->set_name(self_info_.name());
+    std::string urls = m.peer_address;
+    std::size_t pos = 0;
+    while (pos <= urls.size() && !urls.empty()) {
+      const std::size_t comma = urls.find(',', pos);
+      const std::string u = urls.substr(pos, comma == std::string::npos ? comma : comma - pos);
+      if (!u.empty()) out->add_peer_urls(u);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerService::MemberPromote(grpc::ServerContext* /*context*/,
+                                        const ppb::PromoteRequest* request,
+                                        ppb::PromoteReply* /*reply*/) {
+  if (grpc::Status s = CheckCluster(request->cluster_id()); !s.ok()) return s;
+  return ToGrpcStatus(handler_->PromoteMember(request->id()));
+}
+
 grpc::Status PeerService::CheckCluster(std::uint64_t cluster_id) const {
   if (cluster_id == cluster_id_) return grpc::Status::OK;
   return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,

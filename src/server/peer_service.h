@@ -18,6 +18,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "aspen/peer/v1/peer.grpc.pb.h"
 #include "base/status.h"
@@ -33,6 +35,21 @@ class PeerHandler {
   virtual Status Receive(raft::pb::Message message) = 0;
   virtual Result<std::int64_t> KeepAlive(std::int64_t lease_id) = 0;
   virtual Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t lease_id) = 0;
+  // A MsgSnap whose state file (storage/snapshot.h, verified) is at `path`;
+  // the handler owns the file from now on.
+  virtual Status ReceiveSnapshot(raft::pb::Message message, const std::string& path) {
+    (void)message;
+    (void)path;
+    return Status::Unimplemented("snapshots are not supported here");
+  }
+  // The address book, for a joining member (Cluster).
+  virtual std::vector<node::Member> Members() { return {}; }
+  // Promotes a learner (this member must lead); blocks until applied or
+  // refused.
+  virtual Status PromoteMember(raft::NodeId id) {
+    (void)id;
+    return Status::Unimplemented("member promotion is not supported here");
+  }
 };
 
 struct PeerServiceStats {
@@ -56,6 +73,19 @@ class PeerService final : public peer::v1::Peer::Service {
                                peer::v1::LeaseReply* reply) override;
   grpc::Status Member(grpc::ServerContext* context, const peer::v1::MemberRequest* request,
                       peer::v1::MemberInfo* reply) override;
+  grpc::Status Cluster(grpc::ServerContext* context, const peer::v1::MemberRequest* request,
+                       peer::v1::ClusterInfo* reply) override;
+  // peer_snapshot.cc
+  grpc::Status Snapshot(grpc::ServerContext* context,
+                        grpc::ServerReader<peer::v1::SnapshotChunk>* reader,
+                        peer::v1::SnapshotReply* reply) override;
+  grpc::Status MemberPromote(grpc::ServerContext* context, const peer::v1::PromoteRequest* request,
+                             peer::v1::PromoteReply* reply) override;
+
+  // Where received snapshot files are staged, and the largest accepted.
+  // Must be called before the server starts; without it Snapshot answers
+  // UNIMPLEMENTED.
+  void SetSnapshotStaging(std::string dir, std::uint64_t max_bytes);
 
   PeerServiceStats Stats() const;
 
@@ -69,6 +99,9 @@ class PeerService final : public peer::v1::Peer::Service {
   const raft::NodeId self_;
   PeerHandler* const handler_;
   const peer::v1::MemberInfo self_info_;
+  std::string staging_dir_;
+  std::uint64_t max_snapshot_bytes_ = 0;
+  std::atomic<std::uint64_t> next_staged_{1};
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> rejected_{0};

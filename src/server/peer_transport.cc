@@ -8,6 +8,7 @@
 
 #include "aspen/peer/v1/peer.grpc.pb.h"
 #include "base/assert.h"
+#include "server/peer_snapshot.h"
 
 namespace aspen::server {
 
@@ -98,13 +99,17 @@ class PeerTransport::Peer {
 // be reached within dial_timeout. Called with mu_ held; releases it while
 // connecting.
 bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
-  if (target_.empty()) {
-    lock.unlock();
-    std::string target = events_->ResolvePeer(id_);
-    lock.lock();
-    if (target.empty() || stopping_) return false;
+  // The address book wins over the configured target: a member's peer URLs
+  // may have changed (MemberUpdate) since.
+  lock.unlock();
+  std::string target = events_->ResolvePeer(id_);
+  lock.lock();
+  if (stopping_) return false;
+  if (!target.empty() && target != target_) {
     target_ = std::move(target);
+    channel_.reset();
   }
+  if (target_.empty()) return false;
   if (channel_ == nullptr) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(static_cast<int>(kMaxPeerBatchBytes));
@@ -213,6 +218,7 @@ void PeerTransport::Attach(PeerEvents* events) {
   std::lock_guard lock(mu_);
   ASPEN_ASSERT(events_ == nullptr && peers_.empty());
   events_ = events;
+  snapshots_ = std::make_unique<SnapshotSender>(options_, events_);
 }
 
 PeerTransport::Peer* PeerTransport::GetOrCreatePeer(raft::NodeId id) {
@@ -226,6 +232,7 @@ PeerTransport::Peer* PeerTransport::GetOrCreatePeer(raft::NodeId id) {
 
 void PeerTransport::Send(std::vector<raft::pb::Message> messages) {
   std::vector<raft::NodeId> unreachable;
+  std::vector<raft::NodeId> failed_snaps;
   {
     std::lock_guard lock(mu_);
     ASPEN_ASSERT_MSG(events_ != nullptr, "PeerTransport::Send before Attach");
@@ -233,10 +240,16 @@ void PeerTransport::Send(std::vector<raft::pb::Message> messages) {
     for (raft::pb::Message& m : messages) {
       const raft::NodeId to = m.to();
       if (to == options_.self || to == raft::kNone) continue;
+      if (m.type() == raft::pb::MSG_SNAP) {
+        // The state goes on a stream of its own (peer_snapshot.h).
+        if (!snapshots_->Start(std::move(m))) failed_snaps.push_back(to);
+        continue;
+      }
       if (!GetOrCreatePeer(to)->Enqueue(std::move(m))) unreachable.push_back(to);
     }
   }
   for (raft::NodeId id : unreachable) events_->ReportUnreachable(id);
+  for (raft::NodeId id : failed_snaps) events_->ReportSnapshot(id, false);
 }
 
 void PeerTransport::SetPeerTarget(raft::NodeId peer, std::string target) {
@@ -252,6 +265,7 @@ void PeerTransport::Stop() {
     peers.swap(peers_);
   }
   for (auto& [id, peer] : peers) peer->Stop();
+  if (snapshots_ != nullptr) snapshots_->Stop();
 }
 
 PeerTransportStats PeerTransport::Stats() const {

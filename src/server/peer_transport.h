@@ -33,6 +33,7 @@
 
 #include "node/env.h"
 #include "raft/types.h"
+#include "storage/store.h"
 
 namespace aspen::server {
 
@@ -51,6 +52,17 @@ class PeerEvents {
   // for, e.g. one added since start; "" when unknown. Called from the peer's
   // sender thread with no transport lock held.
   virtual std::string ResolvePeer(raft::NodeId peer) = 0;
+  // The store view a MsgSnap at `index` describes (node::Node::
+  // OutgoingSnapshot); nullptr when gone.
+  virtual std::shared_ptr<storage::Snapshot> SnapshotView(std::uint64_t index) {
+    (void)index;
+    return nullptr;
+  }
+  // A snapshot stream to `peer` ended (ok: the peer has the state).
+  virtual void ReportSnapshot(raft::NodeId peer, bool ok) {
+    (void)peer;
+    (void)ok;
+  }
 };
 
 struct PeerTransportOptions {
@@ -71,6 +83,8 @@ struct PeerTransportStats {
   std::uint64_t dropped_messages = 0;
   std::uint64_t broken_streams = 0;  // streams that failed to open or broke
 };
+
+class SnapshotSender;
 
 class PeerTransport final : public node::Transport {
  public:
@@ -101,6 +115,7 @@ class PeerTransport final : public node::Transport {
 
   const PeerTransportOptions options_;
   PeerEvents* events_ = nullptr;
+  std::unique_ptr<SnapshotSender> snapshots_;  // set by Attach
   mutable std::mutex mu_;
   bool stopped_ = false;                                 // guarded by mu_
   std::map<raft::NodeId, std::unique_ptr<Peer>> peers_;  // guarded by mu_

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 
@@ -21,15 +22,36 @@
 #include "server/services.h"
 #include "server/sql_service.h"
 #include "storage/rocks_store.h"
+#include "storage/snapshot.h"
 
 namespace aspen::server {
 
 namespace {
 
+// A Store whose writes go into a WriteBatch (reads go to the real store):
+// a snapshot's ingest then lands in the node's one install batch.
+class BatchCapture final : public storage::Store {
+ public:
+  BatchCapture(storage::Store* real, storage::WriteBatch* batch) : real_(real), batch_(batch) {}
+  Status Write(const storage::WriteBatch& batch, bool /*sync*/) override {
+    batch_->Append(batch);
+    return Status::Ok();
+  }
+  std::unique_ptr<storage::Snapshot> GetSnapshot() override { return real_->GetSnapshot(); }
+  Status Get(storage::Cf cf, std::string_view key, std::string* value) override {
+    return real_->Get(cf, key, value);
+  }
+  storage::StoreStats stats() const override { return real_->stats(); }
+
+ private:
+  storage::Store* real_;
+  storage::WriteBatch* batch_;
+};
+
 // The node seen by the peer port and the transport.
 class NodePeerAdapter final : public PeerHandler, public PeerEvents {
  public:
-  explicit NodePeerAdapter(node::Node* node) : node_(node) {}
+  NodePeerAdapter(node::Node* node, storage::Store* store) : node_(node), store_(store) {}
   Status Receive(raft::pb::Message m) override { return node_->Receive(std::move(m)); }
   Result<std::int64_t> KeepAlive(std::int64_t id) override { return node_->KeepAlive(id); }
   Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t id) override {
@@ -42,9 +64,43 @@ class NodePeerAdapter final : public PeerHandler, public PeerEvents {
     }
     return "";
   }
+  std::shared_ptr<storage::Snapshot> SnapshotView(std::uint64_t index) override {
+    return node_->OutgoingSnapshot(index);
+  }
+  void ReportSnapshot(raft::NodeId peer, bool ok) override { node_->ReportSnapshot(peer, ok); }
+  std::vector<node::Member> Members() override { return node_->Members(); }
+
+  Status ReceiveSnapshot(raft::pb::Message m, const std::string& path) override {
+    // The file goes away with the last copy of the loader.
+    auto file = std::shared_ptr<std::string>(new std::string(path), [](std::string* p) {
+      std::error_code ec;
+      std::filesystem::remove(*p, ec);
+      delete p;
+    });
+    storage::Store* store = store_;
+    return node_->ReceiveSnapshot(
+        std::move(m), [file, store](storage::WriteBatch* batch) -> Status {
+          Result<std::unique_ptr<storage::FileSource>> source = storage::FileSource::Open(*file);
+          if (!source.ok()) return source.status();
+          BatchCapture capture(store, batch);
+          storage::IngestOptions o;
+          o.replace_existing = true;
+          Result<storage::SnapshotSummary> done =
+              storage::IngestStateSnapshot(source->get(), &capture, o);
+          return done.ok() ? Status::Ok() : done.status();
+        });
+  }
+
+  Status PromoteMember(raft::NodeId id) override {
+    auto done = std::make_shared<std::promise<Status>>();
+    std::future<Status> result = done->get_future();
+    node_->PromoteMember(id, [done](Status s) { done->set_value(std::move(s)); });
+    return result.get();  // the node answers every request (a deadline at worst)
+  }
 
  private:
   node::Node* node_;
+  storage::Store* store_;
 };
 
 std::int64_t DirSize(const std::string& dir) {
@@ -105,8 +161,10 @@ struct Server::Parts {
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
+  bool joining = false;  // a new member of a running cluster
   std::once_flag stopped;
 
+  Status JoinIdentity();
   Status CheckPorts();
   Status OpenData();
   Status StartNode();
@@ -156,11 +214,6 @@ Status Server::Parts::OpenData() {
                                       ", not to --name \"" + config.name +
                                       "\": use that name or another --data-dir");
   }
-  if (!stored.ok() && config.initial_cluster_state == "existing") {
-    return Status::FailedPrecondition(
-        "--initial-cluster-state=existing: joining a running cluster (MemberAdd) is not "
-        "supported yet; start every member of a new cluster with --initial-cluster-state=new");
-  }
   fs::create_directories(config.data_dir, ec);
   Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(db_dir);
   if (!opened.ok()) return opened.status();
@@ -178,6 +231,14 @@ Status Server::Parts::OpenData() {
         HexId(identity.cluster_id));
     return Status::Ok();
   }
+  if (config.initial_cluster_state == "existing") {
+    ASPEN_RETURN_IF_ERROR(JoinIdentity());
+    joining = true;
+    ASPEN_RETURN_IF_ERROR(WriteIdentity(config.data_dir, identity));
+    log("joining cluster " + HexId(identity.cluster_id) + " as member " + identity.name + " (" +
+        HexId(identity.member_id) + ")");
+    return Status::Ok();
+  }
   Result<Identity> fresh = NewIdentity(config);
   if (!fresh.ok()) return fresh.status();
   identity = std::move(fresh).value();
@@ -186,6 +247,53 @@ Status Server::Parts::OpenData() {
       HexId(identity.cluster_id) + " with " + std::to_string(identity.members.size()) +
       " member(s)");
   return Status::Ok();
+}
+
+// A new member of a running cluster (etcd: --initial-cluster-state existing
+// after `member add`): asks the other members named in --initial-cluster for
+// the cluster id and the address book, and finds its own id there by its
+// advertised peer URL.
+Status Server::Parts::JoinIdentity() {
+  Result<Identity> named = NewIdentity(config);  // checks the flags; ids are not used
+  if (!named.ok()) return named.status();
+  const std::vector<std::string>& mine = config.initial_advertise_peer_urls.empty()
+                                             ? config.listen_peer_urls
+                                             : config.initial_advertise_peer_urls;
+  std::string errors;
+  for (const MemberEntry& m : named->members) {
+    if (m.name == config.name) continue;
+    const std::string target = UrlToTarget(m.peer_url);
+    peer::v1::ClusterInfo info;
+    grpc::Status g = FetchClusterInfo(target, std::chrono::seconds(3), &info);
+    if (!g.ok()) {
+      errors += " " + m.peer_url + ": " + g.error_message() + ";";
+      continue;
+    }
+    identity.name = config.name;
+    identity.cluster_id = info.cluster_id();
+    identity.members.clear();
+    for (const peer::v1::MemberInfo& p : info.members()) {
+      MemberEntry e;
+      e.id = p.id();
+      e.name = p.name();
+      e.peer_url = p.peer_urls_size() > 0 ? p.peer_urls(0) : "";
+      for (const std::string& u : p.peer_urls()) {
+        if (std::find(mine.begin(), mine.end(), u) != mine.end()) identity.member_id = p.id();
+      }
+      if (p.id() == identity.member_id) e.name = config.name;
+      identity.members.push_back(std::move(e));
+    }
+    if (identity.member_id == 0) {
+      return Status::FailedPrecondition(
+          "--initial-cluster-state=existing: no member of cluster " + HexId(info.cluster_id()) +
+          " has peer URL " + mine.front() + "; add it first (aspen member add " + config.name +
+          " --peer-urls=" + mine.front() + ")");
+    }
+    return Status::Ok();
+  }
+  return Status::Unavailable(
+      "--initial-cluster-state=existing: no running member of --initial-cluster answered:" +
+      errors);
 }
 
 Status Server::Parts::StartNode() {
@@ -209,10 +317,13 @@ Status Server::Parts::StartNode() {
   wopts.store = store.get();
   watch_hub = std::make_unique<node::WatchHub>(wopts);
   nopts.on_applied = [hub = watch_hub.get()](std::int64_t revision) { hub->Notify(revision); };
+  nopts.join_existing = joining;
+  nopts.snapshot_count = static_cast<std::uint64_t>(config.snapshot_count);
+  nopts.snapshot_catchup_entries = static_cast<std::uint64_t>(config.snapshot_catchup_entries);
   Result<std::unique_ptr<node::Node>> n = node::Node::Open(nopts);
   if (!n.ok()) return n.status();
   node = std::move(n).value();
-  adapter = std::make_unique<NodePeerAdapter>(node.get());
+  adapter = std::make_unique<NodePeerAdapter>(node.get(), store.get());
   transport->Attach(adapter.get());
   return Status::Ok();
 }
@@ -223,11 +334,23 @@ Status Server::Parts::StartPeerPort() {
   for (const MemberEntry& m : identity.members) {
     if (m.id == identity.member_id) info.add_peer_urls(m.peer_url);
   }
+  if (info.peer_urls_size() == 0) {
+    const auto& mine = config.initial_advertise_peer_urls.empty()
+                           ? config.listen_peer_urls
+                           : config.initial_advertise_peer_urls;
+    for (const std::string& u : mine) info.add_peer_urls(u);
+  }
   const auto& client_urls = config.advertise_client_urls.empty() ? config.listen_client_urls
                                                                  : config.advertise_client_urls;
   for (const std::string& u : client_urls) info.add_client_urls(u);
   peer_service =
       std::make_unique<PeerService>(identity.cluster_id, identity.member_id, adapter.get(), info);
+  // Received snapshots are staged here; leftovers of an earlier run are stale.
+  const std::string staging = config.data_dir + "/snap-staging";
+  std::error_code ec;
+  std::filesystem::remove_all(staging, ec);
+  peer_service->SetSnapshotStaging(staging,
+                                   static_cast<std::uint64_t>(config.max_snapshot_bytes));
   grpc::ServerBuilder b;
   for (const std::string& u : config.listen_peer_urls) {
     b.AddListeningPort(ParseListenUrl(u, "--listen-peer-urls")->target(),

@@ -16,6 +16,7 @@
 // pointees are thread-safe and must outlive the gRPC server.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -126,15 +127,52 @@ class WatchService final : public etcdserverpb::Watch::CallbackService {
   ServiceEnv* env_;
 };
 
-// MemberList only; the membership changes answer UNIMPLEMENTED.
+namespace internal {
+struct Call;
+}
+
+// Membership (docs/OPERATIONS.md): MemberList, and MemberAdd / MemberRemove /
+// MemberUpdate / MemberPromote through raft conf changes (node::Node), one at
+// a time, with etcd's checks and errors: invalid or already used peer URLs,
+// at most kMaxLearners learners, the strict reconfiguration check on the
+// leader (the voters heard from recently stay a quorum), promotion only of a
+// learner in sync with the leader (a follower forwards the promotion to the
+// leader over the peer port). Removing the leader from the leader hands
+// leadership to the most caught-up voter first.
 class ClusterService final : public etcdserverpb::Cluster::CallbackService {
  public:
+  // etcd 3.4's limit on learners in a cluster.
+  static constexpr int kMaxLearners = 1;
+  static constexpr std::chrono::milliseconds kLeaderTransferTimeout{5000};
+
   explicit ClusterService(ServiceEnv* env) : env_(env) {}
   grpc::ServerUnaryReactor* MemberList(grpc::CallbackServerContext* ctx,
                                        const etcdserverpb::MemberListRequest* req,
                                        etcdserverpb::MemberListResponse* resp) override;
+  grpc::ServerUnaryReactor* MemberAdd(grpc::CallbackServerContext* ctx,
+                                      const etcdserverpb::MemberAddRequest* req,
+                                      etcdserverpb::MemberAddResponse* resp) override;
+  grpc::ServerUnaryReactor* MemberRemove(grpc::CallbackServerContext* ctx,
+                                         const etcdserverpb::MemberRemoveRequest* req,
+                                         etcdserverpb::MemberRemoveResponse* resp) override;
+  grpc::ServerUnaryReactor* MemberUpdate(grpc::CallbackServerContext* ctx,
+                                         const etcdserverpb::MemberUpdateRequest* req,
+                                         etcdserverpb::MemberUpdateResponse* resp) override;
+  grpc::ServerUnaryReactor* MemberPromote(grpc::CallbackServerContext* ctx,
+                                          const etcdserverpb::MemberPromoteRequest* req,
+                                          etcdserverpb::MemberPromoteResponse* resp) override;
 
  private:
+  // Blocking (asks peers for names): call on the worker pool.
+  void FillMembers(google::protobuf::RepeatedPtrField<etcdserverpb::Member>* out);
+  void FillMember(const node::Member& m, etcdserverpb::Member* out);
+  void FinishChange(const internal::Call& call, Status s, std::function<void()> fill);
+  // Leader `self` hands leadership to its most caught-up other voter; false
+  // when that did not happen within kLeaderTransferTimeout. Blocking.
+  bool HandOffLeadership(node::NodeId self);
+  // Asks for and waits until `target` leads (kLeaderTransferTimeout). Blocking.
+  bool WaitForLeader(node::NodeId target);
+
   ServiceEnv* env_;
   std::mutex mu_;
   // Names and client URLs learned from other members' peer ports.
@@ -145,6 +183,12 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
  public:
   explicit MaintenanceService(ServiceEnv* env) : env_(env) {}
+  // move_leader.cc: leadership transfer, answered once `targetID` leads.
+  // etcd's errors: "not leader" on another member, "bad leader transferee"
+  // for an unknown member or a learner, the leader-transfer timeout.
+  grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
+                                       const etcdserverpb::MoveLeaderRequest* req,
+                                       etcdserverpb::MoveLeaderResponse* resp) override;
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const etcdserverpb::StatusRequest* req,
                                    etcdserverpb::StatusResponse* resp) override;
