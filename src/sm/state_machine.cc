@@ -1,6 +1,7 @@
 #include "sm/state_machine.h"
 
 #include "base/limits.h"
+#include "sm/alarm.h"
 #include "sm/ops.h"
 #include "sm/reads.h"
 #include "sm/validate.h"
@@ -32,6 +33,9 @@ Status Dispatch(internal::WriteTxn& txn, const v1::Command& cmd, v1::Response* r
       return internal::ExecLeaseRevoke(txn, cmd.lease_revoke(), resp->mutable_lease_revoke());
     case v1::Command::kExpireKeys:
       return internal::ExecExpireKeys(txn, cmd.expire_keys(), resp->mutable_expire_keys());
+    case v1::Command::kAlarm:
+      return internal::ExecAlarm(txn.overlay(), txn.base_revision(), cmd.alarm(),
+                                 resp->mutable_alarm());
     case v1::Command::OP_NOT_SET: break;
   }
   ASPEN_ASSERT(false);  // Validate rejects a command without an op
@@ -39,8 +43,9 @@ Status Dispatch(internal::WriteTxn& txn, const v1::Command& cmd, v1::Response* r
 }
 
 // Applies one entry's bytes on top of `overlay`; advances *revision when the
-// command wrote. Returns only fatal errors; the others go into *resp.
-Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
+// command wrote and keeps *nospace (a NOSPACE alarm is active) current.
+// Returns only fatal errors; the others go into *resp.
+Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision, bool* nospace,
                 v1::Response* resp) {
   if (data.empty()) return Status::Ok();  // Raft's no-op entry
   if (data.size() > limits::kMaxRequestBytes) {
@@ -59,6 +64,10 @@ Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
     SetError(s, resp);
     return Status::Ok();
   }
+  if (*nospace && NeedsSpace(cmd)) {
+    SetError(Status::ResourceExhausted(std::string(kNoSpaceMessage)), resp);
+    return Status::Ok();
+  }
   const std::size_t ops_before = overlay->batch().count();
   internal::WriteTxn txn(overlay, *revision, cmd.now_ms());
   Status s = Dispatch(txn, cmd, resp);
@@ -70,6 +79,11 @@ Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
     return Status::Ok();
   }
   *revision = txn.revision();
+  if (cmd.has_alarm()) {
+    Result<bool> active = NoSpaceActive(*overlay);
+    if (!active.ok()) return active.status();
+    *nospace = *active;
+  }
   return Status::Ok();
 }
 
@@ -85,8 +99,11 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Open(storage::Store* store) 
   // corrupt lease row at open instead of in the middle of an Apply.
   Result<std::vector<LeaseInfo>> leases = Leases(*snapshot);
   if (!leases.ok()) return leases.status();
+  SnapshotView view(snapshot.get());
+  Result<bool> nospace = NoSpaceActive(view);
+  if (!nospace.ok()) return nospace.status();
   return std::unique_ptr<StateMachine>(
-      new StateMachine(store, state->applied_index, state->revision));
+      new StateMachine(store, state->applied_index, state->revision, *nospace));
 }
 
 Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
@@ -104,8 +121,10 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   ApplyOutput out;
   out.responses.resize(entries.size());
   std::int64_t revision = revision_;
+  bool nospace = nospace_;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    ASPEN_RETURN_IF_ERROR(ApplyOne(entries[i].data, &overlay, &revision, &out.responses[i]));
+    ASPEN_RETURN_IF_ERROR(
+        ApplyOne(entries[i].data, &overlay, &revision, &nospace, &out.responses[i]));
     ASPEN_ASSERT(revision >= revision_);
   }
   if (!entries.empty()) {
@@ -116,6 +135,7 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   out.batch = std::move(overlay.batch());
   applied_index_ = last;
   revision_ = revision;
+  nospace_ = nospace;
   return out;
 }
 

@@ -65,16 +65,21 @@ class StateMachine {
 
   std::uint64_t applied_index() const { return applied_index_; }
   std::int64_t revision() const { return revision_; }
+  // A NOSPACE alarm is active (sm/alarm.h): writes that need space fail.
+  bool nospace() const { return nospace_; }
 
  private:
-  StateMachine(storage::Store* store, std::uint64_t applied_index, std::int64_t revision)
-      : store_(store), applied_index_(applied_index), revision_(revision) {}
+  StateMachine(storage::Store* store, std::uint64_t applied_index, std::int64_t revision,
+               bool nospace)
+      : store_(store), applied_index_(applied_index), revision_(revision), nospace_(nospace) {}
 
   storage::Store* store_;
   std::uint64_t applied_index_;
   // Invariant: revision_ >= 1; it equals the largest mod_revision ever written
   // (or 1 before the first write).
   std::int64_t revision_;
+  // Mirrors the alarm rows in Cf::kMeta, like revision_ mirrors its row.
+  bool nospace_ = false;
 };
 
 // Revision of a store that has never been written (etcd starts at 1; the

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "sm/alarm.h"
 
 namespace aspen::sm {
 namespace {
@@ -225,6 +226,7 @@ Status Validate(const v1::Command& command) {
     case v1::Command::kLeaseGrant: return ValidateLeaseGrant(command.lease_grant());
     case v1::Command::kLeaseRevoke: return Status::Ok();
     case v1::Command::kExpireKeys: return ValidateExpireKeys(command.expire_keys());
+    case v1::Command::kAlarm: return ValidateAlarm(command.alarm());
     case v1::Command::OP_NOT_SET: return Status::InvalidArgument("command has no operation");
   }
   return Status::InvalidArgument("command has an unknown operation");
