@@ -60,6 +60,7 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
   }
   if (given("--heartbeat-interval")) c.heartbeat_interval_ms = f.config.heartbeat_interval_ms;
   if (given("--election-timeout")) c.election_timeout_ms = f.config.election_timeout_ms;
+  if (given("--quota-backend-bytes")) c.quota_backend_bytes = f.config.quota_backend_bytes;
   ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
   *out = std::move(c);
   return Status::Ok();
@@ -121,6 +122,9 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
                   "Raft heartbeat interval in ms (default: 100)");
   cmd->add_option("--election-timeout", f.config.election_timeout_ms,
                   "Raft election timeout in ms (default: 1000)");
+  cmd->add_option("--quota-backend-bytes", f.config.quota_backend_bytes,
+                  "Raise a NOSPACE alarm and refuse writes once the state takes more bytes "
+                  "(default 0: 2 GiB)");
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
 }
 

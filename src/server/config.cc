@@ -110,6 +110,9 @@ Status ValidateConfig(const ServeConfig& c) {
     ASPEN_RETURN_IF_ERROR(
         CheckUrls(c.initial_advertise_peer_urls, "--initial-advertise-peer-urls"));
   }
+  if (c.quota_backend_bytes < 0) {
+    return Status::InvalidArgument("--quota-backend-bytes: must be >= 0 (0 = the default, 2 GiB)");
+  }
   if (c.initial_cluster_state != "new" && c.initial_cluster_state != "existing") {
     return Status::InvalidArgument("--initial-cluster-state: \"" + c.initial_cluster_state +
                                    "\" is neither \"new\" nor \"existing\"");
@@ -267,6 +270,7 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
   if (key == "listen-metrics-urls") return SetList(v, key, &c->listen_metrics_urls);
   if (key == "heartbeat-interval") return SetInt(v, key, &c->heartbeat_interval_ms);
   if (key == "election-timeout") return SetInt(v, key, &c->election_timeout_ms);
+  if (key == "quota-backend-bytes") return SetInt(v, key, &c->quota_backend_bytes);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

@@ -33,7 +33,13 @@ struct ServeConfig {
   std::vector<std::string> listen_metrics_urls = {"http://127.0.0.1:2381"};
   std::int64_t heartbeat_interval_ms = 100;
   std::int64_t election_timeout_ms = 1000;
+  // etcd's --quota-backend-bytes: once the state takes more bytes than this,
+  // writes that need space fail and a NOSPACE alarm is raised. 0 means the
+  // default (kDefaultQuotaBackendBytes, etcd's 2 GiB).
+  std::int64_t quota_backend_bytes = 0;
 };
+
+inline constexpr std::int64_t kDefaultQuotaBackendBytes = std::int64_t{2} << 30;
 
 // Reads a TOML file whose keys are the flag names without dashes prefix
 // ("name", "data-dir", "listen-client-urls" as a string "a,b" or an array,

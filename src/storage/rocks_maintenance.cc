@@ -8,17 +8,22 @@
 namespace aspen::storage {
 
 Result<std::uint64_t> RocksStore::StateBytes() const {
+  // Memtables are counted by the entries they hold, not by the arena memory
+  // they reserve (a nearly empty memtable reserves about a megabyte).
+  const std::string end(64, '\xff');
+  const rocksdb::Range everything{rocksdb::Slice(), rocksdb::Slice(end)};
   std::uint64_t total = 0;
   for (Cf cf : StateCfs()) {
     rocksdb::ColumnFamilyHandle* h = handles_[static_cast<std::size_t>(cf)];
-    for (const char* prop : {"rocksdb.live-sst-files-size", "rocksdb.cur-size-all-mem-tables"}) {
-      std::uint64_t v = 0;
-      if (!db_->GetIntProperty(h, prop, &v)) {
-        return Status::Internal(std::string("rocksdb property ") + prop + " is unavailable for " +
-                                std::string(CfName(cf)));
-      }
-      total += v;
+    std::uint64_t sst = 0;
+    if (!db_->GetIntProperty(h, "rocksdb.live-sst-files-size", &sst)) {
+      return Status::Internal("rocksdb property live-sst-files-size is unavailable for " +
+                              std::string(CfName(cf)));
     }
+    std::uint64_t count = 0;
+    std::uint64_t mem = 0;
+    db_->GetApproximateMemTableStats(h, everything, &count, &mem);
+    total += sst + mem;
   }
   return total;
 }
