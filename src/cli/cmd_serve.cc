@@ -72,6 +72,7 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
     c.snapshot_catchup_entries = f.config.snapshot_catchup_entries;
   }
   if (given("--max-snapshot-bytes")) c.max_snapshot_bytes = f.config.max_snapshot_bytes;
+  if (given("--quota-backend-bytes")) c.quota_backend_bytes = f.config.quota_backend_bytes;
   ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
   *out = std::move(c);
   return Status::Ok();
@@ -146,6 +147,9 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
                   "Entries kept behind the compaction point for slow followers (default: 5000)");
   cmd->add_option("--max-snapshot-bytes", f.config.max_snapshot_bytes,
                   "Largest raft snapshot accepted from a leader (default: 8 GiB)");
+  cmd->add_option("--quota-backend-bytes", f.config.quota_backend_bytes,
+                  "Raise a NOSPACE alarm and refuse writes once the state takes more bytes "
+                  "(default 0: 2 GiB)");
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
 }
 

@@ -39,6 +39,11 @@ Status ResponseError(const sm::v1::Error& error);
 void ProposeCommand(const Call& call, sm::v1::Command command, bool validate,
                     std::function<grpc::Status(sm::v1::Response&&)> fill);
 
+// False (and the call answered with etcd's "database space exceeded", and a
+// NOSPACE alarm raised) when `command` needs space and the state is over the
+// quota (maintenance_quota.cc).
+bool QuotaAllows(const Call& call, const sm::v1::Command& command);
+
 // Runs `read` on the worker pool: at once when `serializable`, otherwise once
 // the node's read barrier has passed. Errors on the way answer the call.
 void RunRead(const Call& call, bool serializable, std::function<void()> read);

@@ -110,6 +110,9 @@ Status ValidateConfig(const ServeConfig& c) {
     ASPEN_RETURN_IF_ERROR(
         CheckUrls(c.initial_advertise_peer_urls, "--initial-advertise-peer-urls"));
   }
+  if (c.quota_backend_bytes < 0) {
+    return Status::InvalidArgument("--quota-backend-bytes: must be >= 0 (0 = the default, 2 GiB)");
+  }
   if (c.initial_cluster_state != "new" && c.initial_cluster_state != "existing") {
     return Status::InvalidArgument("--initial-cluster-state: \"" + c.initial_cluster_state +
                                    "\" is neither \"new\" nor \"existing\"");
@@ -323,6 +326,7 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
   if (key == "snapshot-count") return SetInt(v, key, &c->snapshot_count);
   if (key == "snapshot-catchup-entries") return SetInt(v, key, &c->snapshot_catchup_entries);
   if (key == "max-snapshot-bytes") return SetInt(v, key, &c->max_snapshot_bytes);
+  if (key == "quota-backend-bytes") return SetInt(v, key, &c->quota_backend_bytes);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

@@ -47,6 +47,10 @@ struct ServeConfig {
   std::int64_t snapshot_catchup_entries = 5000;
   // The largest raft snapshot this member accepts from a leader.
   std::int64_t max_snapshot_bytes = std::int64_t{8} << 30;
+  // etcd's --quota-backend-bytes: once the state takes more bytes than this,
+  // writes that need space fail and a NOSPACE alarm is raised. 0 means the
+  // default (kDefaultQuotaBackendBytes, etcd's 2 GiB).
+  std::int64_t quota_backend_bytes = 0;
 };
 
 // The auto-compaction settings, parsed: a retention in ms (periodic) or in
@@ -58,6 +62,8 @@ struct AutoCompaction {
   std::int64_t interval_ms = 0;
 };
 Result<AutoCompaction> ParseAutoCompaction(const ServeConfig& config);
+
+inline constexpr std::int64_t kDefaultQuotaBackendBytes = std::int64_t{2} << 30;
 
 // Reads a TOML file whose keys are the flag names without dashes prefix
 // ("name", "data-dir", "listen-client-urls" as a string "a,b" or an array,

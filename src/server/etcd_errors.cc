@@ -30,7 +30,7 @@ namespace {
 
 // Phrases are checked in order; a longer phrase that contains a shorter one
 // comes first ("requested lease not found" before "lease not found").
-constexpr std::array<std::pair<std::string_view, const EtcdError*>, 24> kPhrases{{
+constexpr std::array<std::pair<std::string_view, const EtcdError*>, 25> kPhrases{{
     {"key is not provided", &etcd::kEmptyKey},
     {"key not found", &etcd::kKeyNotFound},
     {"value is provided", &etcd::kValueProvided},
@@ -46,6 +46,7 @@ constexpr std::array<std::pair<std::string_view, const EtcdError*>, 24> kPhrases
     {"member not found", &etcd::kMemberNotFound},
     {"request is too large", &etcd::kRequestTooLarge},
     {"too many requests", &etcd::kTooManyRequests},
+    {"database space exceeded", &etcd::kNoSpace},
     {"no leader", &etcd::kNoLeader},
     {"not leader", &etcd::kNotLeader},
     {"leader changed", &etcd::kLeaderChanged},

@@ -72,6 +72,8 @@ inline constexpr EtcdError kLeaderChanged{UNAVAILABLE, "etcdserver: leader chang
 inline constexpr EtcdError kStopped{UNAVAILABLE, "etcdserver: server stopped"};
 inline constexpr EtcdError kTimeout{UNAVAILABLE, "etcdserver: request timed out"};
 inline constexpr EtcdError kCorrupt{DATA_LOSS, "etcdserver: corrupt cluster"};
+inline constexpr EtcdError kNoSpace{RESOURCE_EXHAUSTED,
+                                    "etcdserver: mvcc: database space exceeded"};
 }  // namespace etcd
 
 // The gRPC code for an aspen::Code: kInvalidArgument -> INVALID_ARGUMENT,

@@ -20,6 +20,7 @@ void ProposeCommand(const Call& call, sm::v1::Command command, bool validate,
   if (validate) {
     if (Status v = sm::Validate(command); !v.ok()) return call.Finish(ToGrpcStatus(v));
   }
+  if (!QuotaAllows(call, command)) return;
   call.env->metrics->ProposalStarted();
   call.env->node->Propose(std::move(command),
                           [call, fill = std::move(fill)](Result<sm::v1::Response> r) {

@@ -383,6 +383,11 @@ Status Server::Parts::StartClientPort() {
                                                          : config.advertise_client_urls;
   env.min_lease_ttl_s = (config.election_timeout_ms * 3 / 2 + 999) / 1000;
   env.db_size_bytes = [dir = config.data_dir + "/db"] { return DirSize(dir); };
+  env.state_bytes = [s = store.get()] { return s->StateBytes(); };
+  env.defragment = [s = store.get()] { return s->Defragment(); };
+  env.quota_backend_bytes =
+      config.quota_backend_bytes > 0 ? config.quota_backend_bytes : kDefaultQuotaBackendBytes;
+  env.snapshot_tmp_dir = config.data_dir;
   kv = std::make_unique<KvService>(&env);
   lease = std::make_unique<LeaseService>(&env);
   cluster = std::make_unique<ClusterService>(&env);

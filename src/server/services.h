@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -56,6 +57,17 @@ struct ServiceEnv {
   std::int64_t min_lease_ttl_s = 2;
   // Bytes the database takes on disk (Maintenance.Status dbSize).
   std::function<std::int64_t()> db_size_bytes;
+  // ----- Maintenance (maintenance_*.cc) -----
+  // Bytes the state takes (Status dbSizeInUse; what the quota counts).
+  std::function<Result<std::uint64_t>()> state_bytes;
+  // Maintenance.Defragment: compacts the state column families.
+  std::function<aspen::Status()> defragment;
+  // The NOSPACE quota on state_bytes (etcd's --quota-backend-bytes); 0 = none.
+  std::int64_t quota_backend_bytes = 0;
+  // Where Maintenance.Snapshot writes the stream before sending it.
+  std::string snapshot_tmp_dir;
+  // Snapshot streams in progress (bounded by kMaxSnapshotStreams).
+  std::atomic<int> snapshot_streams{0};
 
   // Fills cluster_id, member_id, raft_term (now) and `revision`.
   void FillHeader(etcdserverpb::ResponseHeader* header, std::int64_t revision) const;
@@ -179,9 +191,14 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   std::map<node::NodeId, peer::v1::MemberInfo> known_;  // guarded by mu_
 };
 
-// Status and HashKV; the other calls answer UNIMPLEMENTED.
+// Maintenance: Status, Hash, HashKV, Alarm, Defragment and the Snapshot
+// stream (maintenance_service.cc, maintenance_snapshot.cc) and MoveLeader
+// (move_leader.cc). docs/OPERATIONS.md describes what each one does.
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
  public:
+  // Concurrent Snapshot streams per member; more get "too many requests".
+  static constexpr int kMaxSnapshotStreams = 2;
+
   explicit MaintenanceService(ServiceEnv* env) : env_(env) {}
   // move_leader.cc: leadership transfer, answered once `targetID` leads.
   // etcd's errors: "not leader" on another member, "bad leader transferee"
@@ -189,12 +206,31 @@ class MaintenanceService final : public etcdserverpb::Maintenance::CallbackServi
   grpc::ServerUnaryReactor* MoveLeader(grpc::CallbackServerContext* ctx,
                                        const etcdserverpb::MoveLeaderRequest* req,
                                        etcdserverpb::MoveLeaderResponse* resp) override;
+  // errors: "etcdserver: no leader" without a leader, then every alarm as
+  // etcd prints it ("memberID:N alarm:NOSPACE ").
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
                                    const etcdserverpb::StatusRequest* req,
                                    etcdserverpb::StatusResponse* resp) override;
+  // SHA-256 over every state column family's rows, first 4 bytes: equal on
+  // replicas at the same applied index.
+  grpc::ServerUnaryReactor* Hash(grpc::CallbackServerContext* ctx,
+                                 const etcdserverpb::HashRequest* req,
+                                 etcdserverpb::HashResponse* resp) override;
   grpc::ServerUnaryReactor* HashKV(grpc::CallbackServerContext* ctx,
                                    const etcdserverpb::HashKVRequest* req,
                                    etcdserverpb::HashKVResponse* resp) override;
+  // GET reads the replicated alarms (linearizable); ACTIVATE and DEACTIVATE
+  // go through raft.
+  grpc::ServerUnaryReactor* Alarm(grpc::CallbackServerContext* ctx,
+                                  const etcdserverpb::AlarmRequest* req,
+                                  etcdserverpb::AlarmResponse* resp) override;
+  grpc::ServerUnaryReactor* Defragment(grpc::CallbackServerContext* ctx,
+                                       const etcdserverpb::DefragmentRequest* req,
+                                       etcdserverpb::DefragmentResponse* resp) override;
+  // A consistent backup in storage/snapshot.h's format, whose last 32 bytes
+  // are the SHA-256 etcdctl checks. remaining_bytes counts down to 0.
+  grpc::ServerWriteReactor<etcdserverpb::SnapshotResponse>* Snapshot(
+      grpc::CallbackServerContext* ctx, const etcdserverpb::SnapshotRequest* req) override;
 
  private:
   ServiceEnv* env_;

@@ -2,6 +2,7 @@
 
 #include "base/limits.h"
 #include "sm/history.h"
+#include "sm/alarm.h"
 #include "sm/ops.h"
 #include "sm/reads.h"
 #include "sm/validate.h"
@@ -33,6 +34,9 @@ Status Dispatch(internal::WriteTxn& txn, const v1::Command& cmd, v1::Response* r
       return internal::ExecLeaseRevoke(txn, cmd.lease_revoke(), resp->mutable_lease_revoke());
     case v1::Command::kExpireKeys:
       return internal::ExecExpireKeys(txn, cmd.expire_keys(), resp->mutable_expire_keys());
+    case v1::Command::kAlarm:
+      return internal::ExecAlarm(txn.overlay(), txn.base_revision(), cmd.alarm(),
+                                 resp->mutable_alarm());
     case v1::Command::kCompact:  // ApplyOne handles it
     case v1::Command::OP_NOT_SET: break;
   }
@@ -59,9 +63,10 @@ void ApplyCompact(const v1::CompactionRequest& req, Overlay* overlay, std::int64
 }
 
 // Applies one entry's bytes on top of `overlay`; advances *revision when the
-// command wrote. Returns only fatal errors; the others go into *resp.
+// command wrote, keeps *compact_revision and *nospace (a NOSPACE alarm is
+// active) current. Returns only fatal errors; the others go into *resp.
 Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
-                std::int64_t* compact_revision, v1::Response* resp) {
+                std::int64_t* compact_revision, bool* nospace, v1::Response* resp) {
   if (data.empty()) return Status::Ok();  // Raft's no-op entry
   if (data.size() > limits::kMaxRequestBytes) {
     SetError(Status::ResourceExhausted("request is too large: " + std::to_string(data.size()) +
@@ -79,8 +84,12 @@ Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
     SetError(s, resp);
     return Status::Ok();
   }
-  if (cmd.has_compact()) {
+  if (cmd.has_compact()) {  // allowed under NOSPACE: compaction frees space
     ApplyCompact(cmd.compact(), overlay, *revision, compact_revision, resp);
+    return Status::Ok();
+  }
+  if (*nospace && NeedsSpace(cmd)) {
+    SetError(Status::ResourceExhausted(std::string(kNoSpaceMessage)), resp);
     return Status::Ok();
   }
   const std::size_t ops_before = overlay->batch().count();
@@ -94,6 +103,11 @@ Status ApplyOne(std::string_view data, Overlay* overlay, std::int64_t* revision,
     return Status::Ok();
   }
   *revision = txn.revision();
+  if (cmd.has_alarm()) {
+    Result<bool> active = NoSpaceActive(*overlay);
+    if (!active.ok()) return active.status();
+    *nospace = *active;
+  }
   return Status::Ok();
 }
 
@@ -109,8 +123,12 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Open(storage::Store* store) 
   // corrupt lease row at open instead of in the middle of an Apply.
   Result<std::vector<LeaseInfo>> leases = Leases(*snapshot);
   if (!leases.ok()) return leases.status();
+  SnapshotView view(snapshot.get());
+  Result<bool> nospace = NoSpaceActive(view);
+  if (!nospace.ok()) return nospace.status();
   return std::unique_ptr<StateMachine>(
-      new StateMachine(store, state->applied_index, state->revision, state->compact_revision));
+      new StateMachine(store, state->applied_index, state->revision, state->compact_revision,
+                       *nospace));
 }
 
 Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
@@ -129,9 +147,10 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   out.responses.resize(entries.size());
   std::int64_t revision = revision_;
   std::int64_t compact_revision = compact_revision_;
+  bool nospace = nospace_;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    ASPEN_RETURN_IF_ERROR(
-        ApplyOne(entries[i].data, &overlay, &revision, &compact_revision, &out.responses[i]));
+    ASPEN_RETURN_IF_ERROR(ApplyOne(entries[i].data, &overlay, &revision, &compact_revision,
+                                   &nospace, &out.responses[i]));
     ASPEN_ASSERT(revision >= revision_);
   }
   if (!entries.empty()) {
@@ -143,6 +162,7 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
   applied_index_ = last;
   revision_ = revision;
   compact_revision_ = compact_revision;
+  nospace_ = nospace;
   return out;
 }
 

@@ -67,14 +67,17 @@ class StateMachine {
   std::int64_t revision() const { return revision_; }
   // The last compaction's revision (0: never compacted); see sm/history.h.
   std::int64_t compact_revision() const { return compact_revision_; }
+  // A NOSPACE alarm is active (sm/alarm.h): writes that need space fail.
+  bool nospace() const { return nospace_; }
 
  private:
   StateMachine(storage::Store* store, std::uint64_t applied_index, std::int64_t revision,
-               std::int64_t compact_revision)
+               std::int64_t compact_revision, bool nospace)
       : store_(store),
         applied_index_(applied_index),
         revision_(revision),
-        compact_revision_(compact_revision) {}
+        compact_revision_(compact_revision),
+        nospace_(nospace) {}
 
   storage::Store* store_;
   std::uint64_t applied_index_;
@@ -82,6 +85,8 @@ class StateMachine {
   // (or 1 before the first write).
   std::int64_t revision_;
   std::int64_t compact_revision_;  // <= revision_
+  // Mirrors the alarm rows in Cf::kMeta, like revision_ mirrors its row.
+  bool nospace_ = false;
 };
 
 // Revision of a store that has never been written (etcd starts at 1; the

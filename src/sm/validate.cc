@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/limits.h"
+#include "sm/alarm.h"
 
 namespace aspen::sm {
 namespace {
@@ -228,6 +229,7 @@ Status Validate(const v1::Command& command) {
     case v1::Command::kCompact:
       // Apply compares it with the current and the compacted revision.
       return Status::Ok();
+    case v1::Command::kAlarm: return ValidateAlarm(command.alarm());
     case v1::Command::OP_NOT_SET: return Status::InvalidArgument("command has no operation");
   }
   return Status::InvalidArgument("command has an unknown operation");

@@ -84,6 +84,17 @@ class RocksStore final : public Store {
 
   const std::string& dir() const { return dir_; }
 
+  // ----- Maintenance (rocks_maintenance.cc) -----
+
+  // Bytes the state column families (snapshot.h's IsStateCf) take: live SST
+  // files plus memtables. What the NOSPACE quota and Status.dbSizeInUse count;
+  // it shrinks when deleted rows are compacted away (Defragment).
+  Result<std::uint64_t> StateBytes() const;
+  // etcd's Defragment: flushes every column family's memtable (so old WAL
+  // files can go) and compacts the state column families completely, which
+  // drops deleted rows and their tombstones.
+  Status Defragment();
+
  private:
   RocksStore() = default;
 

@@ -232,6 +232,7 @@ v1::Response Model::Apply(const v1::Command& c) {
       resp.mutable_compact()->mutable_header()->set_revision(revision);
       return resp;
     }
+    case v1::Command::kAlarm:  // not modelled: the model's workload has no alarms
     case v1::Command::OP_NOT_SET: break;
   }
   return Error(Code::kInvalidArgument);
