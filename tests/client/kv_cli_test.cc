@@ -149,7 +149,9 @@ TEST_F(KvCliTest, TxnMatchesEtcdctlOnRealEtcdForBothBranches) {
     std::filesystem::remove(*dir + "/out");
     EXPECT_EQ(ours.out, theirs.str()) << initial;
     EXPECT_EQ(ours.exit_code, std::string(initial) == "a" ? 0 : 2) << ours.all();
-    if (std::string(initial) == "a") EXPECT_EQ(ours.out, "SUCCESS\n\nOK\n\ntx\nb\n");
+    if (std::string(initial) == "a") {
+      EXPECT_EQ(ours.out, "SUCCESS\n\nOK\n\ntx\nb\n");
+    }
   }
   EXPECT_EQ(Aspen("get", {"tx"}).out, "tx\nz\n");  // the failure branch wrote nothing
   std::filesystem::remove_all(*dir);
