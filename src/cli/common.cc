@@ -22,7 +22,9 @@ int ExitCodeFor(const Status& status) {
 }
 
 void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
-  cmd->add_option("--endpoints", f.endpoints, "Comma-separated host:port list")
+  cmd->add_option("--endpoints", f.endpoints,
+                  "Comma-separated host:port list (or env ASPEN_ENDPOINTS)")
+      ->envname("ASPEN_ENDPOINTS")
       ->capture_default_str();
   cmd->add_option("--dial-timeout", f.dial_timeout, "Connect timeout per endpoint (e.g. 2s)")
       ->capture_default_str();

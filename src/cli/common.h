@@ -51,7 +51,8 @@ struct ClientFlags {
   bool json() const { return output == "json"; }
 };
 
-// --endpoints, --dial-timeout, --command-timeout (durations: "500ms", "2s",
+// --endpoints (default from the environment variable ASPEN_ENDPOINTS, then
+// 127.0.0.1:2379), --dial-timeout, --command-timeout (durations: "500ms", "2s",
 // "1m"), -o/--output table|json.
 void AddClientFlags(CLI::App* cmd, ClientFlags& flags);
 

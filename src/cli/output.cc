@@ -1,6 +1,7 @@
 #include "cli/output.h"
 
 #include <iostream>
+#include <string>
 
 #include "cli/common.h"
 
@@ -62,9 +63,9 @@ void PrintRange(const pb::RangeResponse& r, bool keys_only, bool count_only) {
     std::cout << r.count() << "\n";
     return;
   }
+  // etcdctl prints the (empty) value line under --keys-only too.
   for (const mvccpb::KeyValue& kv : r.kvs()) {
-    std::cout << kv.key() << "\n";
-    if (!keys_only) std::cout << kv.value() << "\n";
+    std::cout << kv.key() << "\n" << (keys_only ? std::string() : kv.value()) << "\n";
   }
 }
 

@@ -375,6 +375,18 @@ TEST_F(ClientCommandsTest, FailoverSkipsADeadEndpointForReads) {
   EXPECT_EQ(run.out, "f/k\nv\n");
 }
 
+TEST_F(ClientCommandsTest, EndpointsComeFromTheEnvironmentWhenNotGiven) {
+  ASSERT_EQ(Aspen({"put", "env/k", "v"}).exit_code, 0);
+  ProgramRun run = RunProgram({ASPEN_BINARY, "get", "env/k"}, "", 30s,
+                              {"ASPEN_ENDPOINTS=" + member_->endpoint()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "env/k\nv\n");
+  // The flag wins over the environment.
+  ProgramRun flag = RunProgram({ASPEN_BINARY, "get", "env/k", "--endpoints", member_->endpoint()},
+                               "", 30s, {"ASPEN_ENDPOINTS=" + *dead_endpoint_});
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+}
+
 TEST_F(ClientCommandsTest, BadCommonFlagsExitOne) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"lease", "list", "--command-timeout", "5"},

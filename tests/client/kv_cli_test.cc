@@ -68,7 +68,7 @@ TEST_F(KvCliTest, PrefixGetListsInKeyOrderAndPrefixDelCounts) {
   for (const char* k : {"p/b", "p/a", "p/c"}) ASSERT_EQ(Aspen("put", {k, "v"}).exit_code, 0);
   AspenRun keys = Aspen("get", {"p/", "--prefix", "--keys-only"});
   ASSERT_EQ(keys.exit_code, 0) << keys.all();
-  EXPECT_EQ(keys.out, "p/a\np/b\np/c\n");
+  EXPECT_EQ(keys.out, "p/a\n\np/b\n\np/c\n\n");  // as etcdctl: an empty value line
   AspenRun limited = Aspen("get", {"p/", "--prefix", "--limit", "1", "--consistency", "s"});
   EXPECT_EQ(limited.out, "p/a\nv\n");
   AspenRun count = Aspen("get", {"p/", "--prefix", "--count-only"});
@@ -125,6 +125,36 @@ TEST_F(KvCliTest, UnreachableEndpointExitsThree) {
       {"get", "k", "--endpoints", "127.0.0.1:" + std::to_string(*port), "--dial-timeout", "200ms"});
   EXPECT_EQ(get.exit_code, 3);
   EXPECT_NE(get.err.find("not reachable within 200 ms"), std::string::npos) << get.err;
+}
+
+// txn against a real etcd: the same output as etcdctl for both branches, and
+// exit 0 / 2 where etcdctl exits 0 for both.
+TEST_F(KvCliTest, TxnMatchesEtcdctlOnRealEtcdForBothBranches) {
+  Result<std::string> dir = MakeTempDir("aspen-txn");
+  ASSERT_TRUE(dir.ok());
+  const std::string path = *dir + "/txn";
+  std::ofstream(path) << "value(\"tx\") = \"a\"\n\nput tx b\nget tx\n\nget tx --keys-only\n\n";
+  for (const char* initial : {"a", "z"}) {
+    ASSERT_EQ(Aspen("put", {"tx", initial}).exit_code, 0);
+    AspenRun ours = Aspen("txn", {"-f", path});
+    ASSERT_EQ(Aspen("put", {"tx", initial}).exit_code, 0);
+    Result<std::unique_ptr<ChildProcess>> etcdctl = ChildProcess::Spawn(
+        {"/bin/sh", "-c", "/usr/bin/etcdctl --endpoints=" + etcd_->endpoint() + " txn < " + path},
+        *dir + "/out");
+    ASSERT_TRUE(etcdctl.ok()) << etcdctl.status().ToString();
+    ASSERT_EQ((*etcdctl)->Wait(std::chrono::seconds(30)), std::optional<int>(0));
+    std::ifstream in(*dir + "/out");
+    std::stringstream theirs;
+    theirs << in.rdbuf();
+    std::filesystem::remove(*dir + "/out");
+    EXPECT_EQ(ours.out, theirs.str()) << initial;
+    EXPECT_EQ(ours.exit_code, std::string(initial) == "a" ? 0 : 2) << ours.all();
+    if (std::string(initial) == "a") {
+      EXPECT_EQ(ours.out, "SUCCESS\n\nOK\n\ntx\nb\n");
+    }
+  }
+  EXPECT_EQ(Aspen("get", {"tx"}).out, "tx\nz\n");  // the failure branch wrote nothing
+  std::filesystem::remove_all(*dir);
 }
 
 TEST_F(KvCliTest, UnknownLeaseExitsTwoWithTheGrpcCode) {
