@@ -114,20 +114,44 @@ void Simulation::ChangeMembership() {
     cc.set_node_id(id);
     if (!leader->ProposeConfChange(cc)) return;
     ++next_node_id_;
-    auto node = NewReplica(id);
-    std::vector<raft::NodeId> after = voters;
-    after.push_back(id);
-    Status st = node->PrepareJoin(after);
-    if (st.ok()) st = node->Start(rng_.Next());
-    if (!st.ok()) {
-      Fail("new node " + S(id) + " failed to start: " + st.ToString());
-      return;
-    }
-    tick_offset_[id] = rng_.Range(0, options_.tick_ms - 1);
-    nodes_.emplace(id, std::move(node));
     trace_.Line(now_, "leader " + S(leader->id()) + " proposes adding new node " + S(id));
+    if (options_.runtime == Runtime::kNode) {
+      // As with etcd, the operator starts the new member once the addition is
+      // applied (its initial configuration is then a committed one).
+      joining_.insert(id);
+    } else {
+      StartNewNode(id, {});  // learns the configuration from the log
+    }
   }
   ++result_.stats.conf_changes;
+}
+
+void Simulation::StartNewNode(std::uint64_t id, const std::vector<raft::NodeId>& voters) {
+  auto node = NewReplica(id);
+  Status st = node->PrepareJoin(voters);
+  if (st.ok()) st = node->Start(rng_.Next());
+  if (!st.ok()) {
+    Fail("new node " + S(id) + " failed to start: " + st.ToString());
+    return;
+  }
+  tick_offset_[id] = rng_.Range(0, options_.tick_ms - 1);
+  nodes_.emplace(id, std::move(node));
+  trace_.Line(now_, "new node " + S(id) + " started");
+}
+
+void Simulation::StartJoiners() {
+  if (joining_.empty()) return;
+  Replica* leader = Leader();
+  if (leader == nullptr) return;
+  const std::vector<raft::NodeId> voters = leader->voters();
+  for (auto it = joining_.begin(); it != joining_.end();) {
+    if (std::find(voters.begin(), voters.end(), *it) == voters.end()) {
+      ++it;
+      continue;
+    }
+    StartNewNode(*it, voters);
+    it = joining_.erase(it);
+  }
 }
 
 void Simulation::Decommission() {
@@ -143,8 +167,9 @@ void Simulation::Decommission() {
       continue;
     }
     // The removal is applied: the operator stops the node for good.
-    Replica& n = *nodes_.at(id);
-    if (n.up()) n.Crash();
+    auto node = nodes_.find(id);
+    if (node != nodes_.end() && node->second->up()) node->second->Crash();
+    joining_.erase(id);
     restart_at_.erase(id);
     decommissioned_.insert(id);
     trace_.Line(now_, "node " + S(id) + " removed from the cluster and stopped");

@@ -178,6 +178,7 @@ bool Simulation::Step(bool faults, bool issue) {
   for (Packet& p : out) net_.Send(std::move(p), now_);
   ProcessNodes();
   Decommission();
+  StartJoiners();
   for (auto& [id, n] : nodes_) {
     if (n->up()) checker_.OnStep(id, n->raft());
   }
@@ -200,6 +201,10 @@ bool Simulation::Converged(std::string* why) {
   const std::uint64_t commit = leader->raft().log().committed();
   std::optional<sm::KvHash> first;
   for (raft::NodeId id : leader->voters()) {
+    if (nodes_.count(id) == 0) {
+      *why = "node " + S(id) + " is not started yet";
+      return false;
+    }
     Replica& n = *nodes_.at(id);
     if (!n.up() || n.applied_index() != commit) {
       *why = "node " + S(id) + " applied " + S(n.applied_index()) + " of " + S(commit);

@@ -87,6 +87,12 @@ class Simulation {
   void CrashNode(std::uint64_t id, const std::string& why);
   void RestartDue(bool all);
   void Decommission();
+  // Node runtime: starts each added node once the leader has applied its
+  // addition.
+  void StartJoiners();
+  // Creates and starts a node added to the cluster; `voters` is the
+  // configuration that includes it (node runtime).
+  void StartNewNode(std::uint64_t id, const std::vector<raft::NodeId>& voters);
   bool RunLiveness();
   bool Converged(std::string* why);
   // The history to check: unknown puts/CAS resolved with applied_values_.
@@ -109,6 +115,8 @@ class Simulation {
   // Nodes whose removal was proposed -> the log index of that proposal.
   std::map<std::uint64_t, std::uint64_t> removing_;
   std::set<std::uint64_t> decommissioned_;
+  // Node runtime: added nodes not started yet (their addition is not applied).
+  std::set<std::uint64_t> joining_;
   std::map<std::uint64_t, std::int64_t> tick_offset_;
   std::int64_t partition_until_ = -1;
   std::vector<Client> clients_;
