@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "aspen/sql/v1/sql.grpc.pb.h"
 #include "client/client.h"
@@ -262,6 +263,30 @@ TEST_F(SqlEndpointTest, GrpcSlowQueryTimesOutAndTheServerKeepsServing) {
   EXPECT_EQ(s.status.error_message(), "query timed out after 300 ms");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
   ExpectStillServing();
+}
+
+TEST_F(SqlEndpointTest, GrpcClientThatStopsReadingDoesNotStallTheServer) {
+  auto stub = pb::SQL::NewStub(*channel_);
+  grpc::ClientContext ctx;
+  pb::QueryRequest r;
+  r.set_sql(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) "
+      "SELECT x, randomblob(1000) FROM c");
+  r.set_max_rows(200'000);
+  r.set_timeout_ms(1000);
+  auto reader = stub->Query(&ctx, r);
+  pb::QueryResponse msg;
+  ASSERT_TRUE(reader->Read(&msg));
+  EXPECT_EQ(msg.columns_size(), 2);
+  // Stop reading: the server's writes back up, and the query ends at its
+  // time limit instead of holding a worker.
+  std::this_thread::sleep_for(2500ms);
+  const auto start = std::chrono::steady_clock::now();
+  ExpectStillServing();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  ctx.TryCancel();
+  const grpc::Status status = reader->Finish();
+  EXPECT_FALSE(status.ok());
 }
 
 TEST_F(SqlEndpointTest, GrpcWriteStatementsAndBadSqlAreInvalidArgument) {
