@@ -157,13 +157,15 @@ struct WatchHub::Impl {
   static bool Untouched(std::int64_t rev, const sm::CompactionState& c) {
     return c.cursor_revision < rev || (c.cursor_revision == rev && c.cursor_sub == 0);
   }
-  // Whether w can read the history from `next` without losing an event:
-  // nothing at or above `next` is gone yet, or `next` is above the compact
-  // revision, or it is the compact revision and w started there (etcd's rule:
-  // a deletion at it is not sent).
+  // Whether w may read the history from `next`. Below the compact revision
+  // only a synced watcher may (the hub was merely behind the apply of the
+  // compaction) and only while no row it needs is gone; an unsynced one is
+  // canceled, as in etcd. At the compact revision: if nothing is gone yet,
+  // or if w started there (etcd's rule: a deletion at it is not sent).
   static bool Readable(const Watcher& w, std::int64_t next, const sm::CompactionState& c) {
-    if (next > c.compact_revision || Untouched(next, c)) return true;
-    return next == c.compact_revision && w.created_compact >= c.compact_revision;
+    if (next > c.compact_revision) return true;
+    if (next < c.compact_revision) return w.synced && Untouched(next, c);
+    return Untouched(next, c) || w.created_compact >= c.compact_revision;
   }
 
   // The events of `hist` that w wants, as WatchEvents.
