@@ -20,6 +20,10 @@ struct WatchHub::Watcher {
   WatchSpec spec;
   sm::KeyRange range;
   std::int64_t next_rev = 0;  // the first revision not yet queued
+  // The compact revision when the watcher was created. A watcher that starts
+  // at the compact revision misses a deletion at it, as in etcd (the row is
+  // compacted away); one overtaken by a later compaction never silently does.
+  std::int64_t created_compact = 0;
   bool synced = false;
   std::size_t queued_events = 0;
   std::size_t queued_bytes = 0;
@@ -153,13 +157,20 @@ struct WatchHub::Impl {
   static bool Untouched(std::int64_t rev, const sm::CompactionState& c) {
     return c.cursor_revision < rev || (c.cursor_revision == rev && c.cursor_sub == 0);
   }
-  static bool Readable(std::int64_t next, const sm::CompactionState& c) {
-    return next >= c.compact_revision || Untouched(next, c);
+  // Whether w may read the history from `next`. Below the compact revision
+  // only a synced watcher may (the hub was merely behind the apply of the
+  // compaction) and only while no row it needs is gone; an unsynced one is
+  // canceled, as in etcd. At the compact revision: if nothing is gone yet,
+  // or if w started there (etcd's rule: a deletion at it is not sent).
+  static bool Readable(const Watcher& w, std::int64_t next, const sm::CompactionState& c) {
+    if (next > c.compact_revision) return true;
+    if (next < c.compact_revision) return w.synced && Untouched(next, c);
+    return Untouched(next, c) || w.created_compact >= c.compact_revision;
   }
 
   // The events of `hist` that w wants, as WatchEvents.
   Status Select(const sm::KvView& view, const Watcher& w, const std::vector<sm::HistoryEvent>& hist,
-                const sm::CompactionState& c, bool catching_up, std::size_t begin, std::size_t end,
+                const sm::CompactionState& c, std::size_t begin, std::size_t end,
                 std::vector<std::optional<std::optional<sm::HistoryEvent>>>* prev_cache,
                 std::vector<WatchEvent>* out, std::size_t* bytes) {
     for (std::size_t i = begin; i < end; ++i) {
@@ -167,11 +178,10 @@ struct WatchHub::Impl {
       if (!w.range.Contains(h.key) || (w.range.single_key && h.key != w.range.begin)) continue;
       if (h.deleted ? w.spec.no_delete : w.spec.no_put) continue;
       // A deletion at the compacted revision is gone from etcd's history, so
-      // a watcher catching up from there never gets it (whether or not this
-      // member has removed the row yet); a synced watcher gets it unless the
-      // row may already be gone.
+      // a watcher that started there never gets it (whether or not this
+      // member has removed the row yet). Others never reach here without it.
       if (h.deleted && h.revision == c.compact_revision &&
-          (catching_up || !Untouched(h.revision, c))) {
+          w.created_compact >= c.compact_revision) {
         continue;
       }
       WatchEvent e;
@@ -257,16 +267,13 @@ bool WatchHub::Impl::Step() {
   if (rs > synced_rev) {
     did = true;
     std::vector<sm::HistoryEvent> hist;
-    std::int64_t next = from;
-    if (synced.empty()) {
-      next = rs + 1;  // nobody to feed: jump ahead
-    } else if (!Readable(from, *comp)) {
-      for (Watcher* w : std::vector<Watcher*>(synced.begin(), synced.end())) {
-        ++stats.compact_canceled;
-        CancelWatcher(w, comp->compact_revision, kCompactedReason, rs);
-      }
-      next = rs + 1;
-    } else {
+    std::int64_t next = rs + 1;  // with nobody to feed, jump ahead
+    for (Watcher* w : std::vector<Watcher*>(synced.begin(), synced.end())) {
+      if (Readable(*w, from, *comp)) continue;
+      ++stats.compact_canceled;
+      CancelWatcher(w, comp->compact_revision, kCompactedReason, rs);
+    }
+    if (!synced.empty()) {
       lock.unlock();
       Status s = sm::ReadEvents(view, from, rs, limits::kWatchCatchUpEvents, &hist, &next);
       lock.lock();
@@ -290,8 +297,7 @@ bool WatchHub::Impl::Step() {
           demoted = true;
           break;
         }
-        if (!Select(view, *w, hist, *comp, false, starts[g], starts[g + 1], &prev_cache, &out,
-                    &bytes)
+        if (!Select(view, *w, hist, *comp, starts[g], starts[g + 1], &prev_cache, &out, &bytes)
                  .ok()) {
           return false;
         }
@@ -316,7 +322,7 @@ bool WatchHub::Impl::Step() {
       }
       continue;  // a future start revision waits
     }
-    if (w->next_rev < comp->compact_revision || !Readable(w->next_rev, *comp)) {
+    if (!Readable(*w, w->next_rev, *comp)) {
       ++stats.compact_canceled;
       CancelWatcher(w, comp->compact_revision, kCompactedReason, rs);
       did = true;
@@ -332,7 +338,7 @@ bool WatchHub::Impl::Step() {
     std::vector<std::optional<std::optional<sm::HistoryEvent>>> prev_cache(hist.size());
     std::vector<WatchEvent> out;
     std::size_t bytes = 0;
-    if (!Select(view, *w, hist, *comp, true, 0, hist.size(), &prev_cache, &out, &bytes).ok()) {
+    if (!Select(view, *w, hist, *comp, 0, hist.size(), &prev_cache, &out, &bytes).ok()) {
       return false;
     }
     w->next_rev = next;
@@ -482,6 +488,7 @@ std::int64_t WatchStream::Create(const WatchSpec& spec, std::int64_t watch_id, b
   auto snap = h.opts.store->GetSnapshot();
   Result<sm::AppliedState> st = sm::ReadAppliedState(*snap);
   std::int64_t current = st.ok() ? st->revision : 0;
+  const std::int64_t compact = st.ok() ? st->compact_revision : 0;
   std::function<void()> wake;
   {
     std::lock_guard lock(h.mu);
@@ -525,6 +532,7 @@ std::int64_t WatchStream::Create(const WatchSpec& spec, std::int64_t watch_id, b
       w->spec = spec;
       w->range = sm::MakeKeyRange(spec.key, spec.range_end);
       w->next_rev = spec.start_revision > 0 ? spec.start_revision : current + 1;
+      w->created_compact = compact;
       w->last_queued_ms = WatchHub::Impl::NowMs();
       h.Enqueue(s, std::move(m), nullptr);
       h.unsynced.push_back(w.get());
