@@ -40,7 +40,8 @@ raft::Result<rpb::Snapshot> Node::Impl::TakeSnapshot() {
   std::lock_guard lock(status_mu);
   *snap.mutable_metadata()->mutable_conf_state() = conf;
   outgoing_snaps[index] = std::move(view);
-  while (outgoing_snaps.size() > kMaxOutgoingSnapshots) outgoing_snaps.erase(outgoing_snaps.begin());
+  while (outgoing_snaps.size() > kMaxOutgoingSnapshots)
+    outgoing_snaps.erase(outgoing_snaps.begin());
   return snap;
 }
 
@@ -94,6 +95,8 @@ Status Node::Impl::AfterInstall(std::uint64_t index) {
   ++snapshots_installed;
   Log("installed a snapshot at index " + std::to_string(index) + " (revision " +
       std::to_string(sm->revision()) + ")");
+  // Watchers (node/watch_hub.h) catch up from the installed history.
+  if (opts.on_applied) opts.on_applied(sm->revision());
   return Status::Ok();
 }
 

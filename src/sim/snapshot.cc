@@ -1,16 +1,17 @@
 #include "sim/snapshot.h"
 
-#include <array>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "sm/reads.h"
+#include "storage/snapshot.h"
 
 namespace aspen::sim {
 namespace {
 
-constexpr std::array<storage::Cf, 4> kStateCfs = {storage::Cf::kKv, storage::Cf::kIndex,
-                                                  storage::Cf::kLease, storage::Cf::kMeta};
+// Every state column family (the raft log CFs excluded), MVCC history included.
+const std::vector<storage::Cf> kStateCfs = storage::StateCfs();
 
 void PutU32(std::string* out, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
