@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -322,6 +323,12 @@ void Server::Parts::Stop() {
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log) {
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex lock inside gRPC
+  // runs Abseil's deadlock detector, which keeps one process-wide lock graph
+  // under a global spin lock: a few % of the server's CPU under load and a
+  // point where all gRPC threads meet (docs/BENCHMARKS.md, "Profile"). Aspen's
+  // own locks are std::mutex and are not affected.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   parts->log = log ? std::move(log) : [](std::string_view) {};
