@@ -94,7 +94,7 @@ fi
 
 # ---- parameters ------------------------------------------------------------
 if [ "$quick" = 1 ]; then
-  rounds=1 secs=1 keys=1000 fsync_puts=200 floor_writes=200
+  rounds=1 secs=1 keys=500 fsync_puts=100 floor_writes=100
   client_counts=(1 16)
   reads=("get-l:--workload get --consistency l --clients 16 --conns 4")
   writes_1=()
@@ -135,6 +135,7 @@ meta_put versions "$(python3 -c 'import json,sys; print(json.dumps({"etcd": sys.
 meta_put quick "$quick"
 meta_put rounds "$rounds"
 meta_put seconds "$secs"
+meta_put keys "$keys"
 
 # ---- 2. the disk's floor ---------------------------------------------------
 log "disk floor: $floor_writes writes + fdatasync in $data"
@@ -197,10 +198,20 @@ fsyncs_per_write() {
     straces+=("$!")
     files+=("$out/strace.$sys.$p")
   done
-  sleep 1
+  # Wait until strace is attached to every server (TracerPid set).
+  local i
+  for ((i = 0; i < 50; i++)); do
+    local attached=1
+    for p in $pids; do
+      [ "$(awk '/^TracerPid/ {print $2}' "/proc/$p/status")" != 0 ] || attached=0
+    done
+    [ "$attached" = 1 ] && break
+    sleep 0.1
+  done
+  sleep 0.2  # the threads after the main one
   "$ASPEN" bench --endpoints "$eps" --workload put --clients "$clients" \
     --conns "$(conns_for "$clients")" --keys "$keys" --total "$fsync_puts" -o json > /dev/null || true
-  sleep 0.5
+  sleep 0.2
   for p in "${straces[@]}"; do kill -INT "$p" 2> /dev/null || true; done
   for p in "${straces[@]}"; do wait "$p" 2> /dev/null || true; done
   python3 - "$phase" "$sys" "$clients" "$fsync_puts" "${files[@]}" >> "$meta" <<'EOF'
@@ -303,6 +314,8 @@ python3 -c 'import json,sys; m={}; [m.update(json.loads(l)) for l in open(sys.ar
 
 # ---- 6. report -------------------------------------------------------------
 report_args=(--results "$results" --meta "$out/meta.json" --out "$out")
+# A smoke run fails if any run is missing or had errors.
+[ "$quick" = 1 ] && report_args+=(--strict)
 if [ "$write_docs" = 1 ]; then
   report_args+=(--docs "$repo/docs/BENCHMARKS.md" --chart "$repo/docs/bench-vs-etcd.png")
 fi

@@ -201,6 +201,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--docs")
     ap.add_argument("--chart")
+    ap.add_argument("--strict", action="store_true",
+                    help="exit 1 if a workload lacks a run of either system or had errors")
     args = ap.parse_args()
     rows = [json.loads(l) for l in open(args.results) if l.strip()]
     meta = json.load(open(args.meta))
@@ -220,7 +222,7 @@ def main():
     md.append("")
     md.extend(main_table(agg))
     md.append("")
-    md.append("Workloads (`aspen bench` flags, with `--keys 10000` after putting every key once, "
+    md.append(f"Workloads (`aspen bench` flags, with `--keys {meta.get('keys')}` after putting every key once, "
               "`--duration` as above; 3-node runs spread connections over all three endpoints for both):")
     md.append("")
     for e in agg:
@@ -275,6 +277,15 @@ def main():
         with open(args.docs, "w") as f:
             f.write(page)
         print(f"wrote {args.docs}", file=sys.stderr)
+    if args.strict:
+        bad = [f"{e['phase']} {e['label']}" for e in agg
+               if not e["aspen"]["runs"] or not e["etcd"]["runs"] or e["aspen"]["errors"]
+               or e["etcd"]["errors"]]
+        fsyncs = [k for k in meta if k.startswith("fsyncs_")]
+        if bad or not agg or len(fsyncs) < 4:
+            print("bench-vs-etcd: FAILED: runs missing or with errors: " + (", ".join(bad) or
+                  "no results") + f"; {len(fsyncs)} fsync counts", file=sys.stderr)
+            return 1
     return 0
 
 
