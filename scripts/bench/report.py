@@ -173,12 +173,12 @@ set grid
 set key top left
 set ylabel 'ops/s'
 set title 'throughput'
-plot '{dat}' using 1:2 with linespoints lw 2 title 'Aspen', '' using 1:3 with linespoints lw 2 title 'etcd'
+plot '{dat}' using 1:2 with linespoints lw 2 lc rgb '#1f77b4' title 'Aspen', '' using 1:3 with linespoints lw 2 lc rgb '#d62728' title 'etcd'
 set logscale y
 set ylabel 'latency ms'
 set title 'latency percentiles'
-plot '{dat}' using 1:4 with linespoints lw 2 title 'Aspen p50', '' using 1:5 with linespoints lw 2 dt 2 title 'Aspen p99', \\
-     '' using 1:6 with linespoints lw 2 title 'etcd p50', '' using 1:7 with linespoints lw 2 dt 2 title 'etcd p99'
+plot '{dat}' using 1:4 with linespoints lw 2 lc rgb '#1f77b4' title 'Aspen p50', '' using 1:5 with linespoints lw 2 dt 2 lc rgb '#1f77b4' title 'Aspen p99', \\
+     '' using 1:6 with linespoints lw 2 lc rgb '#d62728' title 'etcd p50', '' using 1:7 with linespoints lw 2 dt 2 lc rgb '#d62728' title 'etcd p99'
 unset multiplot
 """
     try:
