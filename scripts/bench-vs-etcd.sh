@@ -101,7 +101,7 @@ if [ "$quick" = 1 ]; then
   writes_3=("put-c16:--workload put --clients 16 --conns 4")
   reads_3=()
 else
-  rounds=${BENCH_ROUNDS:-3} secs=${BENCH_SECONDS:-5} keys=10000 fsync_puts=2000 floor_writes=1000
+  rounds=${BENCH_ROUNDS:-3} secs=${BENCH_SECONDS:-4} keys=10000 fsync_puts=2000 floor_writes=1000
   client_counts=(1 4 16 64 256)
   reads=("get-l:--workload get --consistency l --clients 64 --conns 8"
          "get-s:--workload get --consistency s --clients 64 --conns 8"
