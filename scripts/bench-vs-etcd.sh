@@ -245,9 +245,11 @@ yardsticks() {
     etcdctl --endpoints="$eps" --command-timeout=90s check perf --load=s \
       > "$out/checkperf.$phase.$sys.txt" 2>&1 || true
     python3 - "$phase" "$sys" "$l" "$out/checkperf.$phase.$sys.txt" >> "$meta" <<'EOF'
-import json, sys
-text = open(sys.argv[4]).read().strip().splitlines()
-print(json.dumps({"checkperf_%s_%s" % (sys.argv[1], sys.argv[2]): {"load1": float(sys.argv[3]), "lines": [l for l in text if l.startswith(("PASS", "FAIL", "Slowest", "Stddev"))] or text[-6:]}}))
+import json, re, sys
+text = open(sys.argv[4]).read()
+# The verdict lines follow a progress bar that ends without a newline.
+lines = [l.strip() for l in re.findall(r"(?:PASS|FAIL)[^\r\n]*", text)]
+print(json.dumps({"checkperf_%s_%s" % (sys.argv[1], sys.argv[2]): {"load1": float(sys.argv[3]), "lines": lines or text.strip().splitlines()[-6:]}}))
 EOF
   done
   [ -n "$benchmark_tool" ] || return 0
