@@ -9,7 +9,7 @@ GENERATOR  := -G Ninja
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build run test unit asan fuzz bench fmt check-fmt clean
+.PHONY: all deps configure build run test unit asan fuzz bench bench-vs-etcd fmt check-fmt clean
 
 all: build
 
@@ -55,6 +55,12 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 
 bench: build
 	./scripts/run-bench.sh $(BUILD)
+
+# Aspen against etcd, 1 and 3 nodes, alternating runs; rewrites the generated
+# section of docs/BENCHMARKS.md and docs/bench-vs-etcd.png (~20 min).
+# BENCH_FLAGS=--quick for a one-minute smoke run that writes no docs.
+bench-vs-etcd: configure
+	./scripts/bench-vs-etcd.sh --build $(BUILD) $(BENCH_FLAGS)
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

@@ -30,8 +30,11 @@ void Node::ReadBarrier(Callback<Status> done) {
 }
 
 void Node::Impl::SubmitReads(std::vector<ReadWaiter> waiters, std::vector<Completion>* out) {
-  // The context only has to be unique among this node's requests.
-  const std::string ctx = "r" + std::to_string(next_read_ctx++);
+  // The context must be unique in the cluster, not only on this node: the
+  // leader keeps pending read-index requests by context and drops a request
+  // whose context is already pending, so two members' "r1" would leave one of
+  // them waiting for the request timeout.
+  const std::string ctx = "r" + std::to_string(opts.id) + "." + std::to_string(next_read_ctx++);
   const bool no_leader = raw->GetStatus().soft_state.lead == raft::kNone;
   raft::Error err =
       no_leader ? raft::Error(raft::ErrorCode::kNoLeader, "no leader") : raw->ReadIndex(ctx);

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <absl/synchronization/mutex.h>
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
@@ -215,7 +216,14 @@ Status Server::Parts::OpenData() {
                                       "\": use that name or another --data-dir");
   }
   fs::create_directories(config.data_dir, ec);
-  Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(db_dir);
+  storage::RocksOptions rocks;
+  // Small memtables for kv, index and lease: every Put of an existing key adds
+  // a version that ranges and gets must skip until a flush drops it, so with
+  // 32 MiB of them 100-key ranges ran 3-4x slower after 200k puts over 10k
+  // keys (docs/BENCHMARKS.md, "Ranges after writes"). 4 MiB: ranges after
+  // writes +40%, puts unchanged.
+  rocks.write_buffer_bytes = 4u << 20;
+  Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(db_dir, rocks);
   if (!opened.ok()) return opened.status();
   store = std::move(opened).value();
   if (stored.ok()) {
@@ -481,6 +489,12 @@ void Server::Parts::Stop() {
 }
 
 Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log) {
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex lock inside gRPC
+  // runs Abseil's deadlock detector, which keeps one process-wide lock graph
+  // under a global spin lock: a few % of the server's CPU under load and a
+  // point where all gRPC threads meet (docs/BENCHMARKS.md, "Profile"). Aspen's
+  // own locks are std::mutex and are not affected.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   parts->log = log ? std::move(log) : [](std::string_view) {};

@@ -4,8 +4,10 @@
 
 #include <atomic>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "node/cluster.h"
 #include "sm/reads.h"
@@ -120,6 +122,30 @@ TEST(NodeCluster, ConcurrentReadBarriersFromManyThreadsAllSucceed) {
   }
   for (std::thread& t : readers) t.join();
   EXPECT_EQ(ok.load(), 160);
+}
+
+TEST(NodeCluster, ReadBarriersIssuedOnEveryMemberAtOnceAllComplete) {
+  // The leader keeps pending read-index requests by their context; members
+  // that numbered their contexts alike (each one's first barrier, its second,
+  // ...) had all but one dropped there, to wait out the request timeout.
+  Cluster c({.size = 3, .request_timeout_ms = 10'000});
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("settled", "1")).ok());
+  for (int round = 0; round < 10; ++round) {
+    std::vector<std::future<Status>> answers;
+    for (NodeId id = 1; id <= 3; ++id) {
+      auto promise = std::make_shared<std::promise<Status>>();
+      answers.push_back(promise->get_future());
+      c.node(id)->ReadBarrier([promise](Status s) { promise->set_value(std::move(s)); });
+    }
+    for (std::size_t i = 0; i < answers.size(); ++i) {
+      ASSERT_EQ(answers[i].wait_for(std::chrono::seconds(3)), std::future_status::ready)
+          << "round " << round << ": node " << i + 1 << "'s barrier still waiting after 3 s";
+      EXPECT_TRUE(answers[i].get().ok());
+    }
+  }
 }
 
 TEST(NodeCluster, IsolatedLeaderTimesOutProposalsAndStepsDown) {
