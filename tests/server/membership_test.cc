@@ -227,9 +227,9 @@ TEST(MembershipTest, EtcdctlMemberCommandsAnswerAsEtcdDoes) {
   // the same second as the first add it would answer "member ID already
   // exist" instead.
   std::this_thread::sleep_for(1100ms);
-  same({"member", "add", "m3", "--peer-urls=" + url1});  // URL taken
-  same({"member", "add", "m3", "--peer-urls=ftp://x"});               // bad URL
-  both({"member", "promote", e_id}, {"member", "promote", a_id});     // not in sync
+  same({"member", "add", "m3", "--peer-urls=" + url1});            // URL taken
+  same({"member", "add", "m3", "--peer-urls=ftp://x"});            // bad URL
+  both({"member", "promote", e_id}, {"member", "promote", a_id});  // not in sync
   same({"member", "list"});
   same({"member", "list", "-w", "table"});
   // etcd 3.4's MemberUpdate drops the learner flag from its member list (the
@@ -385,8 +385,7 @@ TEST(MembershipTest, ReplacesAMemberWhoseDataDirWasDeleted) {
 TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   Result<std::string> dir = MakeTempDir("aspen-member-snap");
   ASSERT_TRUE(dir.ok());
-  const std::vector<std::string> policy = {"--snapshot-count=100",
-                                           "--snapshot-catchup-entries=20"};
+  const std::vector<std::string> policy = {"--snapshot-count=100", "--snapshot-catchup-entries=20"};
   auto members = StartThree(*dir, policy);
   const int leader = LeaderIndex(members, 20s);
   ASSERT_GE(leader, 0);
@@ -402,8 +401,7 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   for (int i = 0; i < 600; ++i) {
     ASSERT_TRUE(c->Put("b" + std::to_string(i % 200), std::to_string(i)).ok());
   }
-  auto restarted = AspenMember::Start(members[follower]->name,
-                                      *dir + "/" + members[follower]->name,
+  auto restarted = AspenMember::Start(members[follower]->name, *dir + "/" + members[follower]->name,
                                       members[follower]->ports, policy);
   ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
   members[follower]->process = std::move(restarted).value();
