@@ -10,5 +10,6 @@ void RegisterTupleCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterServeCommands(CLI::App& app, int* exit_code);
+void RegisterMemberCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

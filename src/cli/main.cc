@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterBenchCommands(app, &exit_code);
   aspen::cli::RegisterKvCommands(app, &exit_code);
   aspen::cli::RegisterServeCommands(app, &exit_code);
+  aspen::cli::RegisterMemberCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
