@@ -15,5 +15,6 @@ void RegisterLeaseCommands(CLI::App& app, int* exit_code);    // lease ...
 void RegisterClusterCommands(CLI::App& app, int* exit_code);  // member list, endpoint ...
 void RegisterSqlCommands(CLI::App& app, int* exit_code);
 void RegisterWatchCommands(CLI::App& app, int* exit_code);
+void RegisterMemberCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterClusterCommands(app, &exit_code);
   aspen::cli::RegisterSqlCommands(app, &exit_code);
   aspen::cli::RegisterWatchCommands(app, &exit_code);
+  aspen::cli::RegisterMemberCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -111,6 +111,15 @@ class Client {
   Result<etcdserverpb::LeaseLeasesResponse> LeaseLeases();
 
   Result<etcdserverpb::MemberListResponse> MemberList();
+  // Membership changes (client_members.cc); writes: not retried elsewhere.
+  Result<etcdserverpb::MemberAddResponse> MemberAdd(const std::vector<std::string>& peer_urls,
+                                                    bool learner);
+  Result<etcdserverpb::MemberRemoveResponse> MemberRemove(std::uint64_t id);
+  Result<etcdserverpb::MemberUpdateResponse> MemberUpdate(
+      std::uint64_t id, const std::vector<std::string>& peer_urls);
+  Result<etcdserverpb::MemberPromoteResponse> MemberPromote(std::uint64_t id);
+  // Maintenance.MoveLeader on the current endpoint (it must be the leader).
+  Result<etcdserverpb::MoveLeaderResponse> MoveLeader(std::uint64_t target_id);
   // Maintenance.Status of the endpoint that answers.
   Result<etcdserverpb::StatusResponse> EndpointStatus();
 

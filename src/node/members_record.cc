@@ -40,7 +40,8 @@ Result<std::map<std::uint64_t, std::string>> DecodeMembers(std::string_view byte
     if (!r.ReadBigEndian64(&id) || !r.ReadBigEndian32(&len) || !r.ReadView(len, &urls)) {
       return Bad("short member " + std::to_string(i));
     }
-    if (id == 0 || id <= prev) return Bad("member ids not increasing at member " + std::to_string(i));
+    if (id == 0 || id <= prev)
+      return Bad("member ids not increasing at member " + std::to_string(i));
     prev = id;
     out.emplace(id, std::string(urls));
   }

@@ -209,8 +209,8 @@ void Node::Impl::Loop() {
       const std::int64_t wait_ms = std::max<std::int64_t>(0, next_tick - Steady());
       cv.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
         return stopping || !inbox_msgs.empty() || !inbox_props.empty() || !inbox_reads.empty() ||
-               !inbox_conf.empty() || !inbox_unreachable.empty() ||
-               !inbox_snap_reports.empty() || inbox_transfer.has_value();
+               !inbox_conf.empty() || !inbox_unreachable.empty() || !inbox_snap_reports.empty() ||
+               inbox_transfer.has_value();
       });
       if (stopping) break;
     }

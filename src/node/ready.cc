@@ -83,8 +83,8 @@ void Node::Impl::DrainInbox(std::vector<Completion>* out) {
   }
   if (transfer.has_value()) {
     raft::Error err = raw->TransferLeadership(*transfer);
-    if (!err.ok()) Log("leadership transfer to " + std::to_string(*transfer) + " refused: " +
-                       err.message());
+    if (!err.ok())
+      Log("leadership transfer to " + std::to_string(*transfer) + " refused: " + err.message());
   }
   for (rpb::Message& m : msgs) {
     // A snapshot without its state (not through ReceiveSnapshot) is dropped.

@@ -1,13 +1,12 @@
 // Log compaction by policy and raft snapshots: taking one for a follower that
 // is behind the compacted log, installing one received from the leader
 // (docs/NODE.md, "Log compaction and snapshots").
-#include "node/snapshot.h"
-
 #include <algorithm>
 #include <limits>
 
 #include "node/node_impl.h"
 #include "sm/reads.h"
+#include "storage/snapshot.h"
 
 namespace aspen::node {
 namespace {
@@ -56,7 +55,7 @@ Status Node::Impl::InstallSnapshot(const rpb::Snapshot& snap, storage::WriteBatc
   staged_loaders.erase(it);
   // Every row of the state column families is replaced.
   std::unique_ptr<storage::Snapshot> now = store->GetSnapshot();
-  for (storage::Cf cf : kStateCfs) {
+  for (storage::Cf cf : storage::StateCfs()) {
     std::unique_ptr<storage::Iterator> iter = now->NewIterator(cf);
     iter->SeekToLast();
     if (!iter->status().ok()) return iter->status();

@@ -180,10 +180,11 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
   // etcd derives a new member's id from its URLs, the cluster and the time.
   node::NodeId id = 0;
   for (int salt = 0; id == 0 || FindMember(members, id) != nullptr; ++salt) {
-    id = MemberIdFor("", urls,
-                     HexId(env_->cluster_id) + "/" +
-                         std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) +
-                         "/" + std::to_string(salt));
+    id = MemberIdFor(
+        "", urls,
+        HexId(env_->cluster_id) + "/" +
+            std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "/" +
+            std::to_string(salt));
   }
   const bool learner = req->islearner();
   env_->node->AddMember(id, urls, learner, [this, call, resp, id, urls, learner](Status s) {

@@ -56,8 +56,7 @@ inline constexpr EtcdError kLearnerNotReady{
 inline constexpr EtcdError kTooManyLearners{FAILED_PRECONDITION,
                                             "etcdserver: too many learner members in cluster"};
 inline constexpr EtcdError kNotEnoughStarted{
-    FAILED_PRECONDITION,
-    "etcdserver: re-configuration failed due to not enough started members"};
+    FAILED_PRECONDITION, "etcdserver: re-configuration failed due to not enough started members"};
 inline constexpr EtcdError kUnhealthy{UNAVAILABLE, "etcdserver: unhealthy cluster"};
 inline constexpr EtcdError kBadLeaderTransferee{FAILED_PRECONDITION,
                                                 "etcdserver: bad leader transferee"};

@@ -239,11 +239,11 @@ grpc::Status PeerService::Snapshot(grpc::ServerContext* /*context*/,
     return discard(grpc::Status(StatusCode::DATA_LOSS, summary.status().message()));
   }
   if (summary->header.cluster_id != cluster_id_ || summary->header.applied_index != index) {
-    return discard(grpc::Status(
-        StatusCode::INVALID_ARGUMENT,
-        "snapshot file of cluster " + Hex(summary->header.cluster_id) + " at index " +
-            std::to_string(summary->header.applied_index) + " does not match its MsgSnap (index " +
-            std::to_string(index) + ")"));
+    return discard(grpc::Status(StatusCode::INVALID_ARGUMENT,
+                                "snapshot file of cluster " + Hex(summary->header.cluster_id) +
+                                    " at index " + std::to_string(summary->header.applied_index) +
+                                    " does not match its MsgSnap (index " + std::to_string(index) +
+                                    ")"));
   }
   source->reset();
   if (Status s = handler_->ReceiveSnapshot(std::move(message), path); !s.ok()) {

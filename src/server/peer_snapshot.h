@@ -58,11 +58,11 @@ class SnapshotSender {
   PeerEvents* const events_;
   const std::chrono::milliseconds timeout_;
   mutable std::mutex mu_;
-  bool stopped_ = false;                                  // guarded by mu_
-  std::map<raft::NodeId, std::thread> threads_;           // guarded by mu_
-  std::set<raft::NodeId> active_;                         // guarded by mu_
+  bool stopped_ = false;                                   // guarded by mu_
+  std::map<raft::NodeId, std::thread> threads_;            // guarded by mu_
+  std::set<raft::NodeId> active_;                          // guarded by mu_
   std::map<raft::NodeId, grpc::ClientContext*> contexts_;  // guarded by mu_
-  std::uint64_t sent_ = 0;                                // guarded by mu_
+  std::uint64_t sent_ = 0;                                 // guarded by mu_
 };
 
 }  // namespace aspen::server

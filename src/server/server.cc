@@ -292,10 +292,10 @@ Status Server::Parts::JoinIdentity() {
       identity.members.push_back(std::move(e));
     }
     if (identity.member_id == 0) {
-      return Status::FailedPrecondition(
-          "--initial-cluster-state=existing: no member of cluster " + HexId(info.cluster_id()) +
-          " has peer URL " + mine.front() + "; add it first (aspen member add " + config.name +
-          " --peer-urls=" + mine.front() + ")");
+      return Status::FailedPrecondition("--initial-cluster-state=existing: no member of cluster " +
+                                        HexId(info.cluster_id()) + " has peer URL " + mine.front() +
+                                        "; add it first (aspen member add " + config.name +
+                                        " --peer-urls=" + mine.front() + ")");
     }
     return Status::Ok();
   }
@@ -357,8 +357,7 @@ Status Server::Parts::StartPeerPort() {
   const std::string staging = config.data_dir + "/snap-staging";
   std::error_code ec;
   std::filesystem::remove_all(staging, ec);
-  peer_service->SetSnapshotStaging(staging,
-                                   static_cast<std::uint64_t>(config.max_snapshot_bytes));
+  peer_service->SetSnapshotStaging(staging, static_cast<std::uint64_t>(config.max_snapshot_bytes));
   grpc::ServerBuilder b;
   for (const std::string& u : config.listen_peer_urls) {
     b.AddListeningPort(ParseListenUrl(u, "--listen-peer-urls")->target(),

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "sm/reads.h"
+#include "storage/snapshot.h"
 
 namespace aspen::node::testing {
 
@@ -38,6 +39,32 @@ void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
       auto it = nodes_.find(to);
       if (it == nodes_.end() || isolated_.count(to) != 0 || isolated_.count(from) != 0) {
         unreachable.push_back(to);
+        continue;
+      }
+      if (m.type() == raft::pb::MSG_SNAP) {
+        // The state travels beside the message, as over the peer port: the
+        // loader copies the sender's state rows at the snapshot index.
+        auto sender = nodes_.find(from);
+        std::shared_ptr<storage::Snapshot> view =
+            sender == nodes_.end()
+                ? nullptr
+                : sender->second->OutgoingSnapshot(m.snapshot().metadata().index());
+        const bool ok =
+            view != nullptr &&
+            it->second
+                ->ReceiveSnapshot(std::move(m),
+                                  [view](storage::WriteBatch* batch) -> Status {
+                                    for (storage::Cf cf : storage::StateCfs()) {
+                                      auto rows = view->NewIterator(cf);
+                                      for (rows->SeekToFirst(); rows->Valid(); rows->Next()) {
+                                        batch->Put(cf, rows->key(), rows->value());
+                                      }
+                                      ASPEN_RETURN_IF_ERROR(rows->status());
+                                    }
+                                    return Status::Ok();
+                                  })
+                .ok();
+        if (sender != nodes_.end()) sender->second->ReportSnapshot(to, ok);
         continue;
       }
       // A full inbox drops the message, as a real transport would.
@@ -128,6 +155,8 @@ NodeOptions Cluster::OptionsFor(NodeId id) {
   o.request_timeout_ms = options_.request_timeout_ms;
   o.expiry_interval_ms = options_.expiry_interval_ms;
   o.max_pending_proposals = options_.max_pending_proposals;
+  o.snapshot_count = options_.snapshot_count;
+  o.snapshot_catchup_entries = options_.snapshot_catchup_entries;
   o.log = [this](std::string_view line) {
     std::lock_guard lock(log_mu_);
     log_lines_.emplace_back(line);

@@ -70,6 +70,8 @@ struct ClusterOptions {
   std::int64_t request_timeout_ms = 2000;
   std::int64_t expiry_interval_ms = 50;
   std::size_t max_pending_proposals = 4096;
+  std::uint64_t snapshot_count = 0;  // 0: no log compaction
+  std::uint64_t snapshot_catchup_entries = 0;
 };
 
 class Cluster {

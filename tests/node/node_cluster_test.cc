@@ -226,8 +226,11 @@ TEST(NodeCluster, MembershipAddLearnerPromoteAndRemove) {
   EXPECT_EQ(members.back().peer_address, "node-7");
   EXPECT_EQ(change([&](auto cb) { c.node(leader)->AddMember(7, "x", false, cb); }).code(),
             Code::kFailedPrecondition);
-  EXPECT_TRUE(change([&](auto cb) { c.node(leader)->PromoteMember(7, cb); }).ok());
-  EXPECT_FALSE(c.node(leader)->Members().back().learner);
+  // Node 7 never runs, so it is not in sync with the leader: etcd's refusal.
+  const Status promote = change([&](auto cb) { c.node(leader)->PromoteMember(7, cb); });
+  EXPECT_EQ(promote.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(promote.message(), "can only promote a learner member which is in sync with leader");
+  EXPECT_TRUE(c.node(leader)->Members().back().learner);
   EXPECT_TRUE(change([&](auto cb) { c.node(leader)->RemoveMember(7, cb); }).ok());
   EXPECT_EQ(c.node(leader)->Members().size(), 3u);
   EXPECT_EQ(change([&](auto cb) { c.node(leader)->RemoveMember(7, cb); }).code(), Code::kNotFound);
@@ -264,6 +267,70 @@ TEST(NodeCluster, LeasesLiveOnTheLeaderAndANewLeaderExtendsThem) {
   // Without keep-alives the new leader revokes it.
   EXPECT_TRUE(WaitFor([&] { return !GetValue(c.node(next), "lk", 0).has_value(); },
                       std::chrono::seconds(5)));
+}
+
+}  // namespace
+}  // namespace aspen::node::testing
+
+namespace aspen::node::testing {
+namespace {
+
+ClusterOptions CompactingOptions() {
+  ClusterOptions o;
+  o.snapshot_count = 50;
+  o.snapshot_catchup_entries = 10;
+  return o;
+}
+
+TEST(NodeSnapshot, HealthyFollowersKeepUpWithoutSnapshotsWhileTheLogIsCompacted) {
+  Cluster c(CompactingOptions());
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("k" + std::to_string(i), "v")).ok());
+  }
+  const NodeStatus ls = c.node(leader)->GetStatus();
+  ASSERT_TRUE(c.WaitApplied(ls.commit_index));
+  EXPECT_GT(ls.compactions, 0u);
+  EXPECT_GT(ls.first_index, 1u);
+  // Never past the applied index less the catch-up entries.
+  EXPECT_LE(ls.first_index, ls.applied_index - 10 + 1);
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(c.node(id)->GetStatus().snapshots_installed, 0u) << "node " << id;
+    EXPECT_GT(c.node(id)->GetStatus().compactions, 0u) << "node " << id;
+  }
+}
+
+TEST(NodeSnapshot, FollowerBehindTheCompactedLogInstallsASnapshotAndMatchesTheLeader) {
+  Cluster c(CompactingOptions());
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  const NodeId down = leader % 3 + 1;
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("before", "x")).ok());
+  c.Stop(down);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(
+        ProposeSync(c.node(leader), PutCmd("k" + std::to_string(i % 40), std::to_string(i))).ok());
+  }
+  const NodeStatus ls = c.node(leader)->GetStatus();
+  ASSERT_GT(ls.first_index, 100u);  // the stopped follower's next entries are gone
+  c.Start(down);
+  ASSERT_TRUE(WaitFor([&] { return c.node(down)->GetStatus().applied_index >= ls.commit_index; },
+                      std::chrono::seconds(10)));
+  EXPECT_EQ(c.node(down)->GetStatus().snapshots_installed, 1u);
+  auto hash = [&](NodeId id) { return sm::HashKV(*c.node(id)->GetSnapshot()).value().hash32; };
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("after", "y")).ok());
+  ASSERT_TRUE(c.WaitApplied(c.node(leader)->GetStatus().commit_index));
+  EXPECT_EQ(hash(down), hash(leader));
+  EXPECT_EQ(GetValue(c.node(down), "after", 0), std::optional<std::string>("y"));
+  EXPECT_EQ(GetValue(c.node(down), "k39", 0), GetValue(c.node(leader), "k39", 0));
+  // The installed state survives a restart (its log starts after the snapshot).
+  c.Stop(down);
+  c.Start(down);
+  ASSERT_TRUE(c.WaitApplied(c.node(leader)->GetStatus().commit_index));
+  EXPECT_EQ(hash(down), hash(leader));
 }
 
 }  // namespace

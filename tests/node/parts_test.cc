@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "node/lessor.h"
+#include "node/members_record.h"
 #include "node/request_tag.h"
 
 namespace aspen::node {
@@ -98,6 +99,29 @@ TEST(Lessor, ExpiredIsBoundedAndRemainingRoundsUp) {
   EXPECT_EQ(lessor.TimeToLive(3)->remaining_ttl_s, 0);
   EXPECT_EQ(lessor.Expired(4).size(), 4u);
   EXPECT_EQ(lessor.size(), 10u);
+}
+
+}  // namespace
+}  // namespace aspen::node
+
+namespace aspen::node {
+namespace {
+
+TEST(MembersRecord, RoundTripsAndRefusesDamagedBytes) {
+  const std::map<std::uint64_t, std::string> book = {
+      {1, "http://127.0.0.1:1"}, {7, "http://a:2,http://b:3"}, {9, ""}};
+  const std::string bytes = EncodeMembers(book);
+  auto back = DecodeMembers(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, book);
+  EXPECT_EQ(DecodeMembers(EncodeMembers({}))->size(), 0u);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(DecodeMembers(bytes.substr(0, n)).status().code(), Code::kCorruption) << n;
+  }
+  EXPECT_EQ(DecodeMembers(bytes + "x").status().code(), Code::kCorruption);
+  std::string bad_tag = bytes;
+  bad_tag[0] = 0x02;
+  EXPECT_EQ(DecodeMembers(bad_tag).status().code(), Code::kCorruption);
 }
 
 }  // namespace

@@ -227,9 +227,9 @@ TEST(MembershipTest, EtcdctlMemberCommandsAnswerAsEtcdDoes) {
   // the same second as the first add it would answer "member ID already
   // exist" instead.
   std::this_thread::sleep_for(1100ms);
-  same({"member", "add", "m3", "--peer-urls=" + url1});  // URL taken
-  same({"member", "add", "m3", "--peer-urls=ftp://x"});               // bad URL
-  both({"member", "promote", e_id}, {"member", "promote", a_id});     // not in sync
+  same({"member", "add", "m3", "--peer-urls=" + url1});            // URL taken
+  same({"member", "add", "m3", "--peer-urls=ftp://x"});            // bad URL
+  both({"member", "promote", e_id}, {"member", "promote", a_id});  // not in sync
   same({"member", "list"});
   same({"member", "list", "-w", "table"});
   // etcd 3.4's MemberUpdate drops the learner flag from its member list (the
@@ -385,8 +385,7 @@ TEST(MembershipTest, ReplacesAMemberWhoseDataDirWasDeleted) {
 TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   Result<std::string> dir = MakeTempDir("aspen-member-snap");
   ASSERT_TRUE(dir.ok());
-  const std::vector<std::string> policy = {"--snapshot-count=100",
-                                           "--snapshot-catchup-entries=20"};
+  const std::vector<std::string> policy = {"--snapshot-count=100", "--snapshot-catchup-entries=20"};
   auto members = StartThree(*dir, policy);
   const int leader = LeaderIndex(members, 20s);
   ASSERT_GE(leader, 0);
@@ -402,8 +401,7 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   for (int i = 0; i < 600; ++i) {
     ASSERT_TRUE(c->Put("b" + std::to_string(i % 200), std::to_string(i)).ok());
   }
-  auto restarted = AspenMember::Start(members[follower]->name,
-                                      *dir + "/" + members[follower]->name,
+  auto restarted = AspenMember::Start(members[follower]->name, *dir + "/" + members[follower]->name,
                                       members[follower]->ports, policy);
   ASSERT_TRUE(restarted.ok()) << restarted.status().ToString();
   members[follower]->process = std::move(restarted).value();
@@ -418,6 +416,52 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   ASSERT_TRUE(c->Put("after", "snapshot").ok());
   ASSERT_TRUE(CaughtUp(fep, ep, 10s));
   EXPECT_EQ(AllKeys(fep).count("after"), 1u);
+}
+
+}  // namespace
+}  // namespace aspen::testing
+
+namespace aspen::testing {
+namespace {
+
+ProgramRun Aspen(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {ASPEN_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProgram(argv, "", std::chrono::seconds(30));
+}
+
+TEST(MembershipTest, AspenMemberCommandsAddPromoteUpdateRemoveAndMoveLeader) {
+  Result<std::string> dir = MakeTempDir("aspen-member-cli");
+  ASSERT_TRUE(dir.ok());
+  auto n1 = AspenMember::Start("n1", *dir + "/n1", PickMemberPorts(), {});
+  ASSERT_TRUE(n1.ok()) << n1.status().ToString();
+  const std::string ep = "--endpoints=" + (*n1)->endpoint();
+  const std::string url = "http://127.0.0.1:" + std::to_string(PickFreeLoopbackPort().value());
+
+  ProgramRun add = Aspen({"member", "add", "n2", "--learner", "--peer-urls=" + url, ep});
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("ASPEN_INITIAL_CLUSTER_STATE=\"existing\""), std::string::npos);
+  const std::string id = AddedId(add);
+  ASSERT_FALSE(id.empty()) << add.out;
+  ProgramRun list = Aspen({"member", "list", ep});
+  EXPECT_NE(list.out.find(id + ", unstarted, , " + url + ", , true"), std::string::npos)
+      << list.out;
+  ProgramRun promote = Aspen({"member", "promote", id, ep});
+  EXPECT_EQ(promote.exit_code, 2);
+  EXPECT_NE(promote.err.find("can only promote a learner member which is in sync with leader"),
+            std::string::npos)
+      << promote.err;
+  EXPECT_EQ(Aspen({"member", "update", id, "--peer-urls=" + url + "0", ep}).exit_code, 0);
+  EXPECT_NE(Aspen({"member", "list", ep}).out.find(url + "0"), std::string::npos);
+  EXPECT_EQ(Aspen({"member", "remove", id, ep}).exit_code, 0);
+  EXPECT_EQ(Aspen({"member", "list", ep}).out.find(id), std::string::npos);
+  ProgramRun again = Aspen({"member", "remove", id, ep});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_NE(again.err.find("etcdserver: member not found"), std::string::npos) << again.err;
+  EXPECT_EQ(Aspen({"member", "remove", "not-hex", ep}).exit_code, 1);
+  ProgramRun move = Aspen({"move-leader", "1234", ep});
+  EXPECT_EQ(move.exit_code, 2);
+  EXPECT_NE(move.err.find("etcdserver: bad leader transferee"), std::string::npos) << move.err;
 }
 
 }  // namespace
