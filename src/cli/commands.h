@@ -10,5 +10,7 @@ void RegisterTupleCommands(CLI::App& app, int* exit_code);
 void RegisterBenchCommands(CLI::App& app, int* exit_code);
 void RegisterKvCommands(CLI::App& app, int* exit_code);
 void RegisterServeCommands(CLI::App& app, int* exit_code);
+void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
+void RegisterMaintCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterBenchCommands(app, &exit_code);
   aspen::cli::RegisterKvCommands(app, &exit_code);
   aspen::cli::RegisterServeCommands(app, &exit_code);
+  aspen::cli::RegisterSnapshotCommands(app, &exit_code);
+  aspen::cli::RegisterMaintCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
