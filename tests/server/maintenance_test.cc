@@ -62,8 +62,8 @@ std::vector<std::string> StatusScript(const std::string& endpoint) {
     ProgramRun r = Etcdctl(endpoint, s);
     std::string label;
     for (const std::string& a : s) label += a + " ";
-    out.push_back(label + "-> exit " + std::to_string(r.exit_code) + "\n" +
-                  Mask(r.out) + Mask(r.err));
+    out.push_back(label + "-> exit " + std::to_string(r.exit_code) + "\n" + Mask(r.out) +
+                  Mask(r.err));
   }
   return out;
 }
