@@ -10,7 +10,8 @@
 //                  hash, the state machine's rows (HashKV), no half-done ingest.
 //   verify [--endpoints ...]
 //                  HashKV of every endpoint at one revision: equal or not.
-// Exit codes: 0 success, 1 bad flags, 2 failure (or a mismatch).
+// Exit codes (common.h): 0 success, 1 error, 2 members disagree (verify),
+// 3 unavailable.
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -29,38 +30,39 @@ namespace pb = etcdserverpb;
 using Json = nlohmann::json;
 
 struct MaintFlags {
-  maint::EndpointFlags common;
+  ClientFlags common;
   std::string data_dir;
   int attempts = 10;
 };
 
 int RunDefrag(const MaintFlags& f) {
-  Result<std::vector<std::string>> endpoints = maint::Endpoints(f.common);
-  if (!endpoints.ok()) return maint::Fail("defrag", endpoints.status().message());
+  Result<client::ClientOptions> opts = maint::Options(f.common);
+  if (!opts.ok()) return UsageError("defrag", opts.status().message());
+  const std::vector<std::string>* endpoints = &opts->endpoints;
   int rc = 0;
   for (const std::string& ep : *endpoints) {
     grpc::ClientContext ctx;
     // Compaction of a large state takes long; allow ten command timeouts.
-    maint::SetDeadline(&ctx, f.common.command_timeout_ms * 10);
+    maint::SetDeadline(&ctx, opts->call_timeout * 10);
     pb::DefragmentResponse resp;
     grpc::Status s = maint::Stub(ep)->Defragment(&ctx, pb::DefragmentRequest(), &resp);
     if (s.ok()) {
       std::cout << "Finished defragmenting etcd member[" << ep << "]\n";
     } else {
       std::cerr << "Failed to defragment etcd member[" << ep << "] (" << s.error_message() << ")\n";
-      rc = 2;
+      rc = ExitCodeFor(client::FromGrpc(s));
     }
   }
   return rc;
 }
 
 // Alarm on the first endpoint that answers.
-grpc::Status CallAlarm(const MaintFlags& f, const std::vector<std::string>& endpoints,
+grpc::Status CallAlarm(std::chrono::milliseconds timeout, const std::vector<std::string>& endpoints,
                        const pb::AlarmRequest& req, pb::AlarmResponse* resp) {
   grpc::Status s;
   for (const std::string& ep : endpoints) {
     grpc::ClientContext ctx;
-    maint::SetDeadline(&ctx, f.common.command_timeout_ms);
+    maint::SetDeadline(&ctx, timeout);
     s = maint::Stub(ep)->Alarm(&ctx, req, resp);
     if (s.error_code() != grpc::StatusCode::UNAVAILABLE) return s;
   }
@@ -75,13 +77,14 @@ void PrintAlarms(const pb::AlarmResponse& resp) {
 
 int RunAlarm(const MaintFlags& f, bool disarm) {
   const char* name = disarm ? "alarm disarm" : "alarm list";
-  Result<std::vector<std::string>> endpoints = maint::Endpoints(f.common);
-  if (!endpoints.ok()) return maint::Fail(name, endpoints.status().message());
+  Result<client::ClientOptions> opts = maint::Options(f.common);
+  if (!opts.ok()) return UsageError(name, opts.status().message());
+  const std::vector<std::string>* endpoints = &opts->endpoints;
   pb::AlarmRequest get;
   get.set_action(pb::AlarmRequest::GET);
   pb::AlarmResponse list;
-  grpc::Status s = CallAlarm(f, *endpoints, get, &list);
-  if (!s.ok()) return maint::Fail(name, s.error_message());
+  grpc::Status s = CallAlarm(opts->call_timeout, *endpoints, get, &list);
+  if (!s.ok()) return maint::FailGrpc(name, "", s);
   if (!disarm) {
     PrintAlarms(list);
     return 0;
@@ -93,8 +96,8 @@ int RunAlarm(const MaintFlags& f, bool disarm) {
     req.set_memberid(a.memberid());
     req.set_alarm(a.alarm());
     pb::AlarmResponse one;
-    s = CallAlarm(f, *endpoints, req, &one);
-    if (!s.ok()) return maint::Fail(name, s.error_message());
+    s = CallAlarm(opts->call_timeout, *endpoints, req, &one);
+    if (!s.ok()) return maint::FailGrpc(name, "", s);
     for (const pb::AlarmMember& m : one.alarms()) *disarmed.add_alarms() = m;
   }
   PrintAlarms(disarmed);
@@ -109,27 +112,28 @@ int VerifyDataDir(const MaintFlags& f) {
       storage::RocksStore::Open(f.data_dir + "/db", o);
   if (!store.ok()) {
     if (store.status().code() == Code::kFailedPrecondition) {
-      return maint::Fail("verify", store.status().message() +
+      return Fail("verify", Status(store.status().code(),
+                                   store.status().message() +
                                        "; verify a stopped member, or use --endpoints to compare "
-                                       "running members");
+                                       "running members"));
     }
-    return maint::Fail("verify", store.status().message());
+    return Fail("verify", store.status());
   }
   Result<bool> partial = storage::IngestIncomplete(store->get());
-  if (!partial.ok()) return maint::Fail("verify", partial.status().message());
+  if (!partial.ok()) return Fail("verify", partial.status());
   if (*partial) {
-    return maint::Fail("verify", "the data dir holds a partially ingested snapshot");
+    return Fail("verify", Status::Corruption("the data dir holds a partially ingested snapshot"));
   }
   storage::LogStoreOptions lo;
   lo.verify_chain_on_open = false;
   Result<std::unique_ptr<storage::LogStore>> log = storage::LogStore::Open(store->get(), lo);
-  if (!log.ok()) return maint::Fail("verify", log.status().message());
-  if (Status s = (*log)->VerifyChain(); !s.ok()) return maint::Fail("verify", s.message());
+  if (!log.ok()) return Fail("verify", log.status());
+  if (Status s = (*log)->VerifyChain(); !s.ok()) return Fail("verify", s);
   auto snap = (*store)->GetSnapshot();
   Result<sm::KvHash> kv = sm::HashKV(*snap);
-  if (!kv.ok()) return maint::Fail("verify", kv.status().message());
+  if (!kv.ok()) return Fail("verify", kv.status());
   Result<sm::AppliedState> applied = sm::ReadAppliedState(*snap);
-  if (!applied.ok()) return maint::Fail("verify", applied.status().message());
+  if (!applied.ok()) return Fail("verify", applied.status());
   const std::uint64_t first = (*log)->FirstIndex();
   const std::uint64_t last = (*log)->LastIndex();
   if (f.common.output == "json") {
@@ -153,16 +157,17 @@ int VerifyDataDir(const MaintFlags& f) {
 
 // Every endpoint's HashKV at one revision.
 int VerifyCluster(const MaintFlags& f) {
-  Result<std::vector<std::string>> endpoints = maint::Endpoints(f.common);
-  if (!endpoints.ok()) return maint::Fail("verify", endpoints.status().message());
+  Result<client::ClientOptions> opts = maint::Options(f.common);
+  if (!opts.ok()) return UsageError("verify", opts.status().message());
+  const std::vector<std::string>* endpoints = &opts->endpoints;
   std::vector<pb::HashKVResponse> hashes(endpoints->size());
   for (int attempt = 0; attempt < f.attempts; ++attempt) {
     bool same_revision = true;
     for (std::size_t i = 0; i < endpoints->size(); ++i) {
       grpc::ClientContext ctx;
-      maint::SetDeadline(&ctx, f.common.command_timeout_ms);
+      maint::SetDeadline(&ctx, opts->call_timeout);
       grpc::Status s = maint::Stub((*endpoints)[i])->HashKV(&ctx, pb::HashKVRequest(), &hashes[i]);
-      if (!s.ok()) return maint::Fail("verify", (*endpoints)[i] + ": " + s.error_message());
+      if (!s.ok()) return maint::FailGrpc("verify", (*endpoints)[i] + ": ", s);
       same_revision &= hashes[i].header().revision() == hashes[0].header().revision();
     }
     if (!same_revision) {
@@ -176,14 +181,17 @@ int VerifyCluster(const MaintFlags& f) {
                 << std::dec << ", revision " << hashes[i].header().revision() << ", hashkv "
                 << hashes[i].hash() << "\n";
     }
-    if (!equal) return maint::Fail("verify", "HashKV differs between members at one revision");
+    if (!equal) {
+      std::cerr << "aspen verify: HashKV differs between members at one revision\n";
+      return kExitNegative;
+    }
     std::cout << "OK: " << endpoints->size() << " member(s) agree at revision "
               << hashes[0].header().revision() << "\n";
     return 0;
   }
-  return maint::Fail("verify", "the members were never at the same revision in " +
-                                   std::to_string(f.attempts) +
-                                   " attempts (writes in flight?); try again");
+  return Fail("verify", Status::Unavailable("the members were never at the same revision in " +
+                                            std::to_string(f.attempts) +
+                                            " attempts (writes in flight?); try again"));
 }
 
 }  // namespace
@@ -191,18 +199,18 @@ int VerifyCluster(const MaintFlags& f) {
 void RegisterMaintCommands(CLI::App& app, int* exit_code) {
   auto defrag = std::make_shared<MaintFlags>();
   CLI::App* defrag_cmd = app.add_subcommand("defrag", "Compact every endpoint's state");
-  maint::AddEndpointFlags(defrag_cmd, &defrag->common);
+  AddClientFlags(defrag_cmd, defrag->common);
   defrag_cmd->callback([defrag, exit_code] { *exit_code = RunDefrag(*defrag); });
 
   CLI::App* alarm_cmd = app.add_subcommand("alarm", "List or disarm alarms");
   alarm_cmd->require_subcommand(1);
   auto list = std::make_shared<MaintFlags>();
   CLI::App* list_cmd = alarm_cmd->add_subcommand("list", "Every active alarm");
-  maint::AddEndpointFlags(list_cmd, &list->common);
+  AddClientFlags(list_cmd, list->common);
   list_cmd->callback([list, exit_code] { *exit_code = RunAlarm(*list, false); });
   auto disarm = std::make_shared<MaintFlags>();
   CLI::App* disarm_cmd = alarm_cmd->add_subcommand("disarm", "Deactivate every alarm");
-  maint::AddEndpointFlags(disarm_cmd, &disarm->common);
+  AddClientFlags(disarm_cmd, disarm->common);
   disarm_cmd->callback([disarm, exit_code] { *exit_code = RunAlarm(*disarm, true); });
 
   auto verify = std::make_shared<MaintFlags>();
@@ -212,7 +220,7 @@ void RegisterMaintCommands(CLI::App& app, int* exit_code) {
   verify_cmd
       ->add_option("--attempts", verify->attempts, "Tries to catch every member at one revision")
       ->capture_default_str();
-  maint::AddEndpointFlags(verify_cmd, &verify->common);
+  AddClientFlags(verify_cmd, verify->common);
   verify_cmd->callback([verify, exit_code] {
     *exit_code = verify->data_dir.empty() ? VerifyCluster(*verify) : VerifyDataDir(*verify);
   });

@@ -7,7 +7,8 @@
 //                 (-o json adds the applied index and term, the cluster id
 //                 and the rows of every column family).
 //   restore FILE  builds a new member's data dir (server/maintenance_restore.h).
-// Exit codes: 0 success, 1 bad flags, 2 the operation failed.
+// Exit codes (common.h): 0 success, 1 error (bad flags, a corrupt file, a
+// refused request), 3 unavailable.
 #include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
@@ -26,7 +27,7 @@ namespace pb = etcdserverpb;
 using Json = nlohmann::json;
 
 struct SnapshotFlags {
-  maint::EndpointFlags common;
+  ClientFlags common;
   std::string file;
   server::ServeConfig restore;
   std::string initial_advertise_peer_urls;
@@ -44,33 +45,34 @@ std::string Hex(std::uint64_t v, int width = 0) {
 }
 
 int RunSave(const SnapshotFlags& f) {
-  Result<std::vector<std::string>> endpoints = maint::Endpoints(f.common);
-  if (!endpoints.ok()) return maint::Fail("snapshot save", endpoints.status().message());
+  Result<client::ClientOptions> opts = maint::Options(f.common);
+  if (!opts.ok()) return UsageError("snapshot save", opts.status().message());
+  const std::vector<std::string>* endpoints = &opts->endpoints;
   if (endpoints->size() != 1) {
-    return maint::Fail("snapshot save", "a snapshot is taken from one endpoint, not " +
-                                            std::to_string(endpoints->size()) +
-                                            " (give one --endpoints)");
+    return UsageError("snapshot save", "a snapshot is taken from one endpoint, not " +
+                                           std::to_string(endpoints->size()) +
+                                           " (give one --endpoints)");
   }
   auto stub = maint::Stub((*endpoints)[0]);
   grpc::ClientContext ctx;
   auto reader = stub->Snapshot(&ctx, pb::SnapshotRequest());
   Result<std::unique_ptr<storage::FileSink>> sink = storage::FileSink::Create(f.file);
-  if (!sink.ok()) return maint::Fail("snapshot save", sink.status().message());
+  if (!sink.ok()) return Fail("snapshot save", sink.status());
   maint::Progress progress("snapshot " + (*endpoints)[0]);
   pb::SnapshotResponse msg;
   std::uint64_t received = 0;
   while (reader->Read(&msg)) {
     if (Status s = (*sink)->Append(msg.blob()); !s.ok()) {
       ctx.TryCancel();
-      return maint::Fail("snapshot save", s.message());
+      return Fail("snapshot save", s);
     }
     received += msg.blob().size();
     progress.Update(received, received + msg.remaining_bytes());
   }
   progress.Done();
   grpc::Status st = reader->Finish();
-  if (!st.ok()) return maint::Fail("snapshot save", st.error_message());
-  if (Status s = (*sink)->Finish(); !s.ok()) return maint::Fail("snapshot save", s.message());
+  if (!st.ok()) return maint::FailGrpc("snapshot save", "", st);
+  if (Status s = (*sink)->Finish(); !s.ok()) return Fail("snapshot save", s);
   Result<std::unique_ptr<storage::FileSource>> src = storage::FileSource::Open(f.file);
   Result<storage::SnapshotSummary> verified = src.ok()
                                                   ? storage::VerifyStateSnapshot(src->get())
@@ -78,8 +80,8 @@ int RunSave(const SnapshotFlags& f) {
   if (!verified.ok()) {
     std::error_code ec;
     std::filesystem::remove(f.file, ec);
-    return maint::Fail("snapshot save",
-                       "the received snapshot failed verification: " + verified.status().message());
+    return Fail("snapshot save", Status::Corruption("the received snapshot failed verification: " +
+                                                    verified.status().message()));
   }
   std::cout << "Snapshot saved at " << f.file << "\n";
   return 0;
@@ -87,9 +89,9 @@ int RunSave(const SnapshotFlags& f) {
 
 int RunStatus(const SnapshotFlags& f) {
   Result<std::unique_ptr<storage::FileSource>> src = storage::FileSource::Open(f.file);
-  if (!src.ok()) return maint::Fail("snapshot status", src.status().message());
+  if (!src.ok()) return Fail("snapshot status", src.status());
   Result<storage::SnapshotSummary> s = storage::VerifyStateSnapshot(src->get());
-  if (!s.ok()) return maint::Fail("snapshot status", s.status().message());
+  if (!s.ok()) return Fail("snapshot status", s.status());
   const std::uint64_t keys = s->rows_per_cf.count("kv") ? s->rows_per_cf.at("kv") : 0;
   if (f.common.output == "json") {
     Json rows = Json::object();
@@ -106,7 +108,7 @@ int RunStatus(const SnapshotFlags& f) {
     std::cout << j.dump() << "\n";
     return 0;
   }
-  if (f.common.output != "table") return maint::Fail("snapshot status", "-o must be table or json");
+  if (f.common.output != "table") return UsageError("snapshot status", "-o must be table or json");
   const std::string hash = Hex(Hash32(*s), 8);
   const std::string rev = std::to_string(s->header.revision);
   const std::string total = std::to_string(keys);
@@ -136,7 +138,7 @@ int RunRestore(const SnapshotFlags& f) {
   }
   if (c.data_dir.empty()) c.data_dir = c.name + ".aspen";
   Result<server::RestoreReport> r = server::RestoreSnapshot(f.file, c);
-  if (!r.ok()) return maint::Fail("snapshot restore", r.status().message());
+  if (!r.ok()) return Fail("snapshot restore", r.status());
   std::cout << "Restored snapshot " << f.file << " (revision " << r->snapshot.header.revision
             << ", " << (r->snapshot.rows_per_cf.count("kv") ? r->snapshot.rows_per_cf.at("kv") : 0)
             << " keys, applied index " << r->snapshot.header.applied_index << ") into "
@@ -154,7 +156,7 @@ void RegisterSnapshotCommands(CLI::App& app, int* exit_code) {
   auto save = std::make_shared<SnapshotFlags>();
   CLI::App* save_cmd = cmd->add_subcommand("save", "Stream a member's backup into FILE");
   save_cmd->add_option("file", save->file, "Output file")->required();
-  maint::AddEndpointFlags(save_cmd, &save->common);
+  AddClientFlags(save_cmd, save->common);
   save_cmd->callback([save, exit_code] { *exit_code = RunSave(*save); });
 
   auto status = std::make_shared<SnapshotFlags>();

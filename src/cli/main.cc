@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // Usage errors exit 1 (cli/common.h's scheme); --help and --version exit 0.
+    return app.exit(e) == 0 ? 0 : 1;
   }
   return exit_code;
 }

@@ -1,6 +1,7 @@
 // Shared by cmd_snapshot.cc and cmd_maint.cc: per-endpoint Maintenance stubs
 // (defrag, hashkv and snapshot address each member, not "whichever answers"),
-// common flags, a progress bar and byte counts for humans.
+// a progress bar and byte counts for humans. Flags, output and exit codes are
+// common.h's.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -15,30 +16,15 @@
 #include <vector>
 
 #include "base/status.h"
-#include "client/endpoints.h"
+#include "cli/common.h"
+#include "client/grpc_status.h"
 #include "etcdserverpb/maintenance.grpc.pb.h"
 
 namespace aspen::cli::maint {
 
-struct EndpointFlags {
-  std::string endpoints = "127.0.0.1:2379";
-  std::int64_t dial_timeout_ms = 2000;
-  std::int64_t command_timeout_ms = 5000;
-  std::string output = "table";
-};
-
-inline void AddEndpointFlags(CLI::App* cmd, EndpointFlags* f) {
-  cmd->add_option("--endpoints", f->endpoints, "Comma-separated host:port list")
-      ->capture_default_str();
-  cmd->add_option("--dial-timeout-ms", f->dial_timeout_ms, "Connect timeout per endpoint")
-      ->capture_default_str();
-  cmd->add_option("--command-timeout-ms", f->command_timeout_ms, "Deadline per request")
-      ->capture_default_str();
-  cmd->add_option("-o,--output", f->output, "table|json")->capture_default_str();
-}
-
-inline Result<std::vector<std::string>> Endpoints(const EndpointFlags& f) {
-  return client::ParseEndpointList(f.endpoints);
+// The endpoints and timeouts of common.h's flags (errors name the flag).
+inline Result<client::ClientOptions> Options(const ClientFlags& f) {
+  return OptionsFrom(f);
 }
 
 inline std::unique_ptr<etcdserverpb::Maintenance::Stub> Stub(const std::string& endpoint) {
@@ -48,8 +34,8 @@ inline std::unique_ptr<etcdserverpb::Maintenance::Stub> Stub(const std::string& 
       grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
 }
 
-inline void SetDeadline(grpc::ClientContext* ctx, std::int64_t ms) {
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(ms));
+inline void SetDeadline(grpc::ClientContext* ctx, std::chrono::milliseconds ms) {
+  ctx->set_deadline(std::chrono::system_clock::now() + ms);
 }
 
 // "2.1 MB", as etcdctl's humanize.Bytes (SI units).
@@ -96,9 +82,10 @@ class Progress {
   std::chrono::steady_clock::time_point last_{};
 };
 
-inline int Fail(const std::string& command, const std::string& message) {
-  std::cerr << "aspen " << command << ": " << message << "\n";
-  return 2;
+// A gRPC failure as common.h's Fail reports it (exit code by kind).
+inline int FailGrpc(std::string_view command, const std::string& prefix, const grpc::Status& s) {
+  Status st = client::FromGrpc(s);
+  return cli::Fail(command, Status(st.code(), prefix + st.message()));
 }
 
 }  // namespace aspen::cli::maint

@@ -288,13 +288,13 @@ TEST(MaintenanceTest, CorruptedBackupIsRefusedByStatusAndRestore) {
   for (const std::string name : {"flipped", "truncated"}) {
     const std::string path = *dir + "/" + name + ".snap";
     ProgramRun st = Aspen({"snapshot", "status", path});
-    EXPECT_EQ(st.exit_code, 2) << name;
+    EXPECT_EQ(st.exit_code, 1) << name;
     EXPECT_NE(st.err.find("snapshot: "), std::string::npos) << st.err;
     const std::string data_dir = *dir + "/restored-" + name;
     ProgramRun r = Aspen({"snapshot", "restore", path, "--data-dir", data_dir, "--name", "m1",
                           "--initial-cluster", "m1=http://127.0.0.1:1",
                           "--initial-advertise-peer-urls", "http://127.0.0.1:1"});
-    EXPECT_EQ(r.exit_code, 2) << name;
+    EXPECT_EQ(r.exit_code, 1) << name;
     EXPECT_NE(r.err.find("snapshot: "), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(data_dir)) << name;
     EXPECT_FALSE(std::filesystem::exists(data_dir + ".restore-tmp")) << name;
