@@ -16,5 +16,7 @@ void RegisterClusterCommands(CLI::App& app, int* exit_code);  // member list, en
 void RegisterSqlCommands(CLI::App& app, int* exit_code);
 void RegisterWatchCommands(CLI::App& app, int* exit_code);
 void RegisterMemberCommands(CLI::App& app, int* exit_code);
+void RegisterSnapshotCommands(CLI::App& app, int* exit_code);
+void RegisterMaintCommands(CLI::App& app, int* exit_code);
 
 }  // namespace aspen::cli

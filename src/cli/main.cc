@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterSqlCommands(app, &exit_code);
   aspen::cli::RegisterWatchCommands(app, &exit_code);
   aspen::cli::RegisterMemberCommands(app, &exit_code);
+  aspen::cli::RegisterSnapshotCommands(app, &exit_code);
+  aspen::cli::RegisterMaintCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

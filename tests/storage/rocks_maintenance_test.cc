@@ -20,7 +20,8 @@ TEST(RocksMaintenance, DefragmentAfterDeletesShrinksTheStateAndKeepsTheRest) {
   ASSERT_TRUE(s.Write(b, true).ok());
   auto before = s.StateBytes();
   ASSERT_TRUE(before.ok());
-  EXPECT_GT(*before, 4000u * 1024);
+  // Memtable entries are an estimate (RocksDB samples them): within 2x.
+  EXPECT_GT(*before, 4000u * 1024 / 2);
   // The raft log's 8 MiB are not state (memtable overhead aside).
   EXPECT_LT(*before, 2u * 4000 * 1024);
 
