@@ -166,7 +166,7 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   std::map<node::NodeId, peer::v1::MemberInfo> known_;  // guarded by mu_
 };
 
-// Status and HashKV; the other calls answer UNIMPLEMENTED.
+// Status, HashKV and MoveLeader; the other calls answer UNIMPLEMENTED.
 class MaintenanceService final : public etcdserverpb::Maintenance::CallbackService {
  public:
   explicit MaintenanceService(ServiceEnv* env) : env_(env) {}
