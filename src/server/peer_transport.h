@@ -13,7 +13,8 @@
 //     back-off that doubles from backoff_min to backoff_max and resets after
 //     the first successful write.
 // Messages to one peer leave in Send order. Nothing is retried by the
-// transport itself.
+// transport itself. A MsgSnap goes on a snapshot stream of its own with the
+// state it describes (peer_snapshot.h), not on the message stream.
 //
 // Thread safety: Send from one thread at a time (the node's Ready loop), as
 // node::Transport says; Attach before the first Send; Stats and SetPeerTarget

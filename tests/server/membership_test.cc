@@ -140,6 +140,15 @@ std::map<std::string, std::string> AllKeys(const std::string& endpoint) {
   return out;
 }
 
+// A put retried a few times (a loaded machine may see a leader change).
+bool PutRetry(client::Client* c, const std::string& k, const std::string& v) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (c->Put(k, v).ok()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return false;
+}
+
 struct Member {
   std::string name;
   MemberPorts ports;
@@ -392,14 +401,14 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   const int follower = (leader + 1) % 3;
   const std::string ep = members[leader]->process->endpoint();
   auto c = ClientFor({ep});
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(c->Put("a" + std::to_string(i), "v").ok());
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(PutRetry(c.get(), "a" + std::to_string(i), "v"));
   ASSERT_TRUE(CaughtUp(members[follower]->process->endpoint(), ep, 10s));
 
   members[follower]->process->process().Stop(SIGTERM, 5s);
   // Well past the compaction point: the leader cuts its log without the
   // stopped follower (it is not recently active).
   for (int i = 0; i < 600; ++i) {
-    ASSERT_TRUE(c->Put("b" + std::to_string(i % 200), std::to_string(i)).ok());
+    ASSERT_TRUE(PutRetry(c.get(), "b" + std::to_string(i % 200), std::to_string(i)));
   }
   auto restarted = AspenMember::Start(members[follower]->name, *dir + "/" + members[follower]->name,
                                       members[follower]->ports, policy);
@@ -413,7 +422,7 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   EXPECT_EQ(HashKv(fep), HashKv(ep));
   EXPECT_EQ(AllKeys(fep), AllKeys(ep));
   // And it keeps replicating after the snapshot.
-  ASSERT_TRUE(c->Put("after", "snapshot").ok());
+  ASSERT_TRUE(PutRetry(c.get(), "after", "snapshot"));
   ASSERT_TRUE(CaughtUp(fep, ep, 10s));
   EXPECT_EQ(AllKeys(fep).count("after"), 1u);
 }
