@@ -85,14 +85,6 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
   return out;
 }
 
-void PrintMembers(const google::protobuf::RepeatedPtrField<pb::Member>& members) {
-  for (const pb::Member& m : members) {
-    std::cout << Hex(m.id()) << ", " << (m.name().empty() ? "unstarted" : "started") << ", "
-              << m.name() << ", " << Join(m.peerurls()) << ", " << Join(m.clienturls()) << ", "
-              << (m.islearner() ? "true" : "false") << "\n";
-  }
-}
-
 int RunAdd(const MemberFlags& f) {
   const std::vector<std::string> urls = SplitUrls(f.peer_urls);
   if (urls.empty()) {
@@ -143,8 +135,15 @@ void AddCommon(CLI::App* cmd, MemberFlags& f) {
 void RegisterMemberCommands(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<MemberFlags>();
   MemberFlags& f = *flags;
-  CLI::App* member = app.add_subcommand("member", "Membership: add, remove, promote, update, list");
-  member->require_subcommand(1);
+  // `member list` lives in cmd_cluster.cc (RegisterClusterCommands runs
+  // first); the changes join the same `member` command.
+  CLI::App* member = nullptr;
+  try {
+    member = app.get_subcommand("member");
+  } catch (const CLI::OptionNotFound&) {
+    member = app.add_subcommand("member", "Membership: add, remove, promote, update, list");
+    member->require_subcommand(1);
+  }
 
   CLI::App* add = member->add_subcommand("add",
                                          "Add a member (then start it with "
@@ -194,23 +193,6 @@ void RegisterMemberCommands(CLI::App& app, int* exit_code) {
                 << "\n";
       return Status::Ok();
     });
-  });
-
-  CLI::App* list = member->add_subcommand("list", "List the members");
-  AddCommon(list, f);
-  list->callback([flags, exit_code] {
-    auto c = Connect("member list", *flags);
-    if (c == nullptr) {
-      *exit_code = 1;
-      return;
-    }
-    auto r = c->MemberList();
-    if (!r.ok()) {
-      *exit_code = Fail("member list", r.status());
-      return;
-    }
-    PrintMembers(r->members());
-    *exit_code = 0;
   });
 
   CLI::App* move = app.add_subcommand("move-leader",
