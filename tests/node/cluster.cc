@@ -29,6 +29,11 @@ void Network::Heal() {
   isolated_.clear();
 }
 
+void Network::SetDropFilter(std::function<bool(const raft::pb::Message&)> drop) {
+  std::lock_guard lock(mu_);
+  drop_ = std::move(drop);
+}
+
 void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
   std::vector<NodeId> unreachable;
   {
@@ -40,6 +45,7 @@ void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
         unreachable.push_back(to);
         continue;
       }
+      if (drop_ && drop_(m)) continue;
       // A full inbox drops the message, as a real transport would.
       (void)it->second->Receive(std::move(m));
     }
