@@ -79,12 +79,6 @@ std::vector<std::string> SplitUrls(const std::string& s) {
   return out;
 }
 
-std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
-
 int RunAdd(const MemberFlags& f) {
   const std::vector<std::string> urls = SplitUrls(f.peer_urls);
   if (urls.empty()) {

@@ -17,6 +17,7 @@ constexpr std::size_t kMaxRevokesPerRound = 64;
 
 void Node::Impl::TickTimers(std::vector<Completion>* out) {
   ExpireRequests(out);
+  RetryStaleReads(out);
   RunCompactionStep();
   if (!is_leader) return;
   const std::int64_t now = Steady();

@@ -64,6 +64,7 @@ struct WaitingProposal {
 struct ReadWaiter {
   StatusDone done;
   std::int64_t deadline_ms = 0;
+  std::int64_t issued_ms = 0;  // when its current ReadIndex request was issued
 };
 
 enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote, kUpdate };
@@ -118,6 +119,7 @@ struct Node::Impl {
   void SubmitReads(std::vector<ReadWaiter> waiters, std::vector<Completion>* out);
   void OnReadStates(const std::vector<raft::ReadState>& states);
   void CompleteAppliedReads(std::vector<Completion>* out);
+  void RetryStaleReads(std::vector<Completion>* out);
 
   // ----- members.cc -----
   void EnqueueConf(ConfRequest req);
@@ -169,6 +171,9 @@ struct Node::Impl {
   std::map<std::string, std::vector<ReadWaiter>> reads_in_flight;  // read ctx -> waiters
   std::multimap<std::uint64_t, ReadWaiter> reads_to_apply;         // read index -> waiter
   std::uint64_t next_read_ctx = 1;
+  // Read contexts are matched by the LEADER across all members' requests, so
+  // they carry this member's id and a per-start nonce (reads.cc).
+  std::uint64_t read_ctx_nonce = std::random_device{}();
   std::optional<ConfRequest> pending_conf;
   std::optional<std::pair<ConfOp, NodeId>> pending_conf_change;  // what pending_conf proposed
   // Loaders of the snapshots stepped into raft in this pass, by index.

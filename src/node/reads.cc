@@ -30,15 +30,17 @@ void Node::ReadBarrier(Callback<Status> done) {
 }
 
 void Node::Impl::SubmitReads(std::vector<ReadWaiter> waiters, std::vector<Completion>* out) {
-  // The context must be unique in the cluster, not only on this node: the
-  // leader keeps pending read-index requests by context and drops a request
-  // whose context is already pending, so two members' "r1" would leave one of
-  // them waiting for the request timeout.
-  const std::string ctx = "r" + std::to_string(opts.id) + "." + std::to_string(next_read_ctx++);
+  // The leader keys pending reads by context and ignores a context it already
+  // holds, so it must be unique across ALL members and restarts, not just
+  // this node's requests: member id, per-start nonce, sequence number.
+  const std::string ctx = "r" + std::to_string(opts.id) + "." + std::to_string(read_ctx_nonce) +
+                          "." + std::to_string(next_read_ctx++);
   const bool no_leader = raw->GetStatus().soft_state.lead == raft::kNone;
   raft::Error err =
       no_leader ? raft::Error(raft::ErrorCode::kNoLeader, "no leader") : raw->ReadIndex(ctx);
   if (err.ok()) {
+    const std::int64_t now = Steady();
+    for (ReadWaiter& w : waiters) w.issued_ms = now;
     reads_in_flight.emplace(ctx, std::move(waiters));
     return;
   }
@@ -60,6 +62,24 @@ void Node::Impl::OnReadStates(const std::vector<raft::ReadState>& states) {
     for (ReadWaiter& w : it->second) reads_to_apply.emplace(rs.index, std::move(w));
     reads_in_flight.erase(it);
   }
+}
+
+void Node::Impl::RetryStaleReads(std::vector<Completion>* out) {
+  // A MsgReadIndex or its response may be lost (dropped message, leader
+  // change); raft never resends it. Reissue under a fresh context after an
+  // election timeout; a late answer to the old context is then ignored.
+  const std::int64_t retry_ms = opts.election_tick * opts.tick_interval_ms;
+  const std::int64_t now = Steady();
+  std::vector<ReadWaiter> stale;
+  for (auto it = reads_in_flight.begin(); it != reads_in_flight.end();) {
+    if (it->second.empty() || it->second.front().issued_ms + retry_ms > now) {
+      ++it;
+      continue;
+    }
+    for (ReadWaiter& w : it->second) stale.push_back(std::move(w));
+    it = reads_in_flight.erase(it);
+  }
+  if (!stale.empty()) SubmitReads(std::move(stale), out);
 }
 
 void Node::Impl::CompleteAppliedReads(std::vector<Completion>* out) {

@@ -30,6 +30,11 @@ void Network::Heal() {
   isolated_.clear();
 }
 
+void Network::SetDropFilter(std::function<bool(const raft::pb::Message&)> drop) {
+  std::lock_guard lock(mu_);
+  drop_ = std::move(drop);
+}
+
 void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
   std::vector<NodeId> unreachable;
   {
@@ -41,6 +46,7 @@ void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
         unreachable.push_back(to);
         continue;
       }
+      if (drop_ && drop_(m)) continue;
       if (m.type() == raft::pb::MSG_SNAP) {
         // The state travels beside the message, as over the peer port: the
         // loader copies the sender's state rows at the snapshot index.

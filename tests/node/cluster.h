@@ -29,12 +29,16 @@ class Network {
   // Drops every message to or from `id` until Heal().
   void Isolate(NodeId id);
   void Heal();
+  // Drops each message for which `drop` returns true (a lossy link); an empty
+  // function drops nothing. Called under the network lock.
+  void SetDropFilter(std::function<bool(const raft::pb::Message&)> drop);
   void Deliver(NodeId from, std::vector<raft::pb::Message> msgs);
 
  private:
   std::mutex mu_;
   std::map<NodeId, Node*> nodes_;
   std::set<NodeId> isolated_;
+  std::function<bool(const raft::pb::Message&)> drop_;
 };
 
 class LocalTransport final : public Transport {

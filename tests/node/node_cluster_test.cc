@@ -106,6 +106,59 @@ TEST(NodeCluster, ReadBarrierOnFollowerSeesEveryAcknowledgedWrite) {
   }
 }
 
+// Raft never resends a MsgReadIndex or its response: the node reissues the
+// read under a fresh context after an election timeout (100 ms here), well
+// before the 2 s request deadline.
+void ExpectFollowerReadSurvivesOneDropped(raft::pb::MessageType type) {
+  Cluster c;
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  const NodeId follower = leader == 3 ? 2 : 3;
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("k", "v")).ok());
+  auto dropped = std::make_shared<std::atomic<int>>(0);
+  c.net().SetDropFilter([type, dropped](const raft::pb::Message& m) {
+    return m.type() == type && dropped->fetch_add(1) == 0;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const Status s = ReadBarrierSync(c.node(follower), std::chrono::seconds(5));
+  const auto took = std::chrono::steady_clock::now() - start;
+  c.net().SetDropFilter({});
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GE(dropped->load(), 1);
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+  EXPECT_EQ(GetValue(c.node(follower), "k", 0), "v");
+}
+
+TEST(NodeCluster, FollowerReadIsRetriedWhenItsReadIndexRequestIsLost) {
+  ExpectFollowerReadSurvivesOneDropped(raft::pb::MSG_READ_INDEX);
+}
+
+TEST(NodeCluster, FollowerReadIsRetriedWhenTheReadIndexResponseIsLost) {
+  ExpectFollowerReadSurvivesOneDropped(raft::pb::MSG_READ_INDEX_RESP);
+}
+
+// Every member numbers its reads from 1; the leader keys pending reads by
+// context, so the contexts must differ across members or one member's read is
+// silently merged into another's and never answered.
+TEST(NodeCluster, SimultaneousReadsOnEveryMemberAllSucceed) {
+  Cluster c;
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (NodeId id = 1; id <= 3; ++id) {
+      threads.emplace_back([&, id] {
+        if (ReadBarrierSync(c.node(id), std::chrono::seconds(5)).ok()) ok.fetch_add(1);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    ASSERT_EQ(ok.load(), 3) << "round " << round;
+  }
+}
+
 TEST(NodeCluster, ConcurrentReadBarriersFromManyThreadsAllSucceed) {
   Cluster c;
   c.StartAll();
