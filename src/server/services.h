@@ -16,8 +16,8 @@
 // pointees are thread-safe and must outlive the gRPC server.
 #pragma once
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>

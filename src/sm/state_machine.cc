@@ -1,8 +1,8 @@
 #include "sm/state_machine.h"
 
 #include "base/limits.h"
-#include "sm/history.h"
 #include "sm/alarm.h"
+#include "sm/history.h"
 #include "sm/ops.h"
 #include "sm/reads.h"
 #include "sm/validate.h"
@@ -126,9 +126,8 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Open(storage::Store* store) 
   SnapshotView view(snapshot.get());
   Result<bool> nospace = NoSpaceActive(view);
   if (!nospace.ok()) return nospace.status();
-  return std::unique_ptr<StateMachine>(
-      new StateMachine(store, state->applied_index, state->revision, state->compact_revision,
-                       *nospace));
+  return std::unique_ptr<StateMachine>(new StateMachine(
+      store, state->applied_index, state->revision, state->compact_revision, *nospace));
 }
 
 Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
