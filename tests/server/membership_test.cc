@@ -44,7 +44,11 @@ std::string Masked(const ProgramRun& r, bool sort_lines = false) {
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("Error:", 0) == 0) err += line + "\n";
   }
-  std::string body = r.out;
+  // etcdctl pads ids with leading zero nibbles with spaces (%16x).
+  std::string body = std::regex_replace(r.out, std::regex("  +([0-9a-f]{11,16})\\b"), " $1");
+  // Table widths follow the id length: collapse padding and border runs.
+  body = std::regex_replace(body, std::regex("-{2,}"), "-");
+  body = std::regex_replace(body, std::regex(" {2,}"), " ");
   // `member add` lists the cluster in the servers' member order (by id).
   static const std::regex initial("ETCD_INITIAL_CLUSTER=\"([^\"]*)\"");
   std::smatch m;
@@ -77,7 +81,8 @@ std::string Masked(const ProgramRun& r, bool sort_lines = false) {
 
 // The hex id etcdctl prints in "Member <id> added to cluster ...".
 std::string AddedId(const ProgramRun& r) {
-  static const std::regex added("Member ([0-9a-f]+) added");
+  // etcdctl prints the id with %16x: space-padded when it has leading zeros.
+  static const std::regex added("Member +([0-9a-f]+) added");
   std::smatch m;
   return std::regex_search(r.out, m, added) ? m[1].str() : "";
 }
