@@ -26,6 +26,7 @@
 #     --no-docs or --quick) rewrites the generated section of
 #     docs/BENCHMARKS.md and docs/bench-vs-etcd.png (gnuplot).
 #
+# Environment: BENCH_ROUNDS (3), BENCH_SECONDS (4), BENCH_PHASES ("1node 3node").
 # --quick: a smoke run (one round, 1 s per workload, fewer workloads, no
 # etcdctl check perf, no etcd benchmark tool, no docs); about a minute.
 # Results of a run: OUT_DIR/results.jsonl (one JSON object per run),
@@ -45,7 +46,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --no-build) do_build=0 ;;
     --no-docs) write_docs=0 ;;
-    -h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-vs-etcd: unknown argument '$1' (see --help)" >&2; exit 1 ;;
   esac
   shift
@@ -77,11 +78,15 @@ if [ "$do_build" = 1 ]; then
   cmake --build "$build" -j "$(nproc)" --target aspen fsync_floor > "$out/build.log" ||
     { tail -n 20 "$out/build.log" >&2; exit 1; }
 fi
-ASPEN="$build/src/cli/aspen"
-FLOOR="$build/bench/fsync_floor"
-for b in "$ASPEN" "$FLOOR"; do
+for b in "$build/src/cli/aspen" "$build/bench/fsync_floor"; do
   [ -x "$b" ] || { log "missing $b (build it, or drop --no-build)"; exit 1; }
 done
+# Private copies: a rebuild of the tree during the run must not swap the
+# binary under the servers (a member started from a half-written file dies).
+mkdir -p "$out/bin"
+cp "$build/src/cli/aspen" "$build/bench/fsync_floor" "$out/bin/"
+ASPEN="$out/bin/aspen"
+FLOOR="$out/bin/fsync_floor"
 benchmark_tool=""
 if [ "$quick" = 0 ]; then
   tools="$build/bench-tools"
@@ -307,8 +312,14 @@ phase() {  # phase NAME MEMBERS
   stop_all
 }
 
-phase 1node 1
-phase 3node 3
+# BENCH_PHASES="1node" or "3node" runs one half (default: both).
+for p in ${BENCH_PHASES:-1node 3node}; do
+  case "$p" in
+    1node) phase 1node 1 ;;
+    3node) phase 3node 3 ;;
+    *) log "unknown phase '$p' in BENCH_PHASES (1node, 3node)"; exit 1 ;;
+  esac
+done
 
 meta_put finished "\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\""
 python3 -c 'import json,sys; m={}; [m.update(json.loads(l)) for l in open(sys.argv[1])]; json.dump(m, open(sys.argv[2], "w"), indent=1)' \

@@ -19,13 +19,14 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "aspen/sql/v1/sql.grpc.pb.h"
 #include "cli/cmd_sql_shell.h"
 #include "cli/commands.h"
-#include "client/endpoints.h"
+#include "cli/common.h"
 #include "client/grpc_status.h"
 
 namespace aspen::cli {
@@ -39,9 +40,10 @@ constexpr std::size_t kMaxHistoryLines = 1000;
 constexpr int kMaxReceiveBytes = 256 << 20;
 
 struct SqlFlags {
-  std::string endpoints = "127.0.0.1:2379";
-  std::int64_t dial_timeout_ms = 2000;
-  std::string output = "table";
+  ClientFlags client;
+  // The deadline of each query when --command-timeout is not given: the
+  // query's own time limit plus time for the read barrier and the transfer.
+  bool command_timeout_given = false;
   std::string consistency = "l";
   std::uint64_t max_rows = 0;
   std::uint64_t timeout_ms = 0;
@@ -96,8 +98,9 @@ Result<pb::Value> ParseParam(const std::string& text) {
 
 class SqlClient {
  public:
-  SqlClient(std::vector<std::string> targets, std::chrono::milliseconds dial_timeout)
-      : targets_(std::move(targets)), dial_timeout_(dial_timeout) {}
+  SqlClient(std::vector<std::string> targets, std::chrono::milliseconds dial_timeout,
+            std::optional<std::chrono::milliseconds> deadline)
+      : targets_(std::move(targets)), dial_timeout_(dial_timeout), deadline_(deadline) {}
 
   Result<SqlResult> Query(const pb::QueryRequest& request) {
     Status last;
@@ -133,8 +136,9 @@ class SqlClient {
     grpc::ClientContext ctx;
     // The server bounds the query's time; allow for the read barrier and transfer.
     const std::uint64_t limit = request.timeout_ms() == 0 ? 30'000 : request.timeout_ms();
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(limit) +
-                     std::chrono::seconds(10));
+    ctx.set_deadline(
+        std::chrono::system_clock::now() +
+        deadline_.value_or(std::chrono::milliseconds(limit) + std::chrono::seconds(10)));
     std::unique_ptr<grpc::ClientReader<pb::QueryResponse>> reader = stubs_[i]->Query(&ctx, request);
     SqlResult result;
     pb::QueryResponse msg;
@@ -162,6 +166,7 @@ class SqlClient {
 
   std::vector<std::string> targets_;
   std::chrono::milliseconds dial_timeout_;
+  std::optional<std::chrono::milliseconds> deadline_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<pb::SQL::Stub>> stubs_;
   std::size_t current_ = 0;
@@ -191,19 +196,12 @@ void RunInteractive(SqlShell& shell) {
 }
 
 int RunSql(const SqlFlags& f) {
-  Result<OutputMode> mode = ParseOutputMode(f.output);
-  if (!mode.ok()) {
-    std::cerr << "aspen sql: -o: " << mode.status().message() << "\n";
-    return 1;
-  }
-  Result<std::vector<std::string>> targets = client::ParseEndpointList(f.endpoints);
-  if (!targets.ok()) {
-    std::cerr << "aspen sql: --endpoints: " << targets.status().message() << "\n";
-    return 1;
-  }
+  Result<OutputMode> mode = ParseOutputMode(f.client.output);
+  if (!mode.ok()) return UsageError("sql", "-o: " + mode.status().message());
+  Result<client::ClientOptions> options = OptionsFrom(f.client);
+  if (!options.ok()) return UsageError("sql", options.status().message());
   if (f.consistency != "l" && f.consistency != "s") {
-    std::cerr << "aspen sql: --consistency must be l (linearizable) or s (serializable)\n";
-    return 1;
+    return UsageError("sql", "--consistency must be l (linearizable) or s (serializable)");
   }
   pb::QueryRequest base;
   base.set_consistency(f.consistency == "s" ? pb::SERIALIZABLE : pb::LINEARIZABLE);
@@ -211,26 +209,21 @@ int RunSql(const SqlFlags& f) {
   base.set_timeout_ms(f.timeout_ms);
   for (const std::string& p : f.params) {
     Result<pb::Value> v = ParseParam(p);
-    if (!v.ok()) {
-      std::cerr << "aspen sql: --param: " << v.status().message() << "\n";
-      return 1;
-    }
+    if (!v.ok()) return UsageError("sql", "--param: " + v.status().message());
     *base.add_params() = *v;
   }
   for (const std::string& n : f.named) {
     const std::size_t eq = n.find('=');
     if (eq == std::string::npos || eq == 0) {
-      std::cerr << "aspen sql: --named must be NAME=VALUE, got '" << n << "'\n";
-      return 1;
+      return UsageError("sql", "--named must be NAME=VALUE, got '" + n + "'");
     }
     Result<pb::Value> v = ParseParam(n.substr(eq + 1));
-    if (!v.ok()) {
-      std::cerr << "aspen sql: --named: " << v.status().message() << "\n";
-      return 1;
-    }
+    if (!v.ok()) return UsageError("sql", "--named: " + v.status().message());
     (*base.mutable_named_params())[n.substr(0, eq)] = *v;
   }
-  SqlClient client(std::move(targets).value(), std::chrono::milliseconds(f.dial_timeout_ms));
+  std::optional<std::chrono::milliseconds> deadline;
+  if (f.command_timeout_given) deadline = options->call_timeout;
+  SqlClient client(options->endpoints, options->dial_timeout, deadline);
   auto execute = [&client, &base](const std::string& sql) {
     pb::QueryRequest request = base;
     request.set_sql(sql);
@@ -238,10 +231,7 @@ int RunSql(const SqlFlags& f) {
   };
   if (!f.statement.empty()) {
     Result<SqlResult> r = execute(f.statement);
-    if (!r.ok()) {
-      std::cerr << "aspen sql: " << r.status().message() << "\n";
-      return 2;
-    }
+    if (!r.ok()) return Fail("sql", r.status());
     std::cout << Format(*r, *mode);
     return 0;
   }
@@ -255,7 +245,7 @@ int RunSql(const SqlFlags& f) {
     if (!shell.Feed(line)) break;
   }
   shell.Flush();
-  return shell.failures() == 0 ? 0 : 2;
+  return shell.failures() == 0 ? kExitOk : kExitError;
 }
 
 }  // namespace
@@ -265,11 +255,8 @@ void RegisterSqlCommands(CLI::App& app, int* exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "sql", "Run a read-only SQL statement, or an interactive shell when none is given");
   cmd->add_option("statement", f->statement, "The SQL statement (omit for the shell)");
-  cmd->add_option("--endpoints", f->endpoints, "Comma-separated host:port list")
-      ->capture_default_str();
-  cmd->add_option("--dial-timeout-ms", f->dial_timeout_ms, "Connect timeout per endpoint")
-      ->capture_default_str();
-  cmd->add_option("-o,--output", f->output, "table|json|csv")->capture_default_str();
+  // Without --command-timeout a query's deadline is its time limit + 10 s.
+  AddClientFlags(cmd, f->client, {"table", "json", "csv"});
   cmd->add_option("--consistency", f->consistency, "l (linearizable) or s (serializable)")
       ->capture_default_str();
   cmd->add_option("--max-rows", f->max_rows, "Row limit (0 = the server's default, 10000)");
@@ -278,7 +265,10 @@ void RegisterSqlCommands(CLI::App& app, int* exit_code) {
       ->allow_extra_args(false);
   cmd->add_option("--named", f->named, "Named parameter NAME=VALUE (repeatable)")
       ->allow_extra_args(false);
-  cmd->callback([f, exit_code] { *exit_code = RunSql(*f); });
+  cmd->callback([cmd, f, exit_code] {
+    f->command_timeout_given = CommandTimeoutGiven(*cmd);
+    *exit_code = RunSql(*f);
+  });
 }
 
 }  // namespace aspen::cli

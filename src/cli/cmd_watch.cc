@@ -6,8 +6,9 @@
 //
 // It runs until interrupted. When its member goes away it resumes on the next
 // endpoint from the revision after the last event it printed, so no event is
-// lost or printed twice. Exit codes: 1 bad flags, 2 the watch was canceled
-// by the server (e.g. its revision was compacted) or no endpoint answers.
+// lost or printed twice. Flags and exit codes are cli/common.h's: 1 bad flags
+// or the watch was canceled by the server (e.g. its revision was compacted),
+// 3 no endpoint answered for --retry-ms.
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
@@ -18,7 +19,7 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "client/endpoints.h"
+#include "cli/common.h"
 #include "etcdserverpb/watch.grpc.pb.h"
 
 namespace aspen::cli {
@@ -29,8 +30,7 @@ namespace pb = etcdserverpb;
 using Json = nlohmann::json;
 
 struct WatchFlags {
-  std::string endpoints = "127.0.0.1:2379";
-  std::string output = "table";
+  ClientFlags client;
   std::string key;
   std::string range_end;
   bool prefix = false;
@@ -38,22 +38,6 @@ struct WatchFlags {
   bool prev_kv = false;
   std::int64_t retry_ms = 10'000;  // how long to look for a member before giving up
 };
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t chunk = static_cast<unsigned char>(bytes[i]) << 16;
-    if (i + 1 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[(chunk >> 18) & 63]);
-    out.push_back(kAlphabet[(chunk >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(chunk >> 6) & 63] : '=');
-    out.push_back(i + 2 < bytes.size() ? kAlphabet[chunk & 63] : '=');
-  }
-  return out;
-}
 
 Json KvJson(const mvccpb::KeyValue& kv) {
   Json j = {{"key", Base64(kv.key())}, {"mod_revision", kv.mod_revision()}};
@@ -77,7 +61,7 @@ std::string PrefixEnd(const std::string& key) {
 }
 
 void Print(const WatchFlags& f, const pb::WatchResponse& r) {
-  if (f.output == "json") {
+  if (f.client.json()) {
     Json j = {{"header",
                {{"cluster_id", r.header().cluster_id()},
                 {"member_id", r.header().member_id()},
@@ -106,9 +90,14 @@ void Print(const WatchFlags& f, const pb::WatchResponse& r) {
 enum class Outcome { kCanceled, kLost };
 
 // One stream on one endpoint; *next is the revision to resume from.
-Outcome WatchOn(const WatchFlags& f, const std::string& endpoint, std::int64_t* next,
-                std::string* why) {
+Outcome WatchOn(const WatchFlags& f, const std::string& endpoint,
+                std::chrono::milliseconds dial_timeout, std::int64_t* next, std::string* why) {
   auto channel = grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(std::chrono::system_clock::now() + dial_timeout)) {
+    *why =
+        "cannot connect to " + endpoint + " within " + std::to_string(dial_timeout.count()) + " ms";
+    return Outcome::kLost;
+  }
   auto stub = pb::Watch::NewStub(channel);
   grpc::ClientContext ctx;
   auto stream = stub->Watch(&ctx);
@@ -145,14 +134,11 @@ Outcome WatchOn(const WatchFlags& f, const std::string& endpoint, std::int64_t* 
 }
 
 int RunWatch(const WatchFlags& f) {
-  Result<std::vector<std::string>> endpoints = client::ParseEndpointList(f.endpoints);
-  if (!endpoints.ok()) {
-    std::cerr << "aspen watch: --endpoints: " << endpoints.status().message() << "\n";
-    return 1;
-  }
+  Result<client::ClientOptions> options = OptionsFrom(f.client);
+  if (!options.ok()) return UsageError("watch", options.status().message());
+  const std::vector<std::string>& endpoints = options->endpoints;
   if (f.prefix && !f.range_end.empty()) {
-    std::cerr << "aspen watch: --prefix and RANGE_END cannot be combined\n";
-    return 1;
+    return UsageError("watch", "--prefix and RANGE_END cannot be combined");
   }
   std::int64_t next = f.revision;
   std::size_t i = 0;
@@ -160,15 +146,12 @@ int RunWatch(const WatchFlags& f) {
   while (true) {
     std::string why;
     const std::int64_t before = next;
-    const Outcome o = WatchOn(f, (*endpoints)[i % endpoints->size()], &next, &why);
-    if (o == Outcome::kCanceled) {
-      std::cerr << "aspen watch: " << why << "\n";
-      return 2;
-    }
+    const Outcome o =
+        WatchOn(f, endpoints[i % endpoints.size()], options->dial_timeout, &next, &why);
+    if (o == Outcome::kCanceled) return Fail("watch", Status::FailedPrecondition(why));
     if (next != before) last_ok = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() - last_ok > std::chrono::milliseconds(f.retry_ms)) {
-      std::cerr << "aspen watch: no endpoint answers (" << why << ")\n";
-      return 2;
+      return Fail("watch", Status::Unavailable("no endpoint answers (" + why + ")"));
     }
     ++i;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -186,14 +169,10 @@ void RegisterWatchCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--rev", f->revision, "Start at this revision (0 = from now)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--prev-kv", f->prev_kv, "Print each key's previous value too");
-  cmd->add_option("--endpoints", f->endpoints, "Comma-separated host:port list")
-      ->capture_default_str();
   cmd->add_option("--retry-ms", f->retry_ms, "Give up after this long without a member")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}))
       ->capture_default_str();
-  cmd->add_option("-o,--output", f->output, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  AddEndpointFlags(cmd, f->client);
   cmd->callback([f, exit_code] { *exit_code = RunWatch(*f); });
 }
 

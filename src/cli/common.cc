@@ -21,18 +21,30 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
-void AddClientFlags(CLI::App* cmd, ClientFlags& f) {
+void AddEndpointFlags(CLI::App* cmd, ClientFlags& f, const std::vector<std::string>& outputs) {
   cmd->add_option("--endpoints", f.endpoints,
                   "Comma-separated host:port list (or env ASPEN_ENDPOINTS)")
       ->envname("ASPEN_ENDPOINTS")
       ->capture_default_str();
   cmd->add_option("--dial-timeout", f.dial_timeout, "Connect timeout per endpoint (e.g. 2s)")
       ->capture_default_str();
+  std::string choices;
+  for (const std::string& o : outputs) choices += (choices.empty() ? "" : "|") + o;
+  CLI::Option* output =
+      cmd->add_option("-o,--output", f.output, choices.empty() ? "output format" : choices)
+          ->capture_default_str();
+  if (!outputs.empty()) output->check(CLI::IsMember(outputs));
+}
+
+void AddClientFlags(CLI::App* cmd, ClientFlags& f, const std::vector<std::string>& outputs) {
+  AddEndpointFlags(cmd, f, outputs);
   cmd->add_option("--command-timeout", f.command_timeout, "Deadline per request (e.g. 5s)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", f.output, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+}
+
+bool CommandTimeoutGiven(const CLI::App& cmd) {
+  const CLI::Option* o = cmd.get_option_no_throw("--command-timeout");
+  return o != nullptr && o->count() > 0;
 }
 
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {

@@ -53,8 +53,19 @@ struct ClientFlags {
 
 // --endpoints (default from the environment variable ASPEN_ENDPOINTS, then
 // 127.0.0.1:2379), --dial-timeout, --command-timeout (durations: "500ms", "2s",
-// "1m"), -o/--output table|json.
-void AddClientFlags(CLI::App* cmd, ClientFlags& flags);
+// "1m"), -o/--output with one of `outputs` (no check when empty: the command
+// validates it itself).
+void AddClientFlags(CLI::App* cmd, ClientFlags& flags,
+                    const std::vector<std::string>& outputs = {"table", "json"});
+
+// The same without --command-timeout, for commands that run until stopped
+// (watch).
+void AddEndpointFlags(CLI::App* cmd, ClientFlags& flags,
+                      const std::vector<std::string>& outputs = {"table", "json"});
+
+// Whether the user gave --command-timeout (a command with its own default
+// deadline, such as `aspen sql`, keeps it otherwise).
+bool CommandTimeoutGiven(const CLI::App& cmd);
 
 // "250ms", "2s", "1.5s", "1m" -> milliseconds in 1..600000; InvalidArgument otherwise.
 Result<std::chrono::milliseconds> ParseDuration(std::string_view text);

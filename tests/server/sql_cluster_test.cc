@@ -101,7 +101,7 @@ TEST(SqlClusterTest, FollowersAnswerLinearizableQueriesWithEveryAcknowledgedWrit
   EXPECT_LE(QueryInt(endpoints[follower], "SELECT count(*) FROM kv", pb::SERIALIZABLE), 10);
 
   // The CLI on a follower, with the leader's endpoint unreachable first in the list.
-  ProgramRun r = RunProgram({ASPEN_BINARY, "sql", "--dial-timeout-ms", "300", "--endpoints",
+  ProgramRun r = RunProgram({ASPEN_BINARY, "sql", "--dial-timeout", "300ms", "--endpoints",
                              "127.0.0.1:1," + endpoints[follower], "-o", "csv",
                              "SELECT sum(CAST(value AS INTEGER)) AS total FROM kv"},
                             "", 30s);

@@ -430,14 +430,20 @@ TEST_F(SqlEndpointTest, CliPrintsCsvAndAlignedTables) {
                 std::to_string(revision_) + ")\n");
 }
 
-TEST_F(SqlEndpointTest, CliFailuresExitTwoWithTheServersMessage) {
+TEST_F(SqlEndpointTest, CliFailuresExitOneWithTheServersMessage) {
   ProgramRun r = Cli({"DELETE FROM kv"});
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("INVALID_ARGUMENT: the SQL interface is read-only"), std::string::npos)
       << r.err;
   r = Cli({"-o", "yaml", "SELECT 1"});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("table, json or csv"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("{table,json,csv}"), std::string::npos) << r.err;
+  // No endpoint answers: the shared exit code 3 (cli/common.h).
+  r = RunProgram(
+      {ASPEN_BINARY, "sql", "--endpoints", "127.0.0.1:1", "--dial-timeout", "200ms", "SELECT 1"},
+      "", 30s);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("aspen sql: "), std::string::npos) << r.err;
 }
 
 TEST_F(SqlEndpointTest, CliShellReadsStatementsAndCommandsFromStdin) {
@@ -455,7 +461,7 @@ TEST_F(SqlEndpointTest, CliShellReadsStatementsAndCommandsFromStdin) {
       ".quit\n"
       "SELECT 'not reached';\n";
   ProgramRun r = Cli({}, input);
-  EXPECT_EQ(r.exit_code, 2) << r.err;  // .bogus failed
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // .bogus failed
   EXPECT_EQ(r.out,
             "key\r\na\r\n"
             "kv      leases\n"
