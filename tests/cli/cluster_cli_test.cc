@@ -24,22 +24,10 @@ ProgramRun Aspen(std::vector<std::string> args, const std::string& endpoints) {
 TEST(ClusterCliTest, ThreeMembersOneRowEachAndHealthFailsWhenOneIsKilled) {
   Result<std::string> dir = MakeTempDir("aspen-cli-cluster");
   ASSERT_TRUE(dir.ok());
-  std::vector<MemberPorts> ports;
-  std::string initial;
-  for (int i = 0; i < 3; ++i) {
-    ports.push_back(PickMemberPorts());
-    initial += (i ? "," : "") + std::string("n") + std::to_string(i) + "=" + ports[i].peer_url();
-  }
-  std::vector<std::unique_ptr<AspenMember>> members;
-  std::string all;
-  for (int i = 0; i < 3; ++i) {
-    auto m = AspenMember::Start("n" + std::to_string(i), *dir + "/n" + std::to_string(i), ports[i],
-                                {"--initial-cluster=" + initial, "--initial-cluster-token=cli"},
-                                /*wait_ready=*/false);
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    all += (i ? "," : "") + (*m)->endpoint();
-    members.push_back(std::move(m).value());
-  }
+  Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3, "cli");
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  std::vector<std::unique_ptr<AspenMember>>& members = cluster->members;
+  const std::string all = cluster->JoinedEndpoints();
 
   // Healthy once a leader serves linearizable reads on every member. A
   // follower whose ReadIndex was lost or collided with another member's used

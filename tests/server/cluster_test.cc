@@ -51,22 +51,10 @@ std::uint64_t WaitForLeader(const std::vector<std::string>& endpoints,
 TEST(ClusterTest, KillingTheLeaderKeepsEveryAcknowledgedWrite) {
   Result<std::string> dir = MakeTempDir("aspen-cluster");
   ASSERT_TRUE(dir.ok());
-  std::vector<MemberPorts> ports;
-  std::string initial;
-  for (int i = 0; i < 3; ++i) {
-    ports.push_back(PickMemberPorts());
-    initial += (i ? "," : "") + std::string("n") + std::to_string(i) + "=" + ports[i].peer_url();
-  }
-  std::vector<std::unique_ptr<AspenMember>> members;
-  for (int i = 0; i < 3; ++i) {
-    auto m = AspenMember::Start("n" + std::to_string(i), *dir + "/n" + std::to_string(i), ports[i],
-                                {"--initial-cluster=" + initial, "--initial-cluster-token=t1"},
-                                /*wait_ready=*/false);
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    members.push_back(std::move(m).value());
-  }
-  std::vector<std::string> endpoints;
-  for (auto& m : members) endpoints.push_back(m->endpoint());
+  Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  std::vector<std::unique_ptr<AspenMember>>& members = cluster->members;
+  const std::vector<std::string>& endpoints = cluster->endpoints;
   const std::uint64_t leader = WaitForLeader(endpoints, 20s);
   ASSERT_NE(leader, 0u) << members[0]->Log();
 

@@ -140,6 +140,33 @@ std::string AspenMember::Log() const {
   return s.size() > 4096 ? s.substr(s.size() - 4096) : s;
 }
 
+std::string AspenCluster::JoinedEndpoints() const {
+  std::string all;
+  for (const std::string& e : endpoints) all += (all.empty() ? "" : ",") + e;
+  return all;
+}
+
+Result<AspenCluster> AspenCluster::Start(const std::string& dir, int size, const std::string& token,
+                                         const std::vector<std::string>& extra) {
+  AspenCluster c;
+  std::string initial;
+  for (int i = 0; i < size; ++i) {
+    c.ports.push_back(PickMemberPorts());
+    initial += (i ? "," : "") + std::string("n") + std::to_string(i) + "=" + c.ports[i].peer_url();
+  }
+  for (int i = 0; i < size; ++i) {
+    std::vector<std::string> args = {"--initial-cluster=" + initial,
+                                     "--initial-cluster-token=" + token};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto m = AspenMember::Start("n" + std::to_string(i), dir + "/n" + std::to_string(i), c.ports[i],
+                                args, /*wait_ready=*/false);
+    if (!m.ok()) return m.status();
+    c.endpoints.push_back((*m)->endpoint());
+    c.members.push_back(std::move(m).value());
+  }
+  return c;
+}
+
 ProgramRun Etcdctl(const std::string& endpoint, const std::vector<std::string>& args,
                    const std::string& input) {
   std::vector<std::string> argv = {"/usr/bin/etcdctl", "--endpoints=" + endpoint,

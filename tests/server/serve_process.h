@@ -61,6 +61,21 @@ class AspenMember {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// Members n0..n<size-1> of one new cluster (--initial-cluster of all of them,
+// --initial-cluster-token `token`, plus `extra`), data in DIR/n<i>, started
+// together and not waited for (a lone member of a new cluster has no leader).
+struct AspenCluster {
+  std::vector<MemberPorts> ports;
+  std::vector<std::unique_ptr<AspenMember>> members;
+  std::vector<std::string> endpoints;  // client endpoints, by member
+  // "host:port,host:port,..." for --endpoints.
+  std::string JoinedEndpoints() const;
+
+  static Result<AspenCluster> Start(const std::string& dir, int size,
+                                    const std::string& token = "t1",
+                                    const std::vector<std::string>& extra = {});
+};
+
 // etcdctl (ETCDCTL_API=3) against `endpoint` with `args`.
 ProgramRun Etcdctl(const std::string& endpoint, const std::vector<std::string>& args,
                    const std::string& input = "");

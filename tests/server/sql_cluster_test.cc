@@ -64,22 +64,10 @@ std::int64_t QueryInt(const std::string& endpoint, const std::string& sql,
 TEST(SqlClusterTest, FollowersAnswerLinearizableQueriesWithEveryAcknowledgedWrite) {
   Result<std::string> dir = MakeTempDir("aspen-sql-cluster");
   ASSERT_TRUE(dir.ok());
-  std::vector<MemberPorts> ports;
-  std::string initial;
-  for (int i = 0; i < 3; ++i) {
-    ports.push_back(PickMemberPorts());
-    initial += (i ? "," : "") + std::string("n") + std::to_string(i) + "=" + ports[i].peer_url();
-  }
-  std::vector<std::unique_ptr<AspenMember>> members;
-  std::vector<std::string> endpoints;
-  for (int i = 0; i < 3; ++i) {
-    auto m = AspenMember::Start("n" + std::to_string(i), *dir + "/n" + std::to_string(i), ports[i],
-                                {"--initial-cluster=" + initial, "--initial-cluster-token=t1"},
-                                /*wait_ready=*/false);
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    endpoints.push_back((*m)->endpoint());
-    members.push_back(std::move(m).value());
-  }
+  Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  std::vector<std::unique_ptr<AspenMember>>& members = cluster->members;
+  const std::vector<std::string>& endpoints = cluster->endpoints;
   const std::uint64_t leader = WaitForLeader(endpoints);
   ASSERT_NE(leader, 0u) << members[0]->Log();
   int leader_index = -1;
