@@ -102,6 +102,12 @@ void ClusterService::FillMember(const node::Member& m, etcdserverpb::Member* out
     for (const std::string& u : env_->client_urls) out->add_clienturls(u);
     return;
   }
+  // What the member published through raft (the replicated members record).
+  if (!m.name.empty() || !m.client_urls.empty()) {
+    out->set_name(m.name);
+    for (const std::string& u : SplitUrls(m.client_urls)) out->add_clienturls(u);
+    return;
+  }
   peer::v1::MemberInfo info;
   bool known = false;
   {
@@ -131,7 +137,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
   const Call call = Call::Begin(env_, ctx, "MemberList");
   auto work = [this, call, resp] {
     FillMembers(resp->mutable_members());
-    env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+    env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
     call.Finish(grpc::Status::OK);
   };
   if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
@@ -194,7 +200,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
       for (const std::string& u : SplitUrls(urls)) m->add_peerurls(u);
       m->set_islearner(learner);
       FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+      env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
     });
   });
   return call.reactor;
@@ -219,15 +225,15 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
     env_->node->RemoveMember(id, [this, call, resp](Status s) {
       FinishChange(call, s, [this, resp] {
         FillMembers(resp->mutable_members());
-        env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+        env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
       });
     });
   };
-  if (id != env_->member_id || env_->node->GetStatus().role != node::Role::kLeader) {
+  if (target->learner || id != env_->node->GetStatus().leader) {
     remove();
     return call.reactor;
   }
-  // Removing the leader (this member): hand leadership to the most caught-up
+  // Removing the leader (this member or another): hand leadership to another
   // voter first, so the cluster need not wait an election timeout.
   auto work = [this, call, id, remove] {
     if (!HandOffLeadership(id)) {
@@ -240,12 +246,17 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
   return call.reactor;
 }
 
-bool ClusterService::HandOffLeadership(node::NodeId self) {
+bool ClusterService::HandOffLeadership(node::NodeId leader) {
   node::NodeId best = 0;
   std::uint64_t best_match = 0;
   const auto progress = env_->node->Progress();
   for (const node::Member& m : env_->node->Members()) {
-    if (m.learner || m.id == self) continue;
+    if (m.learner || m.id == leader) continue;
+    if (progress.empty() && m.id == env_->member_id) {
+      // A follower asks for itself: it is up (it serves this call).
+      best = m.id;
+      break;
+    }
     auto it = progress.find(m.id);
     const std::uint64_t match = it == progress.end() ? 0 : it->second.match;
     if (best == 0 || match > best_match) {
@@ -254,18 +265,23 @@ bool ClusterService::HandOffLeadership(node::NodeId self) {
     }
   }
   if (best == 0) return true;  // the last voter: raft refuses the removal itself
-  return WaitForLeader(best);
+  return WaitForLeader(best, leader);
 }
 
-bool ClusterService::WaitForLeader(node::NodeId target) {
+bool ClusterService::WaitForLeader(node::NodeId target, node::NodeId old_leader) {
   const auto deadline = std::chrono::steady_clock::now() + kLeaderTransferTimeout;
+  auto next_ask = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() < deadline) {
     const node::NodeStatus st = env_->node->GetStatus();
-    if (st.leader == target) return true;
-    if (st.role == node::Role::kLeader && !env_->node->TransferLeadership(target).ok()) {
-      return false;
+    if (st.leader != 0 && st.leader != old_leader) return true;
+    if (std::chrono::steady_clock::now() >= next_ask && st.leader == old_leader) {
+      // On the leader raft starts the transfer; a follower forwards the ask
+      // (repeated: a forwarded message may be lost).
+      aspen::Status s = env_->node->RequestLeadershipTransfer(target);
+      if (!s.ok() && s.code() != Code::kUnavailable) return false;
+      next_ask = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
 }
@@ -294,7 +310,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerConte
   env_->node->UpdateMember(req->id(), JoinUrls(req->peerurls()), [this, call, resp](Status s) {
     FinishChange(call, s, [this, resp] {
       FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+      env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
     });
   });
   return call.reactor;
@@ -317,7 +333,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
   }
   auto fill = [this, resp] {
     FillMembers(resp->mutable_members());
-    env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+    env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
   };
   const node::NodeStatus st = env_->node->GetStatus();
   if (st.role == node::Role::kLeader) {
