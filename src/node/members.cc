@@ -296,7 +296,8 @@ void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
     }
   }
   if (pending_conf.has_value() && pending_conf_change.has_value() &&
-      pending_conf_type == cc.type() && pending_conf_change->second == cc.node_id()) {
+      pending_conf_type == cc.type() && pending_conf_change->second == cc.node_id() &&
+      pending_conf->address == cc.context()) {
     out->push_back([done = std::move(pending_conf->done), result] { done(result); });
     pending_conf.reset();
     pending_conf_change.reset();

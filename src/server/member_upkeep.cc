@@ -19,8 +19,6 @@ void MemberUpkeep::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // A publish still in flight holds `this`: wait for its callback.
-  while (publishing_.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
 }
 
 void MemberUpkeep::Run() {
@@ -37,21 +35,21 @@ void MemberUpkeep::Run() {
 }
 
 void MemberUpkeep::MaybePublish() {
-  if (publishing_.load() || Clock::now() < next_publish_) return;
+  if (publishing_->load() || Clock::now() < next_publish_) return;
   const node::NodeStatus st = node_->GetStatus();
   if (st.leader == 0) return;
   for (const node::Member& m : node_->Members()) {
     if (m.id != opts_.self) continue;
     if (m.name == opts_.name && m.client_urls == opts_.client_urls) return;  // up to date
-    publishing_.store(true);
+    publishing_->store(true);
     // Retry no sooner than an election timeout (another change may be pending).
     next_publish_ = Clock::now() + opts_.election_timeout;
-    node_->PublishAttributes(opts_.name, opts_.client_urls, [this](Status s) {
-      if (s.ok()) {
-        if (opts_.log) opts_.log("published this member's name and client URLs");
-      }
-      publishing_.store(false);
-    });
+    node_->PublishAttributes(opts_.name, opts_.client_urls,
+                             [flag = publishing_, log = opts_.log](Status s) {
+                               if (s.ok() && log)
+                                 log("published this member's name and client URLs");
+                               flag->store(false);
+                             });
     return;
   }
 }

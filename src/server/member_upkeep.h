@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -58,7 +59,8 @@ class MemberUpkeep {
   node::Node* node_;
   Options opts_;
   std::atomic<bool> removed_{false};
-  std::atomic<bool> publishing_{false};
+  // Shared with the publish callback, which may run after Stop().
+  std::shared_ptr<std::atomic<bool>> publishing_ = std::make_shared<std::atomic<bool>>(false);
   std::chrono::steady_clock::time_point next_publish_{};
   std::chrono::steady_clock::time_point leaderless_since_{};
   std::chrono::steady_clock::time_point next_ask_{};
