@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -354,6 +355,14 @@ TEST(MaintenanceTest, HashkvAtAPastRevisionIsEqualOnEveryMemberAndChangesWithThe
       Etcdctl(c.endpoints[0], {"endpoint", "hashkv", "--rev=" + std::to_string(r), "-w", "json"});
   EXPECT_NE(json.out.find("\"compact_revision\":" + std::to_string(r)), std::string::npos)
       << json.out;
+  // A stopped member's data dir gives the same hash at R.
+  c.members[0]->process().Stop(SIGTERM, 5s);
+  ProgramRun offline = Aspen({"verify", "--data-dir", *dir + "/n0", "--rev", std::to_string(r)});
+  EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
+  EXPECT_NE(
+      offline.out.find("revision " + std::to_string(r) + ", hashkv " + std::to_string(at_r[0])),
+      std::string::npos)
+      << offline.out;
 }
 
 TEST(MaintenanceTest, CorruptedBackupIsRefusedByStatusAndRestore) {
