@@ -114,9 +114,12 @@ void Node::UpdateMember(NodeId id, std::string peer_address, Callback<Status> do
 }
 
 void Node::PublishAttributes(std::string name, std::string client_urls, Callback<Status> done) {
-  impl_->EnqueueConf(ConfRequest{ConfOp::kAttributes, impl_->opts.id,
-                                 EncodeAttributesContext(name, client_urls), std::move(done),
-                                 impl_->Steady() + impl_->opts.request_timeout_ms});
+  // A short deadline: a publication the leader dropped must not hold this
+  // node's one pending-change slot for long (the caller retries).
+  impl_->EnqueueConf(ConfRequest{
+      ConfOp::kAttributes, impl_->opts.id, EncodeAttributesContext(name, client_urls),
+      std::move(done),
+      impl_->Steady() + std::max<std::int64_t>(200, impl_->opts.request_timeout_ms / 5)});
 }
 
 bool Node::Removed() const {
@@ -214,6 +217,16 @@ Status Node::Impl::LoadMembers() {
 
 void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
   auto fail = [&](Status s) { out->push_back([done = std::move(req.done), s] { done(s); }); };
+  if (pending_conf.has_value() && pending_conf->op == ConfOp::kAttributes &&
+      req.op != ConfOp::kAttributes) {
+    // An operator's change goes first: stop waiting for the member's own
+    // publication (it may still apply; the publisher retries if not).
+    out->push_back([done = std::move(pending_conf->done)] {
+      done(Status::Unavailable("member attributes publication superseded by a membership change"));
+    });
+    pending_conf.reset();
+    pending_conf_change.reset();
+  }
   if (pending_conf.has_value()) {
     fail(Status::FailedPrecondition("another membership change is pending"));
     return;

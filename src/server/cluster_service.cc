@@ -84,6 +84,40 @@ bool EnoughStarted(const node::Node& node, int delta, node::NodeId removed) {
   return after <= 0 || started >= after / 2 + 1;
 }
 
+// How long a membership change waits for another one (an operator's, or a
+// member publishing its name and client URLs) to be applied before it is
+// refused with "another membership change is pending".
+constexpr auto kPendingRetryWindow = std::chrono::milliseconds(3000);
+constexpr auto kPendingRetryInterval = std::chrono::milliseconds(50);
+
+bool PendingConflict(const Status& s) {
+  return s.code() == Code::kFailedPrecondition &&
+         (s.message().find("another membership change is pending") != std::string::npos ||
+          s.message().find("is not applied yet") != std::string::npos);
+}
+
+// Runs one node membership call (`submit`) and hands its result to `done`,
+// retrying (on the worker pool) while another change is pending, within
+// kPendingRetryWindow of `deadline`'s start.
+void SubmitRetrying(ServiceEnv* env, std::function<void(node::Callback<Status>)> submit,
+                    std::function<void(Status)> done,
+                    std::chrono::steady_clock::time_point deadline) {
+  auto again = [env, submit, done, deadline](Status s) {
+    if (!PendingConflict(s) || std::chrono::steady_clock::now() >= deadline) return done(s);
+    // The callback runs on the node's loop: wait on the pool instead.
+    const bool queued = env->pool->Submit([env, submit, done, deadline] {
+      std::this_thread::sleep_for(kPendingRetryInterval);
+      SubmitRetrying(env, submit, done, deadline);
+    });
+    if (!queued) done(s);
+  };
+  submit(std::move(again));
+}
+
+std::chrono::steady_clock::time_point RetryDeadline() {
+  return std::chrono::steady_clock::now() + kPendingRetryWindow;
+}
+
 }  // namespace
 
 void ClusterService::FillMembers(google::protobuf::RepeatedPtrField<etcdserverpb::Member>* out) {
@@ -193,16 +227,22 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
             std::to_string(salt));
   }
   const bool learner = req->islearner();
-  env_->node->AddMember(id, urls, learner, [this, call, resp, id, urls, learner](Status s) {
-    FinishChange(call, s, [this, resp, id, urls, learner] {
-      epb::Member* m = resp->mutable_member();
-      m->set_id(id);
-      for (const std::string& u : SplitUrls(urls)) m->add_peerurls(u);
-      m->set_islearner(learner);
-      FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
-    });
-  });
+  SubmitRetrying(
+      env_,
+      [node = env_->node, id, urls, learner](node::Callback<Status> cb) {
+        node->AddMember(id, urls, learner, std::move(cb));
+      },
+      [this, call, resp, id, urls, learner](Status s) {
+        FinishChange(call, s, [this, resp, id, urls, learner] {
+          epb::Member* m = resp->mutable_member();
+          m->set_id(id);
+          for (const std::string& u : SplitUrls(urls)) m->add_peerurls(u);
+          m->set_islearner(learner);
+          FillMembers(resp->mutable_members());
+          env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+        });
+      },
+      RetryDeadline());
   return call.reactor;
 }
 
@@ -222,12 +262,18 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
     return call.reactor;
   }
   auto remove = [this, call, resp, id] {
-    env_->node->RemoveMember(id, [this, call, resp](Status s) {
-      FinishChange(call, s, [this, resp] {
-        FillMembers(resp->mutable_members());
-        env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
-      });
-    });
+    SubmitRetrying(
+        env_,
+        [node = env_->node, id](node::Callback<Status> cb) {
+          node->RemoveMember(id, std::move(cb));
+        },
+        [this, call, resp](Status s) {
+          FinishChange(call, s, [this, resp] {
+            FillMembers(resp->mutable_members());
+            env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+          });
+        },
+        RetryDeadline());
   };
   if (target->learner || id != env_->node->GetStatus().leader) {
     remove();
@@ -307,12 +353,17 @@ grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerConte
     std::lock_guard lock(mu_);
     known_.erase(req->id());
   }
-  env_->node->UpdateMember(req->id(), JoinUrls(req->peerurls()), [this, call, resp](Status s) {
-    FinishChange(call, s, [this, resp] {
-      FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
-    });
-  });
+  SubmitRetrying(
+      env_,
+      [node = env_->node, id = req->id(), urls = JoinUrls(req->peerurls())](
+          node::Callback<Status> cb) { node->UpdateMember(id, urls, std::move(cb)); },
+      [this, call, resp](Status s) {
+        FinishChange(call, s, [this, resp] {
+          FillMembers(resp->mutable_members());
+          env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+        });
+      },
+      RetryDeadline());
   return call.reactor;
 }
 
@@ -341,7 +392,12 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
       call.Finish(etcd::kNotEnoughStarted.ToGrpc());
       return call.reactor;
     }
-    env_->node->PromoteMember(id, [this, call, fill](Status s) { FinishChange(call, s, fill); });
+    SubmitRetrying(
+        env_,
+        [node = env_->node, id](node::Callback<Status> cb) {
+          node->PromoteMember(id, std::move(cb));
+        },
+        [this, call, fill](Status s) { FinishChange(call, s, fill); }, RetryDeadline());
     return call.reactor;
   }
   // Only the leader knows whether the learner is in sync: ask it.
