@@ -10,6 +10,8 @@
 //                  hash, the state machine's rows (HashKV), no half-done ingest.
 //   verify [--endpoints ...]
 //                  HashKV of every endpoint at one revision: equal or not.
+//   verify --rev R HashKV of every endpoint (or of the data dir) as of
+//                  revision R (MVCC history): members that applied R agree.
 // Exit codes (common.h): 0 success, 1 error, 2 members disagree (verify),
 // 3 unavailable.
 #include <nlohmann/json.hpp>
@@ -33,6 +35,7 @@ struct MaintFlags {
   ClientFlags common;
   std::string data_dir;
   int attempts = 10;
+  std::int64_t rev = 0;  // 0: the current revision
 };
 
 int RunDefrag(const MaintFlags& f) {
@@ -130,8 +133,9 @@ int VerifyDataDir(const MaintFlags& f) {
   if (!log.ok()) return Fail("verify", log.status());
   if (Status s = (*log)->VerifyChain(); !s.ok()) return Fail("verify", s);
   auto snap = (*store)->GetSnapshot();
-  Result<sm::KvHash> kv = sm::HashKV(*snap);
-  if (!kv.ok()) return Fail("verify", kv.status());
+  Result<sm::KvHashAt> at = sm::HashKVAt(*snap, f.rev);
+  if (!at.ok()) return Fail("verify", at.status());
+  const sm::KvHash* kv = &at->hash;
   Result<sm::AppliedState> applied = sm::ReadAppliedState(*snap);
   if (!applied.ok()) return Fail("verify", applied.status());
   const std::uint64_t first = (*log)->FirstIndex();
@@ -161,6 +165,28 @@ int VerifyCluster(const MaintFlags& f) {
   if (!opts.ok()) return UsageError("verify", opts.status().message());
   const std::vector<std::string>* endpoints = &opts->endpoints;
   std::vector<pb::HashKVResponse> hashes(endpoints->size());
+  if (f.rev > 0) {
+    // At a fixed past revision every member must answer the same hash.
+    bool equal = true;
+    for (std::size_t i = 0; i < endpoints->size(); ++i) {
+      grpc::ClientContext ctx;
+      maint::SetDeadline(&ctx, opts->call_timeout);
+      pb::HashKVRequest req;
+      req.set_revision(f.rev);
+      grpc::Status s = maint::Stub((*endpoints)[i])->HashKV(&ctx, req, &hashes[i]);
+      if (!s.ok()) return maint::FailGrpc("verify", (*endpoints)[i] + ": ", s);
+      equal &= hashes[i].hash() == hashes[0].hash();
+      std::cout << (*endpoints)[i] << ": member " << std::hex << hashes[i].header().member_id()
+                << std::dec << ", revision " << f.rev << ", hashkv " << hashes[i].hash()
+                << ", compact revision " << hashes[i].compact_revision() << "\n";
+    }
+    if (!equal) {
+      std::cerr << "aspen verify: HashKV at revision " << f.rev << " differs between members\n";
+      return kExitNegative;
+    }
+    std::cout << "OK: " << endpoints->size() << " member(s) agree at revision " << f.rev << "\n";
+    return 0;
+  }
   for (int attempt = 0; attempt < f.attempts; ++attempt) {
     bool same_revision = true;
     for (std::size_t i = 0; i < endpoints->size(); ++i) {
@@ -220,6 +246,9 @@ void RegisterMaintCommands(CLI::App& app, int* exit_code) {
   verify_cmd
       ->add_option("--attempts", verify->attempts, "Tries to catch every member at one revision")
       ->capture_default_str();
+  verify_cmd
+      ->add_option("--rev", verify->rev, "Compare HashKV as of this revision (0: the current one)")
+      ->check(CLI::NonNegativeNumber);
   AddClientFlags(verify_cmd, verify->common);
   verify_cmd->callback([verify, exit_code] {
     *exit_code = verify->data_dir.empty() ? VerifyCluster(*verify) : VerifyDataDir(*verify);

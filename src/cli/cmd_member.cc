@@ -1,58 +1,34 @@
 // `aspen member add|remove|promote|update|list` and `aspen move-leader`: the
 // etcd Cluster calls and Maintenance.MoveLeader, printed like etcdctl
 // (`-w simple`). IDs are hexadecimal, as etcdctl prints and takes them.
-// Exit codes: 0 success, 1 bad flags, 2 the request failed (message on stderr).
-//
-// Connect/Fail duplicate cmd_kv.cc's until the shared src/cli/common.h lands.
+// Flags, -o json and exit codes are common.h's: 0 ok, 1 bad flags or the
+// server refused, 2 not found (unknown member), 3 unavailable.
 #include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "client/client.h"
-#include "client/endpoints.h"
 
 namespace aspen::cli {
 
 namespace {
 
 namespace pb = etcdserverpb;
+using Json = nlohmann::json;
 
 struct MemberFlags {
-  std::string endpoints = "127.0.0.1:2379";
-  std::int64_t dial_timeout_ms = 2000;
-  std::int64_t command_timeout_ms = 10000;
+  ClientFlags common;
   std::string name;
   std::string id;
   std::string peer_urls;
   bool learner = false;
 };
-
-std::unique_ptr<client::Client> Connect(const char* command, const MemberFlags& f) {
-  Result<std::vector<std::string>> endpoints = client::ParseEndpointList(f.endpoints);
-  if (!endpoints.ok()) {
-    std::cerr << "aspen " << command << ": --endpoints: " << endpoints.status().message() << "\n";
-    return nullptr;
-  }
-  client::ClientOptions options;
-  options.endpoints = std::move(endpoints).value();
-  options.dial_timeout = std::chrono::milliseconds(f.dial_timeout_ms);
-  options.call_timeout = std::chrono::milliseconds(f.command_timeout_ms);
-  Result<std::unique_ptr<client::Client>> created = client::Client::Create(options);
-  if (!created.ok()) {
-    std::cerr << "aspen " << command << ": " << created.status().message() << "\n";
-    return nullptr;
-  }
-  return std::move(created).value();
-}
-
-int Fail(const char* command, const Status& status) {
-  std::cerr << "aspen " << command << ": " << status.message() << "\n";
-  return 2;
-}
 
 std::string Hex(std::uint64_t v) {
   char buf[17];
@@ -79,16 +55,36 @@ std::vector<std::string> SplitUrls(const std::string& s) {
   return out;
 }
 
+// One member as `member list -o json` shows it.
+Json MemberJson(const pb::Member& m) {
+  return {
+      {"id", m.id()},
+      {"id_hex", Hex(m.id())},
+      {"name", m.name()},
+      {"peer_urls", Json(std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()))},
+      {"client_urls", Json(std::vector<std::string>(m.clienturls().begin(), m.clienturls().end()))},
+      {"is_learner", m.islearner()}};
+}
+
+Json MembersJson(const google::protobuf::RepeatedPtrField<pb::Member>& members) {
+  Json out = Json::array();
+  for (const pb::Member& m : members) out.push_back(MemberJson(m));
+  return out;
+}
+
 int RunAdd(const MemberFlags& f) {
   const std::vector<std::string> urls = SplitUrls(f.peer_urls);
-  if (urls.empty()) {
-    std::cerr << "aspen member add: --peer-urls is required\n";
-    return 1;
-  }
-  auto c = Connect("member add", f);
-  if (c == nullptr) return 1;
+  if (urls.empty()) return UsageError("member add", "--peer-urls is required");
+  auto c = Connect("member add", f.common);
+  if (c == nullptr) return kExitError;
   auto r = c->MemberAdd(urls, f.learner);
   if (!r.ok()) return Fail("member add", r.status());
+  if (f.common.json()) {
+    PrintJson({{"header", HeaderJson(r->header())},
+               {"member", MemberJson(r->member())},
+               {"members", MembersJson(r->members())}});
+    return kExitOk;
+  }
   std::cout << "Member " << Hex(r->member().id()) << " added to cluster "
             << Hex(r->header().cluster_id()) << "\n\n";
   std::string initial;
@@ -101,34 +97,47 @@ int RunAdd(const MemberFlags& f) {
   std::cout << "ASPEN_NAME=\"" << f.name << "\"\nASPEN_INITIAL_CLUSTER=\"" << initial
             << "\"\nASPEN_INITIAL_ADVERTISE_PEER_URLS=\"" << f.peer_urls
             << "\"\nASPEN_INITIAL_CLUSTER_STATE=\"existing\"\n";
-  return 0;
+  return kExitOk;
 }
 
+// Parses the id, connects, runs `call`; `call` prints its answer.
 int RunWithId(const char* command, const MemberFlags& f,
-              const std::function<Status(client::Client&, std::uint64_t)>& call) {
+              const std::function<Status(client::Client&, std::uint64_t, bool json)>& call) {
   std::uint64_t id = 0;
   if (!ParseId(f.id, &id)) {
-    std::cerr << "aspen " << command << ": bad member ID '" << f.id
-              << "' (a non-zero hexadecimal ID, as `aspen member list` prints it)\n";
-    return 1;
+    return UsageError(command, "bad member ID '" + f.id +
+                                   "' (a non-zero hexadecimal ID, as `aspen member list` "
+                                   "prints it)");
   }
-  auto c = Connect(command, f);
-  if (c == nullptr) return 1;
-  Status s = call(*c, id);
-  return s.ok() ? 0 : Fail(command, s);
+  auto c = Connect(command, f.common);
+  if (c == nullptr) return kExitError;
+  Status s = call(*c, id, f.common.json());
+  return s.ok() ? kExitOk : Fail(command, s);
 }
 
-void AddCommon(CLI::App* cmd, MemberFlags& f) {
-  cmd->add_option("--endpoints", f.endpoints, "host:port,... (default: 127.0.0.1:2379)");
-  cmd->add_option("--dial-timeout", f.dial_timeout_ms, "ms (default: 2000)");
-  cmd->add_option("--command-timeout", f.command_timeout_ms, "ms (default: 10000)");
+// The answer of remove/promote/update: the member changed and the members after.
+template <typename Response>
+void PrintChange(const Response& r, std::uint64_t id, bool json, const char* verb) {
+  if (json) {
+    PrintJson({{"header", HeaderJson(r.header())},
+               {"id", id},
+               {"id_hex", Hex(id)},
+               {"members", MembersJson(r.members())}});
+    return;
+  }
+  std::cout << "Member " << Hex(id) << " " << verb << " cluster " << Hex(r.header().cluster_id())
+            << "\n";
 }
 
 }  // namespace
 
 void RegisterMemberCommands(CLI::App& app, int* exit_code) {
-  auto flags = std::make_shared<MemberFlags>();
-  MemberFlags& f = *flags;
+  // One flag set per subcommand (CLI11 binds options to their storage).
+  auto add_flags = std::make_shared<MemberFlags>();
+  auto remove_flags = std::make_shared<MemberFlags>();
+  auto promote_flags = std::make_shared<MemberFlags>();
+  auto update_flags = std::make_shared<MemberFlags>();
+  auto move_flags = std::make_shared<MemberFlags>();
   // `member list` lives in cmd_cluster.cc (RegisterClusterCommands runs
   // first); the changes join the same `member` command.
   CLI::App* member = nullptr;
@@ -142,66 +151,77 @@ void RegisterMemberCommands(CLI::App& app, int* exit_code) {
   CLI::App* add = member->add_subcommand("add",
                                          "Add a member (then start it with "
                                          "--initial-cluster-state existing)");
-  add->add_option("name", f.name, "The new member's name")->required();
-  add->add_option("--peer-urls", f.peer_urls, "Its peer URLs, comma-separated")->required();
-  add->add_flag("--learner", f.learner, "Add it as a learner (promote it once caught up)");
-  AddCommon(add, f);
-  add->callback([flags, exit_code] { *exit_code = RunAdd(*flags); });
+  add->add_option("name", add_flags->name, "The new member's name")->required();
+  add->add_option("--peer-urls", add_flags->peer_urls, "Its peer URLs, comma-separated")
+      ->required();
+  add->add_flag("--learner", add_flags->learner, "Add it as a learner (promote it once caught up)");
+  AddClientFlags(add, add_flags->common);
+  add->callback([add_flags, exit_code] { *exit_code = RunAdd(*add_flags); });
 
   CLI::App* remove = member->add_subcommand("remove", "Remove a member");
-  remove->add_option("id", f.id, "Member ID (hex)")->required();
-  AddCommon(remove, f);
-  remove->callback([flags, exit_code] {
-    *exit_code = RunWithId("member remove", *flags, [](client::Client& c, std::uint64_t id) {
-      auto r = c.MemberRemove(id);
-      if (!r.ok()) return r.status();
-      std::cout << "Member " << Hex(id) << " removed from cluster " << Hex(r->header().cluster_id())
-                << "\n";
-      return Status::Ok();
-    });
+  remove->add_option("id", remove_flags->id, "Member ID (hex)")->required();
+  AddClientFlags(remove, remove_flags->common);
+  remove->callback([remove_flags, exit_code] {
+    *exit_code = RunWithId("member remove", *remove_flags,
+                           [](client::Client& c, std::uint64_t id, bool json) {
+                             auto r = c.MemberRemove(id);
+                             if (!r.ok()) return r.status();
+                             PrintChange(*r, id, json, "removed from");
+                             return Status::Ok();
+                           });
   });
 
   CLI::App* promote = member->add_subcommand("promote", "Promote a learner to a voter");
-  promote->add_option("id", f.id, "Member ID (hex)")->required();
-  AddCommon(promote, f);
-  promote->callback([flags, exit_code] {
-    *exit_code = RunWithId("member promote", *flags, [](client::Client& c, std::uint64_t id) {
-      auto r = c.MemberPromote(id);
-      if (!r.ok()) return r.status();
-      std::cout << "Member " << Hex(id) << " promoted in cluster " << Hex(r->header().cluster_id())
-                << "\n";
-      return Status::Ok();
-    });
+  promote->add_option("id", promote_flags->id, "Member ID (hex)")->required();
+  AddClientFlags(promote, promote_flags->common);
+  promote->callback([promote_flags, exit_code] {
+    *exit_code = RunWithId("member promote", *promote_flags,
+                           [](client::Client& c, std::uint64_t id, bool json) {
+                             auto r = c.MemberPromote(id);
+                             if (!r.ok()) return r.status();
+                             PrintChange(*r, id, json, "promoted in");
+                             return Status::Ok();
+                           });
   });
 
   CLI::App* update = member->add_subcommand("update", "Change a member's peer URLs");
-  update->add_option("id", f.id, "Member ID (hex)")->required();
-  update->add_option("--peer-urls", f.peer_urls, "The new peer URLs, comma-separated")->required();
-  AddCommon(update, f);
-  update->callback([flags, exit_code] {
-    const std::vector<std::string> urls = SplitUrls(flags->peer_urls);
-    *exit_code = RunWithId("member update", *flags, [urls](client::Client& c, std::uint64_t id) {
-      auto r = c.MemberUpdate(id, urls);
-      if (!r.ok()) return r.status();
-      std::cout << "Member " << Hex(id) << " updated in cluster " << Hex(r->header().cluster_id())
-                << "\n";
-      return Status::Ok();
-    });
+  update->add_option("id", update_flags->id, "Member ID (hex)")->required();
+  update->add_option("--peer-urls", update_flags->peer_urls, "The new peer URLs, comma-separated")
+      ->required();
+  AddClientFlags(update, update_flags->common);
+  update->callback([update_flags, exit_code] {
+    const std::vector<std::string> urls = SplitUrls(update_flags->peer_urls);
+    *exit_code = RunWithId("member update", *update_flags,
+                           [urls](client::Client& c, std::uint64_t id, bool json) {
+                             auto r = c.MemberUpdate(id, urls);
+                             if (!r.ok()) return r.status();
+                             PrintChange(*r, id, json, "updated in");
+                             return Status::Ok();
+                           });
   });
 
   CLI::App* move = app.add_subcommand("move-leader",
                                       "Hand raft leadership to another voter "
                                       "(--endpoints must reach the leader)");
-  move->add_option("id", f.id, "Target member ID (hex)")->required();
-  AddCommon(move, f);
-  move->callback([flags, exit_code] {
-    *exit_code = RunWithId("move-leader", *flags, [](client::Client& c, std::uint64_t id) {
-      auto r = c.MoveLeader(id);
-      if (!r.ok()) return r.status();
-      std::cout << "Leadership transferred from " << Hex(r->header().member_id()) << " to "
-                << Hex(id) << "\n";
-      return Status::Ok();
-    });
+  move->add_option("id", move_flags->id, "Target member ID (hex)")->required();
+  AddClientFlags(move, move_flags->common);
+  move->callback([move_flags, exit_code] {
+    *exit_code =
+        RunWithId("move-leader", *move_flags, [](client::Client& c, std::uint64_t id, bool json) {
+          auto r = c.MoveLeader(id);
+          if (!r.ok()) return r.status();
+          if (json) {
+            PrintJson({{"header", HeaderJson(r->header())},
+                       {"from", r->header().member_id()},
+                       {"from_hex", Hex(r->header().member_id())},
+                       {"to", id},
+                       {"to_hex", Hex(id)}});
+          } else {
+            std::cout << "Leadership transferred from " << Hex(r->header().member_id()) << " to "
+                      << Hex(id) << "\n";
+          }
+          return Status::Ok();
+        });
   });
 }
 

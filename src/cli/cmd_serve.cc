@@ -78,6 +78,10 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
   return Status::Ok();
 }
 
+// `aspen serve`'s exit code when this member was removed from the cluster
+// (docs/OPERATIONS.md): a supervisor should not restart it.
+constexpr int kExitRemoved = 3;
+
 int RunServe(CLI::App* cmd, ServeFlags& f) {
   server::ServeConfig config;
   if (Status s = BuildConfig(cmd, f, &config); !s.ok()) {
@@ -96,11 +100,25 @@ int RunServe(CLI::App* cmd, ServeFlags& f) {
     std::cerr << "aspen serve: " << server.status().message() << "\n";
     return 2;
   }
+  // Wait for a signal, or for this member to learn it was removed from the
+  // cluster (then exit kExitRemoved, as etcd's removed member exits).
   int sig = 0;
-  sigwait(&signals, &sig);
-  LogLine(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+  const timespec poll{0, 100 * 1000 * 1000};
+  while (sig == 0) {
+    const int got = sigtimedwait(&signals, nullptr, &poll);
+    if (got > 0) sig = got;
+    if (sig == 0 && (*server)->removed()) break;
+  }
+  if (sig != 0) {
+    LogLine(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+  }
   (*server)->Stop();
   server->reset();
+  if (sig == 0) {
+    LogLine("stopped: the member has been permanently removed from the cluster");
+    std::cerr << "aspen serve: the member has been permanently removed from the cluster\n";
+    return kExitRemoved;
+  }
   LogLine("stopped");
   return 0;
 }

@@ -17,6 +17,7 @@ rpb::ConfChangeType TypeOf(ConfOp op) {
   switch (op) {
     case ConfOp::kAdd:
     case ConfOp::kUpdate:  // re-adds with the same role; see SubmitConf
+    case ConfOp::kAttributes:
     case ConfOp::kPromote: return rpb::CONF_CHANGE_ADD_NODE;
     case ConfOp::kAddLearner: return rpb::CONF_CHANGE_ADD_LEARNER_NODE;
     case ConfOp::kRemove: return rpb::CONF_CHANGE_REMOVE_NODE;
@@ -36,6 +37,7 @@ Status CheckAgainst(const rpb::ConfState& cs, ConfOp op, NodeId id) {
       return Status::Ok();
     case ConfOp::kRemove:
     case ConfOp::kUpdate:
+    case ConfOp::kAttributes:
       if (!voter && !learner) return Status::NotFound(name + " not found");
       return Status::Ok();
     case ConfOp::kPromote:
@@ -52,8 +54,13 @@ std::vector<Member> Node::Members() const {
   std::lock_guard lock(impl_->status_mu);
   std::vector<Member> out;
   auto add = [&](NodeId id, bool learner) {
-    auto it = impl_->addresses.find(id);
-    out.push_back(Member{id, it == impl_->addresses.end() ? "" : it->second, learner});
+    Member m{id, "", learner, "", ""};
+    if (auto it = impl_->book.members.find(id); it != impl_->book.members.end()) {
+      m.peer_address = it->second.peer_urls;
+      m.name = it->second.name;
+      m.client_urls = it->second.client_urls;
+    }
+    out.push_back(std::move(m));
   };
   std::vector<NodeId> voters(impl_->conf.voters().begin(), impl_->conf.voters().end());
   std::vector<NodeId> learners(impl_->conf.learners().begin(), impl_->conf.learners().end());
@@ -106,6 +113,50 @@ void Node::UpdateMember(NodeId id, std::string peer_address, Callback<Status> do
                                  impl_->Steady() + impl_->opts.request_timeout_ms});
 }
 
+void Node::PublishAttributes(std::string name, std::string client_urls, Callback<Status> done) {
+  // A short deadline: a publication the leader dropped must not hold this
+  // node's one pending-change slot for long (the caller retries).
+  impl_->EnqueueConf(ConfRequest{
+      ConfOp::kAttributes, impl_->opts.id, EncodeAttributesContext(name, client_urls),
+      std::move(done),
+      impl_->Steady() + std::max<std::int64_t>(200, impl_->opts.request_timeout_ms / 5)});
+}
+
+bool Node::Removed() const {
+  std::lock_guard lock(impl_->status_mu);
+  return impl_->self_removed;
+}
+
+bool Node::Impl::RemovedId(NodeId id) const {
+  std::lock_guard lock(status_mu);
+  return book.removed.count(id) != 0;
+}
+
+Status Node::Impl::CheckSender(NodeId from) const {
+  std::lock_guard lock(status_mu);
+  if (book.removed.count(from) != 0) {
+    return Status::FailedPrecondition("the member has been permanently removed from the cluster");
+  }
+  return Status::Ok();
+}
+
+Status Node::RequestLeadershipTransfer(NodeId id) {
+  {
+    std::lock_guard lock(impl_->status_mu);
+    if (impl_->status.leader == raft::kNone) return Status::Unavailable("no leader");
+    if (!Contains(impl_->conf.voters(), id)) {
+      return Status::NotFound("member " + std::to_string(id) + " is not a voter");
+    }
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Status::Unavailable("node stopped");
+    impl_->inbox_transfer = id;
+  }
+  impl_->cv.notify_one();
+  return Status::Ok();
+}
+
 Status Node::TransferLeadership(NodeId id) {
   {
     std::lock_guard lock(impl_->status_mu);
@@ -152,15 +203,30 @@ Status Node::Impl::LoadMembers() {
   Status s = store->Get(storage::Cf::kMeta, kMembersKey, &bytes);
   if (s.code() == Code::kNotFound) return Status::Ok();
   if (!s.ok()) return s;
-  auto book = DecodeMembers(bytes);
-  if (!book.ok()) return book.status();
+  auto stored = DecodeMembersBook(bytes);
+  if (!stored.ok()) return stored.status();
   std::lock_guard lock(status_mu);
-  for (const auto& [id, addr] : *book) addresses[id] = addr;
+  for (auto& [id, m] : stored->members) book.members[id] = std::move(m);
+  for (NodeId id : stored->removed) {
+    book.removed.insert(id);
+    book.members.erase(id);
+  }
+  if (book.removed.count(opts.id) != 0) self_removed = true;
   return Status::Ok();
 }
 
 void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
   auto fail = [&](Status s) { out->push_back([done = std::move(req.done), s] { done(s); }); };
+  if (pending_conf.has_value() && pending_conf->op == ConfOp::kAttributes &&
+      req.op != ConfOp::kAttributes) {
+    // An operator's change goes first: stop waiting for the member's own
+    // publication (it may still apply; the publisher retries if not).
+    out->push_back([done = std::move(pending_conf->done)] {
+      done(Status::Unavailable("member attributes publication superseded by a membership change"));
+    });
+    pending_conf.reset();
+    pending_conf_change.reset();
+  }
   if (pending_conf.has_value()) {
     fail(Status::FailedPrecondition("another membership change is pending"));
     return;
@@ -178,7 +244,8 @@ void Node::Impl::SubmitConf(ConfRequest req, std::vector<Completion>* out) {
   }
   rpb::ConfChange cc;
   cc.set_type(TypeOf(req.op));
-  if (req.op == ConfOp::kUpdate && Contains(cs.learners(), req.id)) {
+  if ((req.op == ConfOp::kUpdate || req.op == ConfOp::kAttributes) &&
+      Contains(cs.learners(), req.id)) {
     cc.set_type(rpb::CONF_CHANGE_ADD_LEARNER_NODE);  // keeps a learner a learner
   }
   cc.set_node_id(req.id);
@@ -207,20 +274,34 @@ void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
   if (!cc.ParseFromString(e.data())) {
     result =
         Status::Corruption("conf change entry " + std::to_string(e.index()) + " does not parse");
+  } else if (cc.type() != rpb::CONF_CHANGE_REMOVE_NODE && RemovedId(cc.node_id())) {
+    // A removed member never comes back (etcd refuses its id): skipped on
+    // every member alike, since the removed set is replicated state.
+    result = Status::FailedPrecondition("member " + std::to_string(cc.node_id()) +
+                                        " was removed from the cluster");
   } else {
     auto cs = raw->ApplyConfChange(cc);
     if (cs.ok()) {
       raft_storage->SetConfState(batch, *cs);
       std::lock_guard lock(status_mu);
       conf = *cs;
+      std::string name, client_urls;
       if (cc.type() == rpb::CONF_CHANGE_REMOVE_NODE) {
-        addresses.erase(cc.node_id());
-        if (cc.node_id() == opts.id) Log("this member was removed from the cluster");
+        book.members.erase(cc.node_id());
+        book.removed.insert(cc.node_id());
+        if (cc.node_id() == opts.id) {
+          self_removed = true;
+          Log("the member has been permanently removed from the cluster");
+        }
+      } else if (DecodeAttributesContext(cc.context(), &name, &client_urls).ok()) {
+        MemberAttrs& m = book.members[cc.node_id()];
+        m.name = std::move(name);
+        m.client_urls = std::move(client_urls);
       } else if (!cc.context().empty()) {
-        addresses[cc.node_id()] = cc.context();
+        book.members[cc.node_id()].peer_urls = cc.context();
       }
       // The address book is part of the replicated state (snapshots carry it).
-      batch->Put(storage::Cf::kMeta, kMembersKey, EncodeMembers(addresses));
+      batch->Put(storage::Cf::kMeta, kMembersKey, EncodeMembersBook(book));
       Log("membership changed: " + std::to_string(cs->voters_size()) + " voter(s), " +
           std::to_string(cs->learners_size()) + " learner(s)");
     } else {
@@ -228,7 +309,8 @@ void Node::Impl::ApplyConfEntry(const rpb::Entry& e, storage::WriteBatch* batch,
     }
   }
   if (pending_conf.has_value() && pending_conf_change.has_value() &&
-      pending_conf_type == cc.type() && pending_conf_change->second == cc.node_id()) {
+      pending_conf_type == cc.type() && pending_conf_change->second == cc.node_id() &&
+      pending_conf->address == cc.context()) {
     out->push_back([done = std::move(pending_conf->done), result] { done(result); });
     pending_conf.reset();
     pending_conf_change.reset();

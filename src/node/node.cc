@@ -90,11 +90,11 @@ Status Node::Impl::BootstrapIfNew() {
   }
   storage::WriteBatch batch;
   raft_storage->SetConfState(&batch, cs);
-  std::map<std::uint64_t, std::string> book;
+  std::map<std::uint64_t, std::string> initial_book;
   for (const auto& [id, addr] : opts.initial_cluster) {
-    if (!addr.empty()) book[id] = addr;
+    if (!addr.empty()) initial_book[id] = addr;
   }
-  batch.Put(storage::Cf::kMeta, kMembersKey, EncodeMembers(book));
+  batch.Put(storage::Cf::kMeta, kMembersKey, EncodeMembers(initial_book));
   ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   Log("bootstrapped a new cluster of " + std::to_string(cs.voters_size()) + " voter(s)");
   return Status::Ok();
@@ -170,7 +170,7 @@ Status Node::Impl::Init() {
   {
     std::lock_guard lock(status_mu);
     conf = *cs;
-    addresses = opts.initial_cluster;
+    for (const auto& [id, addr] : opts.initial_cluster) book.members[id].peer_urls = addr;
   }
   ASPEN_RETURN_IF_ERROR(LoadMembers());
   PublishStatus();
@@ -286,6 +286,7 @@ Status Node::Receive(raft::pb::Message message) {
     return Status::InvalidArgument("message for node " + std::to_string(message.to()) +
                                    " delivered to node " + std::to_string(impl_->opts.id));
   }
+  if (Status s = impl_->CheckSender(message.from()); !s.ok()) return s;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return Status::Unavailable("node stopped");
@@ -312,6 +313,7 @@ Status Node::ReceiveSnapshot(raft::pb::Message message, SnapshotLoader load) {
   if (message.type() != rpb::MSG_SNAP || !message.has_snapshot()) {
     return Status::InvalidArgument("ReceiveSnapshot needs a snapshot message");
   }
+  if (Status s = impl_->CheckSender(message.from()); !s.ok()) return s;
   const std::uint64_t index = message.snapshot().metadata().index();
   {
     std::lock_guard lock(impl_->mu);

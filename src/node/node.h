@@ -156,6 +156,10 @@ struct Member {
   // Peer URLs, comma-separated ("" when unknown to this node).
   std::string peer_address;
   bool learner = false;
+  // What the member published once started (etcd's attributes), through
+  // raft: "" until then. client_urls comma-separated.
+  std::string name;
+  std::string client_urls;
 };
 
 // Fills `batch` with the rows of a received snapshot's state (the state
@@ -295,6 +299,15 @@ class Node {
   // "not leader" on a non-leader; NotFound / FailedPrecondition when `id` is
   // not a member / not a voter.
   Status TransferLeadership(NodeId id);
+  // As TransferLeadership, from any member: a follower forwards the request
+  // to the leader it knows (Unavailable "no leader" when it knows none).
+  Status RequestLeadershipTransfer(NodeId id);
+  // Publishes this member's name and client URLs (comma-separated) through
+  // raft (a no-op conf change of itself carrying them), so every member's
+  // Members() shows them. Errors as UpdateMember.
+  void PublishAttributes(std::string name, std::string client_urls, Callback<Status> done);
+  // True once this member applied its own removal from the cluster.
+  bool Removed() const;
   // The leader's view of each member's replication (empty on a follower).
   struct PeerProgress {
     std::uint64_t match = 0;

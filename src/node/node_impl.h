@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "node/lessor.h"
+#include "node/members_record.h"
 #include "node/node.h"
 #include "node/raft_storage.h"
 #include "node/request_tag.h"
@@ -67,7 +68,7 @@ struct ReadWaiter {
   std::int64_t issued_ms = 0;  // when its current ReadIndex request was issued
 };
 
-enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote, kUpdate };
+enum class ConfOp { kAdd, kAddLearner, kRemove, kPromote, kUpdate, kAttributes };
 
 struct ConfRequest {
   ConfOp op = ConfOp::kAdd;
@@ -131,6 +132,10 @@ struct Node::Impl {
   // Loads the address book persisted in the state (members record) over the
   // initial cluster's addresses.
   Status LoadMembers();
+  // FailedPrecondition "the member has been permanently removed from the
+  // cluster" for a message from a removed member (dropped).
+  Status CheckSender(NodeId from) const;
+  bool RemovedId(NodeId id) const;
   // FailedPrecondition (etcd's message) while learner `id` lags the leader.
   Status CheckLearnerReady(NodeId id) const;
 
@@ -211,7 +216,10 @@ struct Node::Impl {
   mutable std::mutex status_mu;
   NodeStatus status;
   rpb::ConfState conf;
-  std::map<NodeId, std::string> addresses;
+  // The address book (peer URLs, published names and client URLs, removed
+  // ids); persisted as the members record.
+  MembersBook book;
+  bool self_removed = false;                           // applied its own removal, or told so
   std::map<NodeId, Node::PeerProgress> peer_progress;  // leader only
   // Store views of the snapshots this node sent, by index (the last few).
   std::map<std::uint64_t, std::shared_ptr<storage::Snapshot>> outgoing_snaps;

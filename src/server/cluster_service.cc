@@ -84,6 +84,40 @@ bool EnoughStarted(const node::Node& node, int delta, node::NodeId removed) {
   return after <= 0 || started >= after / 2 + 1;
 }
 
+// How long a membership change waits for another one (an operator's, or a
+// member publishing its name and client URLs) to be applied before it is
+// refused with "another membership change is pending".
+constexpr auto kPendingRetryWindow = std::chrono::milliseconds(3000);
+constexpr auto kPendingRetryInterval = std::chrono::milliseconds(50);
+
+bool PendingConflict(const Status& s) {
+  return s.code() == Code::kFailedPrecondition &&
+         (s.message().find("another membership change is pending") != std::string::npos ||
+          s.message().find("is not applied yet") != std::string::npos);
+}
+
+// Runs one node membership call (`submit`) and hands its result to `done`,
+// retrying (on the worker pool) while another change is pending, within
+// kPendingRetryWindow of `deadline`'s start.
+void SubmitRetrying(ServiceEnv* env, std::function<void(node::Callback<Status>)> submit,
+                    std::function<void(Status)> done,
+                    std::chrono::steady_clock::time_point deadline) {
+  auto again = [env, submit, done, deadline](Status s) {
+    if (!PendingConflict(s) || std::chrono::steady_clock::now() >= deadline) return done(s);
+    // The callback runs on the node's loop: wait on the pool instead.
+    const bool queued = env->pool->Submit([env, submit, done, deadline] {
+      std::this_thread::sleep_for(kPendingRetryInterval);
+      SubmitRetrying(env, submit, done, deadline);
+    });
+    if (!queued) done(s);
+  };
+  submit(std::move(again));
+}
+
+std::chrono::steady_clock::time_point RetryDeadline() {
+  return std::chrono::steady_clock::now() + kPendingRetryWindow;
+}
+
 }  // namespace
 
 void ClusterService::FillMembers(google::protobuf::RepeatedPtrField<etcdserverpb::Member>* out) {
@@ -100,6 +134,12 @@ void ClusterService::FillMember(const node::Member& m, etcdserverpb::Member* out
   if (m.id == env_->member_id) {
     out->set_name(env_->name);
     for (const std::string& u : env_->client_urls) out->add_clienturls(u);
+    return;
+  }
+  // What the member published through raft (the replicated members record).
+  if (!m.name.empty() || !m.client_urls.empty()) {
+    out->set_name(m.name);
+    for (const std::string& u : SplitUrls(m.client_urls)) out->add_clienturls(u);
     return;
   }
   peer::v1::MemberInfo info;
@@ -131,7 +171,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
   const Call call = Call::Begin(env_, ctx, "MemberList");
   auto work = [this, call, resp] {
     FillMembers(resp->mutable_members());
-    env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+    env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
     call.Finish(grpc::Status::OK);
   };
   if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
@@ -187,16 +227,22 @@ grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext*
             std::to_string(salt));
   }
   const bool learner = req->islearner();
-  env_->node->AddMember(id, urls, learner, [this, call, resp, id, urls, learner](Status s) {
-    FinishChange(call, s, [this, resp, id, urls, learner] {
-      epb::Member* m = resp->mutable_member();
-      m->set_id(id);
-      for (const std::string& u : SplitUrls(urls)) m->add_peerurls(u);
-      m->set_islearner(learner);
-      FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
-    });
-  });
+  SubmitRetrying(
+      env_,
+      [node = env_->node, id, urls, learner](node::Callback<Status> cb) {
+        node->AddMember(id, urls, learner, std::move(cb));
+      },
+      [this, call, resp, id, urls, learner](Status s) {
+        FinishChange(call, s, [this, resp, id, urls, learner] {
+          epb::Member* m = resp->mutable_member();
+          m->set_id(id);
+          for (const std::string& u : SplitUrls(urls)) m->add_peerurls(u);
+          m->set_islearner(learner);
+          FillMembers(resp->mutable_members());
+          env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+        });
+      },
+      RetryDeadline());
   return call.reactor;
 }
 
@@ -216,18 +262,24 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
     return call.reactor;
   }
   auto remove = [this, call, resp, id] {
-    env_->node->RemoveMember(id, [this, call, resp](Status s) {
-      FinishChange(call, s, [this, resp] {
-        FillMembers(resp->mutable_members());
-        env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
-      });
-    });
+    SubmitRetrying(
+        env_,
+        [node = env_->node, id](node::Callback<Status> cb) {
+          node->RemoveMember(id, std::move(cb));
+        },
+        [this, call, resp](Status s) {
+          FinishChange(call, s, [this, resp] {
+            FillMembers(resp->mutable_members());
+            env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+          });
+        },
+        RetryDeadline());
   };
-  if (id != env_->member_id || env_->node->GetStatus().role != node::Role::kLeader) {
+  if (target->learner || id != env_->node->GetStatus().leader) {
     remove();
     return call.reactor;
   }
-  // Removing the leader (this member): hand leadership to the most caught-up
+  // Removing the leader (this member or another): hand leadership to another
   // voter first, so the cluster need not wait an election timeout.
   auto work = [this, call, id, remove] {
     if (!HandOffLeadership(id)) {
@@ -240,12 +292,17 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
   return call.reactor;
 }
 
-bool ClusterService::HandOffLeadership(node::NodeId self) {
+bool ClusterService::HandOffLeadership(node::NodeId leader) {
   node::NodeId best = 0;
   std::uint64_t best_match = 0;
   const auto progress = env_->node->Progress();
   for (const node::Member& m : env_->node->Members()) {
-    if (m.learner || m.id == self) continue;
+    if (m.learner || m.id == leader) continue;
+    if (progress.empty() && m.id == env_->member_id) {
+      // A follower asks for itself: it is up (it serves this call).
+      best = m.id;
+      break;
+    }
     auto it = progress.find(m.id);
     const std::uint64_t match = it == progress.end() ? 0 : it->second.match;
     if (best == 0 || match > best_match) {
@@ -254,18 +311,23 @@ bool ClusterService::HandOffLeadership(node::NodeId self) {
     }
   }
   if (best == 0) return true;  // the last voter: raft refuses the removal itself
-  return WaitForLeader(best);
+  return WaitForLeader(best, leader);
 }
 
-bool ClusterService::WaitForLeader(node::NodeId target) {
+bool ClusterService::WaitForLeader(node::NodeId target, node::NodeId old_leader) {
   const auto deadline = std::chrono::steady_clock::now() + kLeaderTransferTimeout;
+  auto next_ask = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() < deadline) {
     const node::NodeStatus st = env_->node->GetStatus();
-    if (st.leader == target) return true;
-    if (st.role == node::Role::kLeader && !env_->node->TransferLeadership(target).ok()) {
-      return false;
+    if (st.leader != 0 && st.leader != old_leader) return true;
+    if (std::chrono::steady_clock::now() >= next_ask && st.leader == old_leader) {
+      // On the leader raft starts the transfer; a follower forwards the ask
+      // (repeated: a forwarded message may be lost).
+      aspen::Status s = env_->node->RequestLeadershipTransfer(target);
+      if (!s.ok() && s.code() != Code::kUnavailable) return false;
+      next_ask = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
 }
@@ -291,12 +353,17 @@ grpc::ServerUnaryReactor* ClusterService::MemberUpdate(grpc::CallbackServerConte
     std::lock_guard lock(mu_);
     known_.erase(req->id());
   }
-  env_->node->UpdateMember(req->id(), JoinUrls(req->peerurls()), [this, call, resp](Status s) {
-    FinishChange(call, s, [this, resp] {
-      FillMembers(resp->mutable_members());
-      env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
-    });
-  });
+  SubmitRetrying(
+      env_,
+      [node = env_->node, id = req->id(), urls = JoinUrls(req->peerurls())](
+          node::Callback<Status> cb) { node->UpdateMember(id, urls, std::move(cb)); },
+      [this, call, resp](Status s) {
+        FinishChange(call, s, [this, resp] {
+          FillMembers(resp->mutable_members());
+          env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
+        });
+      },
+      RetryDeadline());
   return call.reactor;
 }
 
@@ -317,7 +384,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
   }
   auto fill = [this, resp] {
     FillMembers(resp->mutable_members());
-    env_->FillHeader(resp->mutable_header(), env_->node->GetStatus().revision);
+    env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
   };
   const node::NodeStatus st = env_->node->GetStatus();
   if (st.role == node::Role::kLeader) {
@@ -325,7 +392,12 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
       call.Finish(etcd::kNotEnoughStarted.ToGrpc());
       return call.reactor;
     }
-    env_->node->PromoteMember(id, [this, call, fill](Status s) { FinishChange(call, s, fill); });
+    SubmitRetrying(
+        env_,
+        [node = env_->node, id](node::Callback<Status> cb) {
+          node->PromoteMember(id, std::move(cb));
+        },
+        [this, call, fill](Status s) { FinishChange(call, s, fill); }, RetryDeadline());
     return call.reactor;
   }
   // Only the leader knows whether the learner is in sync: ask it.

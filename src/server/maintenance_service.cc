@@ -122,15 +122,19 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
   const std::int64_t revision = req->revision();
   auto work = [call, revision, resp] {
     std::unique_ptr<storage::Snapshot> snap = call.env->node->GetSnapshot();
-    Result<sm::KvHash> h = sm::HashKV(*snap);
-    if (!h.ok()) return call.Finish(ToGrpcStatus(h.status()));
-    if (revision > h->revision) return call.Finish(etcd::kFutureRev.ToGrpc());
-    if (revision > 0 && revision < h->revision) {
-      return call.Finish(ToGrpcStatus(Status::Unimplemented(
-          "hashing at a past revision is not supported until MVCC history exists")));
+    Result<sm::KvHashAt> h = sm::HashKVAt(*snap, revision);
+    if (!h.ok()) {
+      if (h.status().code() == Code::kOutOfRange) {
+        const bool future = h.status().message().find("future") != std::string::npos;
+        return call.Finish((future ? etcd::kFutureRev : etcd::kCompacted).ToGrpc());
+      }
+      return call.Finish(ToGrpcStatus(h.status()));
     }
-    resp->set_hash(h->hash32);
-    call.env->FillHeader(resp->mutable_header(), h->revision);
+    Result<sm::AppliedState> st = sm::ReadAppliedState(*snap);
+    if (!st.ok()) return call.Finish(ToGrpcStatus(st.status()));
+    resp->set_hash(h->hash.hash32);
+    resp->set_compact_revision(h->compact_revision);
+    call.env->FillHeader(resp->mutable_header(), st->revision);
     call.Finish(grpc::Status::OK);
   };
   if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());

@@ -18,6 +18,7 @@
 #include "node/node.h"
 #include "server/auto_compactor.h"
 #include "server/http_server.h"
+#include "server/member_upkeep.h"
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
 #include "server/services.h"
@@ -159,6 +160,7 @@ struct Server::Parts {
   std::unique_ptr<SqlService> sql;
   std::unique_ptr<WatchService> watch;
   std::unique_ptr<AutoCompactor> compactor;
+  std::unique_ptr<MemberUpkeep> upkeep;
   std::unique_ptr<grpc::Server> client_server;
   std::vector<std::unique_ptr<HttpServer>> http;
   int client_port = 0, peer_port = 0;
@@ -468,6 +470,7 @@ void Server::Parts::Stop() {
   std::call_once(stopped, [this] {
     for (auto& h : http) h->Stop();
     if (compactor != nullptr) compactor->Stop();
+    if (upkeep != nullptr) upkeep->Stop();
     // The node answers whatever is pending ("node stopped") so that every
     // client call can finish; then the client port drains.
     if (node != nullptr) node->Stop();
@@ -510,6 +513,16 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeConfig& config, Log log
   if (!ac.ok()) return ac.status();
   p.compactor = std::make_unique<AutoCompactor>(p.node.get(), *ac);
   p.compactor->Start();
+  MemberUpkeep::Options uo;
+  uo.self = p.env.member_id;
+  uo.cluster_id = p.env.cluster_id;
+  uo.name = p.env.name;
+  for (const std::string& u : p.env.client_urls)
+    uo.client_urls += (uo.client_urls.empty() ? "" : ",") + u;
+  uo.election_timeout = std::chrono::milliseconds(config.election_timeout_ms);
+  uo.log = p.log;
+  p.upkeep = std::make_unique<MemberUpkeep>(p.node.get(), std::move(uo));
+  p.upkeep->Start();
   p.log(
       "serving clients on " + config.listen_client_urls[0] + ", peers on " +
       config.listen_peer_urls[0] +
@@ -532,6 +545,9 @@ int Server::client_port() const {
 }
 int Server::peer_port() const {
   return parts_->peer_port;
+}
+bool Server::removed() const {
+  return parts_->upkeep != nullptr && parts_->upkeep->removed();
 }
 int Server::metrics_port() const {
   return parts_->http.empty() ? 0 : parts_->http[0]->port();

@@ -40,6 +40,9 @@ class Server {
   int client_port() const;
   int peer_port() const;
   int metrics_port() const;
+  // True once this member knows it was removed from the cluster (it then
+  // serves nothing useful; `aspen serve` stops and exits non-zero).
+  bool removed() const;
 
   struct Parts;
 

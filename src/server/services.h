@@ -179,11 +179,13 @@ class ClusterService final : public etcdserverpb::Cluster::CallbackService {
   void FillMembers(google::protobuf::RepeatedPtrField<etcdserverpb::Member>* out);
   void FillMember(const node::Member& m, etcdserverpb::Member* out);
   void FinishChange(const internal::Call& call, Status s, std::function<void()> fill);
-  // Leader `self` hands leadership to its most caught-up other voter; false
-  // when that did not happen within kLeaderTransferTimeout. Blocking.
-  bool HandOffLeadership(node::NodeId self);
-  // Asks for and waits until `target` leads (kLeaderTransferTimeout). Blocking.
-  bool WaitForLeader(node::NodeId target);
+  // Hands leadership from `leader` to another voter (on the leader: its most
+  // caught-up one; on a follower: itself, asked through the leader); false
+  // when no other member led within kLeaderTransferTimeout. Blocking.
+  bool HandOffLeadership(node::NodeId leader);
+  // Asks for `target` to lead until a member other than `old_leader` leads
+  // (kLeaderTransferTimeout). Blocking.
+  bool WaitForLeader(node::NodeId target, node::NodeId old_leader);
 
   ServiceEnv* env_;
   std::mutex mu_;

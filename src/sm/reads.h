@@ -66,4 +66,17 @@ struct KvHash {
 };
 Result<KvHash> HashKV(const storage::Snapshot& snapshot);
 
+// HashKV as of revision `at` (etcd's HashKV with a revision): the same digest
+// over the keys live at `at`, rebuilt from the MVCC history, so members agree
+// at any revision they all still keep. `at` <= 0 or = the current revision
+// hashes the current rows. OutOfRange "mvcc: required revision has been
+// compacted" below the compact revision, "mvcc: required revision is a future
+// revision" above the current one. compact_revision is etcd's answer field.
+struct KvHashAt {
+  KvHash hash;
+  std::int64_t at = 0;  // the revision hashed
+  std::int64_t compact_revision = 0;
+};
+Result<KvHashAt> HashKVAt(const storage::Snapshot& snapshot, std::int64_t at);
+
 }  // namespace aspen::sm

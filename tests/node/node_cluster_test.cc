@@ -291,6 +291,58 @@ TEST(NodeCluster, MembershipAddLearnerPromoteAndRemove) {
   ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("after-membership", "ok")).ok());
 }
 
+TEST(NodeCluster, PublishedAttributesReachEveryMemberAndRemovedIdsStayOut) {
+  Cluster c;
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  auto change = [&](auto&& submit) {
+    auto promise = std::make_shared<std::promise<Status>>();
+    auto f = promise->get_future();
+    submit([promise](Status s) { promise->set_value(s); });
+    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      return Status::Internal("test: no answer to the membership change in time");
+    }
+    return f.get();
+  };
+  // A follower publishes its name and client URLs; every member lists them.
+  const NodeId follower = leader == 1 ? 2 : 1;
+  ASSERT_TRUE(change([&](auto cb) {
+                c.node(follower)->PublishAttributes("f", "http://f:1,http://f:2", cb);
+              }).ok());
+  for (NodeId id : {NodeId{1}, NodeId{2}, NodeId{3}}) {
+    bool seen = false;
+    for (int i = 0; i < 200 && !seen; ++i) {
+      for (const Member& m : c.node(id)->Members()) {
+        seen |= m.id == follower && m.name == "f" && m.client_urls == "http://f:1,http://f:2";
+      }
+      if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(seen) << "member " << id;
+  }
+  // Its role is unchanged.
+  for (const Member& m : c.node(leader)->Members()) {
+    if (m.id == follower) {
+      EXPECT_FALSE(m.learner);
+    }
+  }
+  // A removed id is refused as a sender and never comes back.
+  ASSERT_TRUE(change([&](auto cb) { c.node(leader)->AddMember(7, "node-7", true, cb); }).ok());
+  ASSERT_TRUE(change([&](auto cb) { c.node(leader)->RemoveMember(7, cb); }).ok());
+  raft::pb::Message from_removed;
+  from_removed.set_type(raft::pb::MSG_HEARTBEAT);
+  from_removed.set_from(7);
+  from_removed.set_to(leader);
+  const Status refused = c.node(leader)->Receive(from_removed);
+  EXPECT_EQ(refused.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(refused.message(), "the member has been permanently removed from the cluster");
+  const Status again = change([&](auto cb) { c.node(leader)->AddMember(7, "node-7", true, cb); });
+  EXPECT_EQ(again.code(), Code::kFailedPrecondition) << again.ToString();
+  EXPECT_EQ(c.node(leader)->Members().size(), 3u);
+  EXPECT_FALSE(c.node(leader)->Removed());
+  ASSERT_TRUE(ProposeSync(c.node(leader), PutCmd("after-removal", "ok")).ok());
+}
+
 TEST(NodeCluster, LeasesLiveOnTheLeaderAndANewLeaderExtendsThem) {
   Cluster c;
   c.StartAll();

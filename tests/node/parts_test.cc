@@ -124,5 +124,47 @@ TEST(MembersRecord, RoundTripsAndRefusesDamagedBytes) {
   EXPECT_EQ(DecodeMembers(bad_tag).status().code(), Code::kCorruption);
 }
 
+TEST(MembersRecord, VersionTwoCarriesNamesClientUrlsAndRemovedIdsAndReadsVersionOne) {
+  MembersBook book;
+  book.members[1] = MemberAttrs{"http://127.0.0.1:1", "n1", "http://127.0.0.1:11"};
+  book.members[7] = MemberAttrs{"http://a:2,http://b:3", "", ""};
+  book.removed = {3, 5};
+  const std::string bytes = EncodeMembersBook(book);
+  auto back = DecodeMembersBook(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, book);
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(DecodeMembersBook(bytes.substr(0, n)).status().code(), Code::kCorruption) << n;
+  }
+  EXPECT_EQ(DecodeMembersBook(bytes + "x").status().code(), Code::kCorruption);
+  // A version-1 record (an older data dir or snapshot) reads as peer URLs only.
+  auto v1 = DecodeMembersBook(EncodeMembers({{4, "http://c:4"}}));
+  ASSERT_TRUE(v1.ok());
+  EXPECT_EQ(v1->members.at(4).peer_urls, "http://c:4");
+  EXPECT_TRUE(v1->members.at(4).name.empty());
+  EXPECT_TRUE(v1->removed.empty());
+  // Removed ids must increase.
+  MembersBook dup;
+  dup.removed = {2};
+  std::string twice = EncodeMembersBook(dup);
+  twice[twice.size() - 12] = 2;             // count 2 ...
+  twice += twice.substr(twice.size() - 8);  // ... and the same id again
+  EXPECT_EQ(DecodeMembersBook(twice).status().code(), Code::kCorruption);
+}
+
+TEST(MembersRecord, AttributesContextRoundTripsAndIsNeverAPeerUrl) {
+  const std::string ctx = EncodeAttributesContext("n1", "http://127.0.0.1:1,http://x:2");
+  std::string name, urls;
+  ASSERT_TRUE(DecodeAttributesContext(ctx, &name, &urls).ok());
+  EXPECT_EQ(name, "n1");
+  EXPECT_EQ(urls, "http://127.0.0.1:1,http://x:2");
+  EXPECT_FALSE(DecodeAttributesContext("http://127.0.0.1:1", &name, &urls).ok());
+  EXPECT_FALSE(DecodeAttributesContext("", &name, &urls).ok());
+  for (std::size_t n = 1; n < ctx.size(); ++n) {
+    EXPECT_FALSE(DecodeAttributesContext(ctx.substr(0, n), &name, &urls).ok()) << n;
+  }
+  EXPECT_FALSE(DecodeAttributesContext(ctx + "x", &name, &urls).ok());
+}
+
 }  // namespace
 }  // namespace aspen::node

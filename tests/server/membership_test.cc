@@ -460,21 +460,32 @@ TEST(MembershipTest, AspenMemberCommandsAddPromoteUpdateRemoveAndMoveLeader) {
   ProgramRun list = Aspen({"member", "list", ep});
   EXPECT_NE(list.out.find(id + ", unstarted, , " + url + ", , true"), std::string::npos)
       << list.out;
+  // common.h's exit codes: 1 the server refused, 2 not found.
   ProgramRun promote = Aspen({"member", "promote", id, ep});
-  EXPECT_EQ(promote.exit_code, 2);
+  EXPECT_EQ(promote.exit_code, 1);
   EXPECT_NE(promote.err.find("can only promote a learner member which is in sync with leader"),
             std::string::npos)
       << promote.err;
   EXPECT_EQ(Aspen({"member", "update", id, "--peer-urls=" + url + "0", ep}).exit_code, 0);
   EXPECT_NE(Aspen({"member", "list", ep}).out.find(url + "0"), std::string::npos);
-  EXPECT_EQ(Aspen({"member", "remove", id, ep}).exit_code, 0);
+  ProgramRun removed = Aspen({"member", "remove", id, ep, "-o", "json"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.err;
+  // One JSON document: the removed id and the members left (n1 alone).
+  EXPECT_NE(removed.out.find("\"id_hex\":\"" + id + "\""), std::string::npos) << removed.out;
+  EXPECT_NE(removed.out.find("\"members\":[{"), std::string::npos) << removed.out;
+  EXPECT_NE(removed.out.find("\"name\":\"n1\""), std::string::npos) << removed.out;
   EXPECT_EQ(Aspen({"member", "list", ep}).out.find(id), std::string::npos);
   ProgramRun again = Aspen({"member", "remove", id, ep});
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_NE(again.err.find("etcdserver: member not found"), std::string::npos) << again.err;
   EXPECT_EQ(Aspen({"member", "remove", "not-hex", ep}).exit_code, 1);
+  ProgramRun add_json =
+      Aspen({"member", "add", "n3", "--peer-urls=" + url + "1", ep, "-o", "json"});
+  EXPECT_EQ(add_json.exit_code, 0) << add_json.err;
+  EXPECT_NE(add_json.out.find("\"member\":{"), std::string::npos) << add_json.out;
+  EXPECT_NE(add_json.out.find(url + "1"), std::string::npos) << add_json.out;
   ProgramRun move = Aspen({"move-leader", "1234", ep});
-  EXPECT_EQ(move.exit_code, 2);
+  EXPECT_EQ(move.exit_code, 1);
   EXPECT_NE(move.err.find("etcdserver: bad leader transferee"), std::string::npos) << move.err;
 }
 
