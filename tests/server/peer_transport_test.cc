@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -404,6 +406,63 @@ TEST(PeerTransportTest, PeerKilledMidStreamIsReportedAndLaterMessagesAreDropped)
   }));
   EXPECT_GE(t.Stats().broken_streams, 1u);
   EXPECT_GE(t.Stats().dropped_messages, 1u);
+}
+
+// A node that stalls the first batch until released: its peer stops reading.
+class StalledNode : public FakeNode {
+ public:
+  std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) override {
+    std::unique_lock lock(mu);
+    released_cv.wait(lock, [&] { return released; });
+    for (raft::pb::Message& m : messages) received.push_back(std::move(m));
+    return messages.size();
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu);
+      released = true;
+    }
+    released_cv.notify_all();
+  }
+  std::condition_variable released_cv;
+  bool released = false;
+};
+
+TEST(PeerTransportTest, SlowPeerFillsItsBoundThenMessagesAreDroppedWithoutBlockingSend) {
+  StalledNode node;
+  PeerService service(kCluster, 2, &node);
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
+  b.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{2, "127.0.0.1:" + std::to_string(port)}},
+                   .queue_bytes = 1u << 20,
+                   .batch_bytes = 256u << 10});
+  t.Attach(&sender_node);
+  const std::string payload(64u << 10, 'v');
+  auto longest = std::chrono::steady_clock::duration::zero();
+  bool dropped = false;
+  for (int i = 1; i <= 4000 && !dropped; ++i) {  // at most 256 MiB offered
+    raft::pb::Message m = Msg(1, 2, static_cast<std::uint64_t>(i));
+    m.set_context(payload);
+    const auto start = std::chrono::steady_clock::now();
+    t.Send({std::move(m)});
+    longest = std::max(longest, std::chrono::steady_clock::now() - start);
+    dropped = sender_node.Unreachable(2);
+    if (i % 64 == 0) std::this_thread::sleep_for(1ms);  // let the stream fill up
+  }
+  EXPECT_TRUE(dropped);
+  EXPECT_GE(t.Stats().dropped_messages, 1u);
+  EXPECT_LT(longest, 500ms);  // Send never waited for the stalled peer
+  node.Release();
+  t.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
 }  // namespace
