@@ -1,14 +1,9 @@
 // PeerTransport: node::Transport over gRPC, the sending half of the peer port
 // (proto/aspen/peer/v1/peer.proto). peer_service.h is the receiving half.
 //
-// Each peer has a bounded queue (messages and bytes) and one callback client
-// stream (Peer.Stream, a grpc::ClientWriteReactor) with at most one Batch in
-// flight. Send() queues and, when no write is in flight, starts one on the
-// caller's thread (the Ready loop): gRPC's non-blocking StartWrite, never a
-// wait on the network. When a write completes, gRPC's thread sends all that
-// was queued meanwhile as the next Batch (up to batch_bytes). A thread per
-// peer only connects (address, channel, back-off). A message is dropped, and
-// the peer reported unreachable
+// One sender thread per peer owns one client stream (Peer.Stream) to it and a
+// bounded queue (messages and bytes). Send() only enqueues: it never blocks
+// on the network. A message is dropped, and the peer reported unreachable
 // through PeerEvents, when
 //   - the peer's queue is full (a slow or dead peer cannot grow memory),
 //   - the peer's address is unknown (PeerEvents::ResolvePeer answers ""),
@@ -20,9 +15,6 @@
 // Messages to one peer leave in Send order. Nothing is retried by the
 // transport itself. A MsgSnap goes on a snapshot stream of its own with the
 // state it describes (peer_snapshot.h), not on the message stream.
-//
-// ReportUnreachable may be called from Send's thread, the peer's thread or a
-// gRPC thread, never with the peer's lock held.
 //
 // Thread safety: Send from one thread at a time (the node's Ready loop), as
 // node::Transport says; Attach before the first Send; Stats and SetPeerTarget
