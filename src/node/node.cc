@@ -300,6 +300,22 @@ Status Node::Receive(raft::pb::Message message) {
   return Status::Ok();
 }
 
+std::size_t Node::ReceiveBatch(std::vector<raft::pb::Message> messages) {
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return 0;
+    for (raft::pb::Message& m : messages) {
+      if (m.to() != impl_->opts.id) continue;
+      if (impl_->inbox_msgs.size() >= impl_->opts.max_inbox_messages) break;
+      impl_->inbox_msgs.push_back(std::move(m));
+      ++queued;
+    }
+  }
+  if (queued > 0) impl_->cv.notify_one();
+  return queued;
+}
+
 void Node::ReportUnreachable(NodeId peer) {
   {
     std::lock_guard lock(impl_->mu);

@@ -2,6 +2,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/assert.h"
 #include "server/etcd_errors.h"
@@ -97,26 +98,50 @@ grpc::Status PeerService::CheckBatch(const ppb::Batch& batch) const {
   return grpc::Status::OK;
 }
 
-grpc::Status PeerService::Stream(grpc::ServerContext* /*context*/,
-                                 grpc::ServerReader<ppb::Batch>* reader,
-                                 ppb::StreamSummary* summary) {
-  ppb::Batch batch;
-  while (reader->Read(&batch)) {
-    summary->set_batches(summary->batches() + 1);
-    if (grpc::Status s = CheckBatch(batch); !s.ok()) {
-      ++rejected_;
-      return s;
-    }
-    for (raft::pb::Message& m : *batch.mutable_messages()) {
-      if (handler_->Receive(std::move(m)).ok()) {
-        ++received_;
-        summary->set_messages(summary->messages() + 1);
-      } else {
-        ++refused_;
-      }
-    }
+// One inbound message stream. gRPC runs OnReadDone on its own threads, one
+// read at a time per stream, so batches from one peer reach the node in order.
+class PeerService::StreamReader final : public grpc::ServerReadReactor<ppb::Batch> {
+ public:
+  StreamReader(PeerService* service, ppb::StreamSummary* summary)
+      : service_(service), summary_(summary) {
+    StartRead(&batch_);
   }
-  return grpc::Status::OK;
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the sender closed the stream or it broke
+      Finish(grpc::Status::OK);
+      return;
+    }
+    summary_->set_batches(summary_->batches() + 1);
+    if (grpc::Status s = service_->CheckBatch(batch_); !s.ok()) {
+      ++service_->rejected_;
+      Finish(s);
+      return;
+    }
+    std::vector<raft::pb::Message> messages;
+    messages.reserve(static_cast<std::size_t>(batch_.messages_size()));
+    for (raft::pb::Message& m : *batch_.mutable_messages()) messages.push_back(std::move(m));
+    const std::size_t total = messages.size();
+    const std::size_t accepted = service_->handler_->ReceiveBatch(std::move(messages));
+    ASPEN_ASSERT(accepted <= total);
+    service_->received_ += accepted;
+    service_->refused_ += total - accepted;
+    summary_->set_messages(summary_->messages() + accepted);
+    batch_.Clear();
+    StartRead(&batch_);
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  PeerService* const service_;
+  ppb::StreamSummary* const summary_;
+  ppb::Batch batch_;
+};
+
+grpc::ServerReadReactor<ppb::Batch>* PeerService::Stream(grpc::CallbackServerContext* /*context*/,
+                                                         ppb::StreamSummary* summary) {
+  return new StreamReader(this, summary);
 }
 
 grpc::Status PeerService::LeaseKeepAlive(grpc::ServerContext* /*context*/,

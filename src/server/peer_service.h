@@ -9,6 +9,12 @@
 // Batch, and batches over kMaxPeerBatchBytes (the server's max receive size).
 // A message the node refuses (its inbox is full) is dropped: raft retransmits.
 //
+// Stream uses gRPC's callback API (a ServerReadReactor): each Batch is
+// checked and handed to the node with one PeerHandler::ReceiveBatch (one inbox
+// push and one wake-up of the Ready loop) on the gRPC thread that read it,
+// with no synchronous-server thread in between. The other methods are
+// synchronous.
+//
 // The lease calls answer from the local node, which keeps leases alive only
 // while it leads (node::Node::KeepAlive).
 //
@@ -17,6 +23,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,6 +40,13 @@ class PeerHandler {
  public:
   virtual ~PeerHandler() = default;
   virtual Status Receive(raft::pb::Message message) = 0;
+  // Every message of one checked Batch, in order; how many were accepted.
+  // The default hands them to Receive one by one.
+  virtual std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) {
+    std::size_t accepted = 0;
+    for (raft::pb::Message& m : messages) accepted += Receive(std::move(m)).ok() ? 1 : 0;
+    return accepted;
+  }
   virtual Result<std::int64_t> KeepAlive(std::int64_t lease_id) = 0;
   virtual Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t lease_id) = 0;
   // A MsgSnap whose state file (storage/snapshot.h, verified) is at `path`;
@@ -58,15 +72,16 @@ struct PeerServiceStats {
   std::uint64_t rejected_batches = 0;   // wrong cluster/member or malformed
 };
 
-class PeerService final : public peer::v1::Peer::Service {
+class PeerService final
+    : public peer::v1::Peer::WithCallbackMethod_Stream<peer::v1::Peer::Service> {
  public:
   // `handler` is not owned and must outlive the service's gRPC server.
   // `self_info` is what Member answers (its id is `self`).
   PeerService(std::uint64_t cluster_id, raft::NodeId self, PeerHandler* handler,
               peer::v1::MemberInfo self_info = {});
 
-  grpc::Status Stream(grpc::ServerContext* context, grpc::ServerReader<peer::v1::Batch>* reader,
-                      peer::v1::StreamSummary* summary) override;
+  grpc::ServerReadReactor<peer::v1::Batch>* Stream(grpc::CallbackServerContext* context,
+                                                   peer::v1::StreamSummary* summary) override;
   grpc::Status LeaseKeepAlive(grpc::ServerContext* context, const peer::v1::LeaseRequest* request,
                               peer::v1::LeaseReply* reply) override;
   grpc::Status LeaseTimeToLive(grpc::ServerContext* context, const peer::v1::LeaseRequest* request,
@@ -93,6 +108,7 @@ class PeerService final : public peer::v1::Peer::Service {
   grpc::Status CheckBatch(const peer::v1::Batch& batch) const;
 
  private:
+  class StreamReader;
   grpc::Status CheckCluster(std::uint64_t cluster_id) const;
 
   const std::uint64_t cluster_id_;

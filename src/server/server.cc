@@ -55,6 +55,9 @@ class NodePeerAdapter final : public PeerHandler, public PeerEvents {
  public:
   NodePeerAdapter(node::Node* node, storage::Store* store) : node_(node), store_(store) {}
   Status Receive(raft::pb::Message m) override { return node_->Receive(std::move(m)); }
+  std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) override {
+    return node_->ReceiveBatch(std::move(messages));
+  }
   Result<std::int64_t> KeepAlive(std::int64_t id) override { return node_->KeepAlive(id); }
   Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t id) override {
     return node_->LeaseTimeToLive(id);

@@ -265,6 +265,25 @@ TEST(Node, InboxBoundDropsPeerMessagesWithAClearError) {
   (*n)->RunOnce();  // a message from a non-member is dropped, never a crash
 }
 
+TEST(Node, ReceiveBatchQueuesUpToTheInboxBoundAndSkipsMisaddressedMessages) {
+  storage::MemStore store;
+  NodeOptions o = SoloOptions(&store);
+  o.max_inbox_messages = 2;
+  auto n = Node::Open(o);
+  ASSERT_TRUE(n.ok());
+  rpb::Message m;
+  m.set_type(rpb::MSG_HEARTBEAT);
+  m.set_to(1);
+  m.set_from(2);
+  rpb::Message stray = m;
+  stray.set_to(9);
+  EXPECT_EQ((*n)->ReceiveBatch({m, stray, m, m}), 2u);  // the stray skipped, the last dropped
+  EXPECT_EQ((*n)->Receive(m).code(), Code::kResourceExhausted);
+  EXPECT_EQ((*n)->ReceiveBatch({m}), 0u);
+  (*n)->RunOnce();  // drains the inbox
+  EXPECT_EQ((*n)->ReceiveBatch({m}), 1u);
+}
+
 // Every Ready that must sync costs exactly one synced Store write (log, hard
 // state and applied state in one batch), and concurrent proposers share them.
 TEST(Node, OneSyncedWritePerReadyAndFewerSyncsThanWritesUnder32Proposers) {

@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -306,6 +308,161 @@ TEST(PeerServiceTest, OversizedBatchIsRefusedByTheServer) {
   grpc::Status st = writer->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
   EXPECT_EQ(r.node.ReceivedCount(), 0u);
+}
+
+// A node whose inbox takes only `room` more messages, and which records the
+// size of every hand-off it gets.
+class BoundedNode : public FakeNode {
+ public:
+  std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) override {
+    std::lock_guard lock(mu);
+    handoffs.push_back(messages.size());
+    std::size_t n = 0;
+    for (raft::pb::Message& m : messages) {
+      if (room == 0) break;
+      --room;
+      received.push_back(std::move(m));
+      ++n;
+    }
+    return n;
+  }
+  std::size_t room = 2;
+  std::vector<std::size_t> handoffs;
+};
+
+TEST(PeerServiceTest, EachBatchReachesTheNodeInOneHandoffAndRefusalsAreCounted) {
+  BoundedNode node;
+  PeerService service(kCluster, 2, &node);
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = ppb::Peer::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ppb::StreamSummary summary;
+  auto writer = stub->Stream(&ctx, &summary);
+  ppb::Batch batch = GoodBatch();
+  *batch.add_messages() = Msg(1, 2, 2);
+  *batch.add_messages() = Msg(1, 2, 3);
+  ASSERT_TRUE(writer->Write(batch));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.batches(), 1u);
+  EXPECT_EQ(summary.messages(), 2u);  // the inbox had room for two
+  {
+    std::lock_guard lock(node.mu);
+    EXPECT_EQ(node.handoffs, std::vector<std::size_t>{3});
+    ASSERT_EQ(node.received.size(), 2u);
+    EXPECT_EQ(node.received[0].index(), 1u);
+    EXPECT_EQ(node.received[1].index(), 2u);
+  }
+  const PeerServiceStats st = service.Stats();
+  EXPECT_EQ(st.received_messages, 2u);
+  EXPECT_EQ(st.refused_messages, 1u);
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
+}
+
+TEST(PeerTransportTest, OversizedMessageIsDroppedAndReportedWithoutTouchingTheStream) {
+  Receiver r(2, kCluster);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  t.Attach(&sender_node);
+  raft::pb::Message big = Msg(1, 2, 1);
+  big.set_context(std::string(kMaxPeerBatchBytes / 2 + 1, 'x'));
+  t.Send({std::move(big)});
+  EXPECT_TRUE(sender_node.Unreachable(2));
+  EXPECT_EQ(t.Stats().dropped_messages, 1u);
+  // The peer's stream still carries the next message.
+  t.Send({Msg(1, 2, 2)});
+  ASSERT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 1; }));
+  EXPECT_EQ(t.Stats().broken_streams, 0u);
+}
+
+TEST(PeerTransportTest, PeerKilledMidStreamIsReportedAndLaterMessagesAreDropped) {
+  auto r = std::make_unique<Receiver>(2, kCluster);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{2, r->target()}},
+                   .backoff_min = 10ms,
+                   .backoff_max = 50ms,
+                   .dial_timeout = 100ms});
+  t.Attach(&sender_node);
+  std::vector<raft::pb::Message> first;
+  for (int i = 1; i <= 100; ++i) first.push_back(Msg(1, 2, i));
+  t.Send(std::move(first));
+  ASSERT_TRUE(WaitFor([&] { return r->node.ReceivedCount() == 100; }));
+  {
+    std::lock_guard lock(r->node.mu);
+    for (std::size_t i = 0; i < 100; ++i) EXPECT_EQ(r->node.received[i].index(), i + 1);
+  }
+  r.reset();  // the receiving member dies with the stream open
+  ASSERT_TRUE(WaitFor([&] {
+    t.Send({Msg(1, 2, 101)});
+    return sender_node.Unreachable(2);
+  }));
+  EXPECT_GE(t.Stats().broken_streams, 1u);
+  EXPECT_GE(t.Stats().dropped_messages, 1u);
+}
+
+// A node that stalls the first batch until released: its peer stops reading.
+class StalledNode : public FakeNode {
+ public:
+  std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) override {
+    std::unique_lock lock(mu);
+    released_cv.wait(lock, [&] { return released; });
+    for (raft::pb::Message& m : messages) received.push_back(std::move(m));
+    return messages.size();
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu);
+      released = true;
+    }
+    released_cv.notify_all();
+  }
+  std::condition_variable released_cv;
+  bool released = false;
+};
+
+TEST(PeerTransportTest, SlowPeerFillsItsBoundThenMessagesAreDroppedWithoutBlockingSend) {
+  StalledNode node;
+  PeerService service(kCluster, 2, &node);
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
+  b.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  FakeNode sender_node;
+  PeerTransport t({.self = 1,
+                   .cluster_id = kCluster,
+                   .peers = {{2, "127.0.0.1:" + std::to_string(port)}},
+                   .queue_bytes = 1u << 20,
+                   .batch_bytes = 256u << 10});
+  t.Attach(&sender_node);
+  const std::string payload(64u << 10, 'v');
+  auto longest = std::chrono::steady_clock::duration::zero();
+  bool dropped = false;
+  for (int i = 1; i <= 4000 && !dropped; ++i) {  // at most 256 MiB offered
+    raft::pb::Message m = Msg(1, 2, static_cast<std::uint64_t>(i));
+    m.set_context(payload);
+    const auto start = std::chrono::steady_clock::now();
+    t.Send({std::move(m)});
+    longest = std::max(longest, std::chrono::steady_clock::now() - start);
+    dropped = sender_node.Unreachable(2);
+    if (i % 64 == 0) std::this_thread::sleep_for(1ms);  // let the stream fill up
+  }
+  EXPECT_TRUE(dropped);
+  EXPECT_GE(t.Stats().dropped_messages, 1u);
+  EXPECT_LT(longest, 500ms);  // Send never waited for the stalled peer
+  node.Release();
+  t.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
 }  // namespace
