@@ -302,11 +302,17 @@ Status Node::Receive(raft::pb::Message message) {
 
 std::size_t Node::ReceiveBatch(std::vector<raft::pb::Message> messages) {
   std::size_t queued = 0;
+  // Messages from removed members are refused as Receive refuses them (one
+  // check per sender; a batch usually has one).
+  std::map<NodeId, bool> refused;
+  for (const raft::pb::Message& m : messages) {
+    if (refused.count(m.from()) == 0) refused[m.from()] = !impl_->CheckSender(m.from()).ok();
+  }
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return 0;
     for (raft::pb::Message& m : messages) {
-      if (m.to() != impl_->opts.id) continue;
+      if (m.to() != impl_->opts.id || refused[m.from()]) continue;
       if (impl_->inbox_msgs.size() >= impl_->opts.max_inbox_messages) break;
       impl_->inbox_msgs.push_back(std::move(m));
       ++queued;

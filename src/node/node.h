@@ -217,7 +217,8 @@ class Node {
   // Unavailable when stopped.
   Status Receive(raft::pb::Message message);
   // Receive for a whole batch from one peer: one inbox lock and one wake-up.
-  // Messages not addressed to this node are skipped; when the inbox fills up
+  // Messages not addressed to this node, or from a removed member, are
+  // skipped; when the inbox fills up
   // the rest are dropped (raft retransmits). Returns how many were queued.
   std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages);
   // The transport could not deliver to `peer` (raft slows down its probes).

@@ -38,14 +38,19 @@ bool Node::Impl::RunOnce() {
   }
   DrainInbox(&done);
   bool did = !done.empty();
+  bool readied = false;
   while (raw->HasReady()) {
     {
       std::lock_guard lock(mu);
       if (stopping) break;
     }
     HandleReady(raw->GetReady(), &done);
-    did = true;
+    did = readied = true;
   }
+  // Messages stepped without a Ready (heartbeat responses, which mark a
+  // follower recently active) still change what Status() reports: membership
+  // checks read the peers' activity from it.
+  if (!readied) PublishStatus();
   // A snapshot raft did not take (stale) is not installed later.
   staged_loaders.clear();
   for (Completion& c : done) c();

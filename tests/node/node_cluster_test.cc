@@ -336,6 +336,8 @@ TEST(NodeCluster, PublishedAttributesReachEveryMemberAndRemovedIdsStayOut) {
   const Status refused = c.node(leader)->Receive(from_removed);
   EXPECT_EQ(refused.code(), Code::kFailedPrecondition);
   EXPECT_EQ(refused.message(), "the member has been permanently removed from the cluster");
+  // The peer port's batch path refuses it too (nothing queued).
+  EXPECT_EQ(c.node(leader)->ReceiveBatch({from_removed}), 0u);
   const Status again = change([&](auto cb) { c.node(leader)->AddMember(7, "node-7", true, cb); });
   EXPECT_EQ(again.code(), Code::kFailedPrecondition) << again.ToString();
   EXPECT_EQ(c.node(leader)->Members().size(), 3u);
