@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/status.h"
@@ -62,6 +63,22 @@ class Replica {
   // Compacts the log to `keep` entries below the applied index; false when
   // there is too little log or the runtime does not compact.
   virtual Result<bool> Compact(std::uint64_t keep) = 0;
+  // A MSG_SNAP whose state (the sender's store view at the snapshot index)
+  // travelled with it; runtimes that carry the state in the message (raw)
+  // ignore `state`.
+  virtual void StepSnapshot(const raft::pb::Message& m,
+                            std::shared_ptr<const storage::Snapshot> /*state*/) {
+    Step(m);
+  }
+  // Snapshot and compaction counters since the replica was created (over
+  // restarts); zero for runtimes that do not count them.
+  struct SnapshotCounters {
+    std::uint64_t sent = 0;
+    std::uint64_t installed = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t compactions = 0;
+  };
+  virtual SnapshotCounters snapshot_counters() const { return {}; }
   // The outcome of a snapshot sent to `to` (raft's ReportSnapshot).
   virtual void ReportSnapshot(raft::NodeId to, bool failed) = 0;
   // Carries out every pending Ready; messages and replies go to `out`. A

@@ -125,13 +125,21 @@ void Simulation::Deliver() {
       trace_.Line(now_, "snapshot at index " + S(p.raft.snapshot().metadata().index()) +
                             " from node " + S(p.from) + " arrives at node " + S(p.to));
     }
-    if (it == nodes_.end() || !it->second->up()) {
+    auto from = nodes_.find(p.from);
+    // A snapshot stream dies with its sender (node runtime: the state view
+    // travels with the packet, so the sender must still be running).
+    const bool sender_down =
+        p.snap_state != nullptr && (from == nodes_.end() || !from->second->up());
+    if (it == nodes_.end() || !it->second->up() || (snap && sender_down)) {
       if (snap) net_.RecordLoss(p);
       continue;
     }
     if (p.kind == Packet::Kind::kRaft) {
-      it->second->Step(p.raft);
-      auto from = nodes_.find(p.from);
+      if (snap) {
+        it->second->StepSnapshot(p.raft, p.snap_state);
+      } else {
+        it->second->Step(p.raft);
+      }
       if (snap) ++result_.stats.snapshots;
       if (snap && from != nodes_.end() && from->second->up()) {
         from->second->ReportSnapshot(p.to, /*failed=*/false);
@@ -301,6 +309,13 @@ RunResult Simulation::Run() {
   s.end_ms = now_;
   for (const Operation& op : history_) {
     (op.outcome == Outcome::kOk ? s.ops_ok : s.ops_unknown)++;
+  }
+  for (const auto& [id, n] : nodes_) {
+    const Replica::SnapshotCounters c = n->snapshot_counters();
+    s.snapshots_sent += c.sent;
+    s.snapshots_installed += c.installed;
+    s.snapshots_failed += c.failed;
+    s.compactions += c.compactions;
   }
   if (!result_.ok) return result_;
   LinearizabilityOptions lo;
