@@ -64,6 +64,7 @@ struct Packet {
   // added to the latency.
   std::shared_ptr<const storage::Snapshot> snap_state;
   std::int64_t transfer_ms = 0;
+  std::uint64_t sender_incarnation = 0;  // Replica::incarnation() at send
   ClientRequest request;
   ClientReply reply;
 };

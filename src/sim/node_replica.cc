@@ -138,6 +138,7 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   auto opened = node::Node::Open(o);
   if (!opened.ok()) return opened.status();
   node_ = std::move(opened).value();
+  ++incarnation_;
   return Status::Ok();
 }
 
@@ -348,6 +349,7 @@ void NodeReplica::Send(std::vector<raft::pb::Message> messages) {
           1 + static_cast<std::int64_t>(StateBytes(*state) /
                                         std::max<std::uint64_t>(1, options_.snapshot_bytes_per_ms));
       p.snap_state = std::move(state);
+      p.sender_incarnation = incarnation_;
       Line("node " + S(id_) + " sends a snapshot at index " + S(m.snapshot().metadata().index()) +
            " to node " + S(m.to()) + " (" + S(static_cast<std::uint64_t>(p.transfer_ms)) + "ms)");
     }

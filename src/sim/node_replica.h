@@ -75,6 +75,7 @@ class NodeReplica final : public Replica, private node::Observer, private node::
                     std::shared_ptr<const storage::Snapshot> state) override;
   void ReportSnapshot(raft::NodeId to, bool failed) override;
   SnapshotCounters snapshot_counters() const override;
+  std::uint64_t incarnation() const override { return incarnation_; }
   Status Process(std::int64_t now_ms, std::vector<Packet>* out) override;
 
   raft::NodeId id() const override { return id_; }
@@ -117,6 +118,7 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   std::vector<raft::NodeId> snap_unsendable_;
   // Counters of earlier incarnations (a restart starts the node's at 0).
   SnapshotCounters counters_;
+  std::uint64_t incarnation_ = 0;
   std::uint64_t installed_before_ = 0;
   std::uint64_t compactions_before_ = 0;
 };

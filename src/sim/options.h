@@ -78,6 +78,9 @@ struct SimOptions {
   // compacted log gets a raft snapshot). 0: no compaction.
   std::uint64_t snapshot_count = 0;
   std::uint64_t snapshot_catchup_entries = 0;
+  // Node runtime: probability a node that just installed a snapshot crashes
+  // right after (recovery from an installed snapshot; unsynced writes lost).
+  double crash_after_install = 0;
   // Node runtime: simulated snapshot transfer speed (state bytes per ms).
   std::uint64_t snapshot_bytes_per_ms = 0;
 

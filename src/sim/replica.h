@@ -79,6 +79,9 @@ class Replica {
     std::uint64_t compactions = 0;
   };
   virtual SnapshotCounters snapshot_counters() const { return {}; }
+  // How many times the replica was started: a snapshot stream from an earlier
+  // incarnation of its sender is lost (the stream dies with the process).
+  virtual std::uint64_t incarnation() const { return 0; }
   // The outcome of a snapshot sent to `to` (raft's ReportSnapshot).
   virtual void ReportSnapshot(raft::NodeId to, bool failed) = 0;
   // Carries out every pending Ready; messages and replies go to `out`. A

@@ -129,7 +129,8 @@ void Simulation::Deliver() {
     // A snapshot stream dies with its sender (node runtime: the state view
     // travels with the packet, so the sender must still be running).
     const bool sender_down =
-        p.snap_state != nullptr && (from == nodes_.end() || !from->second->up());
+        p.snap_state != nullptr && (from == nodes_.end() || !from->second->up() ||
+                                    from->second->incarnation() != p.sender_incarnation);
     if (it == nodes_.end() || !it->second->up() || (snap && sender_down)) {
       if (snap) net_.RecordLoss(p);
       continue;
@@ -152,7 +153,7 @@ void Simulation::Deliver() {
   }
 }
 
-void Simulation::ProcessNodes() {
+void Simulation::ProcessNodes(bool faults) {
   for (const auto& [from, to] : net_.TakeLostSnapshots()) {
     auto it = nodes_.find(from);
     if (it != nodes_.end() && it->second->up()) it->second->ReportSnapshot(to, /*failed=*/true);
@@ -160,9 +161,16 @@ void Simulation::ProcessNodes() {
   for (auto& [id, n] : nodes_) {
     if (!n->up()) continue;
     std::vector<Packet> out;
+    const std::uint64_t installed = n->snapshot_counters().installed;
     const Status st = n->Process(now_, &out);
     for (Packet& o : out) net_.Send(std::move(o), now_);
-    if (st.ok()) continue;
+    if (st.ok()) {
+      if (faults && n->snapshot_counters().installed != installed &&
+          rng_.Chance(options_.crash_after_install)) {
+        CrashNode(id, "right after installing a snapshot");
+      }
+      continue;
+    }
     if (st.code() == Code::kIOError) {
       CrashNode(id, st.message());
     } else {
@@ -184,7 +192,7 @@ bool Simulation::Step(bool faults, bool issue) {
   const std::vector<std::uint64_t> targets = RequestTargets();
   for (Client& c : clients_) c.Tick(now_, issue, targets, &next_request_id_, &out, &history_);
   for (Packet& p : out) net_.Send(std::move(p), now_);
-  ProcessNodes();
+  ProcessNodes(faults);
   Decommission();
   StartJoiners();
   for (auto& [id, n] : nodes_) {

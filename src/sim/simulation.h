@@ -86,7 +86,8 @@ class Simulation {
   // One simulated millisecond. Answers false when the run must stop.
   bool Step(bool faults, bool issue);
   void Deliver();
-  void ProcessNodes();
+  // `faults`: a node that installed a snapshot may crash right after.
+  void ProcessNodes(bool faults);
   void InjectFaults();
   void Partition();
   void ChangeMembership();
