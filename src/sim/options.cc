@@ -43,8 +43,11 @@ SimOptions DrawSwarm(const SimOptions& base, Rng& rng) {
     o.compact_rate = 0;
     // Small enough that every seed compacts many times and lagging or new
     // followers need a snapshot.
-    o.snapshot_count = rng.Range(4, 40);
-    o.snapshot_catchup_entries = rng.Range(1, 20);
+    // A fifth of the seeds compact almost every entry (nearly every lagging
+    // follower then needs a snapshot).
+    const bool eager = rng.Chance(0.2);
+    o.snapshot_count = eager ? rng.Range(1, 4) : rng.Range(4, 40);
+    o.snapshot_catchup_entries = eager ? rng.Range(1, 3) : rng.Range(1, 20);
     o.snapshot_bytes_per_ms = rng.Chance(0.5) ? 256 : 16 << 10;
     o.crash_after_install = Maybe(rng, 0.5, 0.2, 0.8);
   }
