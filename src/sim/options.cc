@@ -50,6 +50,7 @@ SimOptions DrawSwarm(const SimOptions& base, Rng& rng) {
     o.snapshot_catchup_entries = eager ? rng.Range(1, 3) : rng.Range(1, 20);
     o.snapshot_bytes_per_ms = rng.Chance(0.5) ? 256 : 16 << 10;
     o.crash_after_install = Maybe(rng, 0.5, 0.2, 0.8);
+    o.fail_install_write = Maybe(rng, 0.7, 0.1, 0.5);
   }
   return o;
 }
@@ -62,7 +63,7 @@ std::string DescribeOptions(const SimOptions& o) {
       "latency=%lld..%lldms loss=%.3f dup=%.3f reorder=%.3f(+%lldms) "
       "partition=%.4f/ms(<=%lldms) crash=%.4f/ms(down<=%lldms) disk_fail=%.4f/ms "
       "membership=%.4f/ms compact=%.4f/ms snapshot_count=%llu catchup=%llu snap_speed=%lluB/ms "
-      "crash_after_install=%.2f "
+      "crash_after_install=%.2f fail_install_write=%.2f "
       "client_timeout=%lldms "
       "safety=%lldms liveness<=%lldms",
       o.runtime == Runtime::kNode ? "node" : "raw", static_cast<unsigned long long>(o.seed),
@@ -75,8 +76,8 @@ std::string DescribeOptions(const SimOptions& o) {
       static_cast<unsigned long long>(o.snapshot_count),
       static_cast<unsigned long long>(o.snapshot_catchup_entries),
       static_cast<unsigned long long>(o.snapshot_bytes_per_ms), o.crash_after_install,
-      static_cast<long long>(o.client_timeout_ms), static_cast<long long>(o.safety_ms),
-      static_cast<long long>(o.liveness_ms));
+      o.fail_install_write, static_cast<long long>(o.client_timeout_ms),
+      static_cast<long long>(o.safety_ms), static_cast<long long>(o.liveness_ms));
   return buf;
 }
 

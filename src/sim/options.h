@@ -81,6 +81,10 @@ struct SimOptions {
   // Node runtime: probability a node that just installed a snapshot crashes
   // right after (recovery from an installed snapshot; unsynced writes lost).
   double crash_after_install = 0;
+  // Node runtime: probability that a node's next store write fails when a
+  // snapshot reaches it (the write is usually the install batch; the node
+  // then stops and is crashed, as after any disk failure).
+  double fail_install_write = 0;
   // Node runtime: simulated snapshot transfer speed (state bytes per ms).
   std::uint64_t snapshot_bytes_per_ms = 0;
 

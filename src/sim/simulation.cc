@@ -113,7 +113,7 @@ void Simulation::RestartDue(bool all) {
   }
 }
 
-void Simulation::Deliver() {
+void Simulation::Deliver(bool faults) {
   for (Packet& p : net_.DeliverDue(now_)) {
     if (p.kind == Packet::Kind::kReply) {
       clients_.at(p.to - kClientBase).OnReply(p.reply, now_, &history_);
@@ -137,6 +137,11 @@ void Simulation::Deliver() {
     }
     if (p.kind == Packet::Kind::kRaft) {
       if (snap) {
+        if (faults && p.snap_state != nullptr && rng_.Chance(options_.fail_install_write)) {
+          it->second->store().FailNextWrites(1, Status::IOError("injected failure of the "
+                                                                "snapshot install write"));
+          trace_.Line(now_, "node " + S(p.to) + "'s next write (installing the snapshot) fails");
+        }
         it->second->StepSnapshot(p.raft, p.snap_state);
       } else {
         it->second->Step(p.raft);
@@ -182,7 +187,7 @@ void Simulation::ProcessNodes(bool faults) {
 
 bool Simulation::Step(bool faults, bool issue) {
   clock_.now_ms = now_;
-  Deliver();
+  Deliver(faults);
   for (auto& [id, n] : nodes_) {
     if (n->up() && (now_ + tick_offset_[id]) % options_.tick_ms == 0) n->Tick();
   }

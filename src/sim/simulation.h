@@ -85,7 +85,8 @@ class Simulation {
  private:
   // One simulated millisecond. Answers false when the run must stop.
   bool Step(bool faults, bool issue);
-  void Deliver();
+  // `faults`: a snapshot's arrival may make the receiver's next write fail.
+  void Deliver(bool faults);
   // `faults`: a node that installed a snapshot may crash right after.
   void ProcessNodes(bool faults);
   void InjectFaults();

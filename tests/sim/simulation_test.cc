@@ -160,6 +160,20 @@ TEST(Simulation, NodeRuntimeRecoversFromACrashRightAfterInstallingASnapshot) {
   EXPECT_TRUE(crashed_after_install);
 }
 
+TEST(Simulation, NodeRuntimeRecoversFromAFailedSnapshotInstallWrite) {
+  // The fail_install_write fault: the receiver's install batch fails, the
+  // node stops and is crashed, restarts from what was durable, and the seed
+  // still passes.
+  bool failed_install = false;
+  for (std::uint64_t seed = 1; seed <= 100 && !failed_install; ++seed) {
+    Simulation sim(Base(seed, 0));
+    const RunResult r = sim.Run();
+    ASSERT_TRUE(r.ok) << "seed " << seed << ": " << r.failure;
+    failed_install = TraceHas(sim, "IOError: injected failure of the snapshot install write");
+  }
+  EXPECT_TRUE(failed_install);
+}
+
 TEST(Simulation, SwarmDrawsVaryTheFaultRegime) {
   // Across seeds, each fault is sometimes off and sometimes on.
   int loss_off = 0, loss_on = 0, crash_off = 0, crash_on = 0, five = 0;
