@@ -7,8 +7,9 @@
 //     same Ready loop, proposal forwarding, ReadIndex batching and recovery
 //     as `aspen serve`.
 //   - SimNode (sim_node.h, --runtime=raw): the simulator's own minimal Ready
-//     loop around raft::RawNode. It alone supports log compaction and
-//     (modelled) snapshots, which node::Node does not ship yet.
+//     loop around raft::RawNode, with compaction at random moments and
+//     modelled snapshot data (snapshot.h). node::Node compacts by its own
+//     policy and ships real snapshots (node_replica.h).
 //
 // Both persist into a storage::MemStore the replica owns, whose Crash() loses
 // every write since the last synced one; Crash() also drops every volatile
@@ -61,7 +62,7 @@ class Replica {
   // submitted.
   virtual bool ProposeConfChange(const raft::pb::ConfChange& cc) = 0;
   // Compacts the log to `keep` entries below the applied index; false when
-  // there is too little log or the runtime does not compact.
+  // there is too little log or the runtime compacts by its own policy.
   virtual Result<bool> Compact(std::uint64_t keep) = 0;
   // A MSG_SNAP whose state (the sender's store view at the snapshot index)
   // travelled with it; runtimes that carry the state in the message (raw)
