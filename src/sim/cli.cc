@@ -38,6 +38,7 @@ std::string ReproduceCommand(const SimOptions& base, std::uint64_t seed) {
   if (base.bug == SimBug::kSkipSync) cmd += " --bug skip-sync";
   if (base.bug == SimBug::kRaftVoteWithoutLogCheck) cmd += " --bug vote-without-log-check";
   if (base.bug == SimBug::kStaleRead) cmd += " --bug stale-read";
+  if (base.bug == SimBug::kSnapshotDropKv) cmd += " --bug snapshot-drop-kv";
   return cmd + " --trace";
 }
 
@@ -65,8 +66,11 @@ Result<SimBug> ParseBug(const std::string& text) {
   if (text == "skip-sync") return SimBug::kSkipSync;
   if (text == "vote-without-log-check") return SimBug::kRaftVoteWithoutLogCheck;
   if (text == "stale-read") return SimBug::kStaleRead;
+  if (text == "snapshot-drop-kv") return SimBug::kSnapshotDropKv;
   return Status::InvalidArgument(
-      "--bug '" + text + "' is not one of none, skip-sync, vote-without-log-check, stale-read");
+      "--bug '" + text +
+      "' is not one of none, skip-sync, vote-without-log-check, stale-read, "
+      "snapshot-drop-kv");
 }
 
 Result<Runtime> ParseRuntime(const std::string& text) {
@@ -78,12 +82,17 @@ Result<Runtime> ParseRuntime(const std::string& text) {
 std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std::ostream& out) {
   std::uint64_t failed = 0;
   std::uint64_t ok_ops = 0;
+  RunStats total;
   for (std::uint64_t seed = range.first;; ++seed) {
     SimOptions o = base;
     o.seed = seed;
     Simulation sim(o);
     const RunResult r = sim.Run();
     ok_ops += r.stats.ops_ok;
+    total.compactions += r.stats.compactions;
+    total.snapshots_sent += r.stats.snapshots_sent;
+    total.snapshots_installed += r.stats.snapshots_installed;
+    total.snapshots_failed += r.stats.snapshots_failed;
     const bool show_trace = base.trace && (!r.ok || range.first == range.last);
     if (show_trace) {
       for (const std::string& line : sim.trace().lines()) out << line << "\n";
@@ -100,13 +109,17 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
           << " committed=" << s.committed << " crashes=" << s.crashes
           << " partitions=" << s.partitions << " conf_changes=" << s.conf_changes
           << " compactions=" << s.compactions << " snapshots=" << s.snapshots
-          << " messages=" << s.messages << " max_in_flight=" << s.max_in_flight
-          << " lin_states=" << s.lin_states << " end=" << s.end_ms << "ms\n";
+          << " snap_sent=" << s.snapshots_sent << " snap_installed=" << s.snapshots_installed
+          << " snap_failed=" << s.snapshots_failed << " messages=" << s.messages
+          << " max_in_flight=" << s.max_in_flight << " lin_states=" << s.lin_states
+          << " end=" << s.end_ms << "ms\n";
     }
     if (seed == range.last) break;
   }
   out << (range.last - range.first + 1) << " seeds, " << failed << " failed, " << ok_ops
-      << " client operations completed\n";
+      << " client operations completed; " << total.compactions << " log compactions, "
+      << total.snapshots_sent << " snapshots sent, " << total.snapshots_installed << " installed, "
+      << total.snapshots_failed << " failed\n";
   return failed;
 }
 
@@ -167,8 +180,9 @@ int SimMain(int argc, char** argv) {
     return 2;
   }
   base.runtime = *rt;
-  if (base.bug == SimBug::kStaleRead && base.runtime != Runtime::kNode) {
-    std::cerr << "aspen-sim: --bug stale-read needs --runtime node\n";
+  if ((base.bug == SimBug::kStaleRead || base.bug == SimBug::kSnapshotDropKv) &&
+      base.runtime != Runtime::kNode) {
+    std::cerr << "aspen-sim: --bug " << bug << " needs --runtime node\n";
     return 2;
   }
   return RunSeeds(base, range, quiet, std::cout) == 0 ? 0 : 1;

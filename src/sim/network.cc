@@ -6,7 +6,8 @@
 namespace aspen::sim {
 
 void Network::Enqueue(Packet p, std::int64_t now_ms) {
-  std::int64_t at = now_ms + rng_->Range(options_.latency_min_ms, options_.latency_max_ms);
+  std::int64_t at =
+      now_ms + p.transfer_ms + rng_->Range(options_.latency_min_ms, options_.latency_max_ms);
   if (!calm_ && rng_->Chance(options_.reorder)) {
     at += rng_->Range(1, options_.reorder_delay_max_ms);
   }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -26,6 +27,7 @@
 #include "sim/history.h"
 #include "sim/options.h"
 #include "sim/rng.h"
+#include "storage/store.h"
 
 namespace aspen::sim {
 
@@ -57,6 +59,12 @@ struct Packet {
   Endpoint to = 0;
   enum class Kind { kRaft, kRequest, kReply } kind = Kind::kRaft;
   raft::pb::Message raft;
+  // Node runtime, MSG_SNAP: the sender's store view at the snapshot index
+  // (the state the peer port would stream) and the simulated transfer time
+  // added to the latency.
+  std::shared_ptr<const storage::Snapshot> snap_state;
+  std::int64_t transfer_ms = 0;
+  std::uint64_t sender_incarnation = 0;  // Replica::incarnation() at send
   ClientRequest request;
   ClientReply reply;
 };

@@ -1,9 +1,11 @@
 #include "sim/node_replica.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "sim/commands.h"
 #include "sm/reads.h"
+#include "storage/snapshot.h"
 
 namespace aspen::sim {
 namespace {
@@ -38,6 +40,32 @@ bool CertainlyNotApplied(const Status& s) {
   const std::string& m = s.message();
   return m == "no leader" || m.rfind("proposal dropped", 0) == 0 ||
          m.rfind("proposal lost in a leader change", 0) == 0;
+}
+
+// The adapter to node::SnapshotLoader (node.h), the one place that knows its
+// shape: the receiver's batch gets every state row of the sender's view at the
+// snapshot index, as the peer port's stream would carry them. `drop_kv` is the
+// kSnapshotDropKv bug.
+node::SnapshotLoader LoaderFor(std::shared_ptr<const storage::Snapshot> state, bool drop_kv) {
+  return [state = std::move(state), drop_kv](storage::WriteBatch* batch) -> Status {
+    for (storage::Cf cf : storage::StateCfs()) {
+      if (drop_kv && cf == storage::Cf::kKv) continue;
+      std::unique_ptr<storage::Iterator> it = state->NewIterator(cf);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Put(cf, it->key(), it->value());
+      ASPEN_RETURN_IF_ERROR(it->status());
+    }
+    return Status::Ok();
+  };
+}
+
+// The bytes of the state rows in `state` (what a transfer carries).
+std::uint64_t StateBytes(const storage::Snapshot& state) {
+  std::uint64_t bytes = 0;
+  for (storage::Cf cf : storage::StateCfs()) {
+    std::unique_ptr<storage::Iterator> it = state.NewIterator(cf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) bytes += it->key().size() + it->value().size();
+  }
+  return bytes;
 }
 
 // How long the node waits for a proposal or read before DeadlineExceeded:
@@ -98,6 +126,10 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   o.max_inflight_msgs = 64;
   o.rand_seed = rand_seed | 1;  // 0 would mean "derive from the id"
   o.observer = this;
+  o.snapshot_count = options_.snapshot_count;
+  if (options_.snapshot_catchup_entries != 0) {
+    o.snapshot_catchup_entries = options_.snapshot_catchup_entries;
+  }
   if (options_.bug == SimBug::kRaftVoteWithoutLogCheck) {
     o.testing_bug = raft::TestingBug::kVoteWithoutLogCheck;
   }
@@ -106,10 +138,17 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   auto opened = node::Node::Open(o);
   if (!opened.ok()) return opened.status();
   node_ = std::move(opened).value();
+  ++incarnation_;
   return Status::Ok();
 }
 
 void NodeReplica::Crash() {
+  if (up()) {
+    const node::NodeStatus st = node_->GetStatus();
+    installed_before_ += st.snapshots_installed;
+    compactions_before_ += st.compactions;
+  }
+  snap_unsendable_.clear();
   crashing_ = true;
   node_.reset();  // Stop() answers every waiter; crashing_ drops the answers
   crashing_ = false;
@@ -123,6 +162,33 @@ void NodeReplica::Step(const raft::pb::Message& m) {
   // A full inbox drops the message (raft retransmits), as on a real node.
   const Status st = node_->Receive(m);
   (void)st;
+}
+
+void NodeReplica::StepSnapshot(const raft::pb::Message& m,
+                               std::shared_ptr<const storage::Snapshot> state) {
+  if (state == nullptr) return;  // not from a node runtime sender
+  // A full inbox drops it; the sender was told "delivered", and raft's probe
+  // after the report finds the follower still behind and retries.
+  const Status st = node_->ReceiveSnapshot(
+      m, LoaderFor(std::move(state), options_.bug == SimBug::kSnapshotDropKv));
+  if (!st.ok()) Line("node " + S(id_) + " refused a snapshot: " + st.ToString());
+}
+
+void NodeReplica::ReportSnapshot(raft::NodeId to, bool failed) {
+  if (failed) ++counters_.failed;
+  node_->ReportSnapshot(to, !failed);
+}
+
+Replica::SnapshotCounters NodeReplica::snapshot_counters() const {
+  SnapshotCounters c = counters_;
+  c.installed = installed_before_;
+  c.compactions = compactions_before_;
+  if (up()) {
+    const node::NodeStatus st = node_->GetStatus();
+    c.installed += st.snapshots_installed;
+    c.compactions += st.compactions;
+  }
+  return c;
 }
 
 void NodeReplica::Reply(Endpoint to, ClientReply r) {
@@ -216,7 +282,9 @@ Status NodeReplica::Process(std::int64_t, std::vector<Packet>* out) {
   // (a callback proposing), so run until the node is idle, within a bound.
   constexpr int kMaxPasses = 64;
   for (int pass = 0; pass < kMaxPasses && up() && !fatal_; ++pass) {
-    if (!node_->RunOnce()) break;
+    const bool worked = node_->RunOnce();
+    for (raft::NodeId to : std::exchange(snap_unsendable_, {})) ReportSnapshot(to, true);
+    if (!worked) break;
   }
   for (Packet& p : outbox_) out->push_back(std::move(p));
   outbox_.clear();
@@ -269,6 +337,22 @@ void NodeReplica::Send(std::vector<raft::pb::Message> messages) {
     p.from = id_;
     p.to = m.to();
     p.kind = Packet::Kind::kRaft;
+    if (m.type() == raft::pb::MSG_SNAP) {
+      std::shared_ptr<const storage::Snapshot> state =
+          node_->OutgoingSnapshot(m.snapshot().metadata().index());
+      if (state == nullptr) {
+        snap_unsendable_.push_back(m.to());
+        continue;
+      }
+      ++counters_.sent;
+      p.transfer_ms =
+          1 + static_cast<std::int64_t>(StateBytes(*state) /
+                                        std::max<std::uint64_t>(1, options_.snapshot_bytes_per_ms));
+      p.snap_state = std::move(state);
+      p.sender_incarnation = incarnation_;
+      Line("node " + S(id_) + " sends a snapshot at index " + S(m.snapshot().metadata().index()) +
+           " to node " + S(m.to()) + " (" + S(static_cast<std::uint64_t>(p.transfer_ms)) + "ms)");
+    }
     p.raft = std::move(m);
     outbox_.push_back(std::move(p));
   }

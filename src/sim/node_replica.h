@@ -4,7 +4,11 @@
 // to do; no thread is started. Around it the simulator supplies:
 //   - SimClock: wall and steady time are the simulated millisecond (wall time
 //     offset by kEpochMs), shared by every node;
-//   - a Transport that turns each raft message into a network Packet;
+//   - a Transport that turns each raft message into a network Packet; a
+//     MSG_SNAP carries the sending node's OutgoingSnapshot(index) view and
+//     takes simulated time proportional to the state's size, the receiver
+//     gets ReceiveSnapshot(message, loader) and the sender ReportSnapshot (as
+//     the peer port: server/peer_transport.cc, peer_snapshot.cc);
 //   - a MemStore (crashes, failed writes), optionally behind SkipSyncStore
 //     (the kSkipSync bug: every write is acknowledged unsynced);
 //   - a node::Observer feeding the SafetyChecker (persisted entries, applied
@@ -65,9 +69,13 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   void HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t now_ms,
                      std::vector<Packet>* out) override;
   bool ProposeConfChange(const raft::pb::ConfChange& cc) override;
-  // node::Node neither compacts nor sends snapshots yet.
+  // node::Node compacts by its own policy (SimOptions::snapshot_count).
   Result<bool> Compact(std::uint64_t) override { return false; }
-  void ReportSnapshot(raft::NodeId, bool) override {}
+  void StepSnapshot(const raft::pb::Message& m,
+                    std::shared_ptr<const storage::Snapshot> state) override;
+  void ReportSnapshot(raft::NodeId to, bool failed) override;
+  SnapshotCounters snapshot_counters() const override;
+  std::uint64_t incarnation() const override { return incarnation_; }
   Status Process(std::int64_t now_ms, std::vector<Packet>* out) override;
 
   raft::NodeId id() const override { return id_; }
@@ -105,6 +113,14 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   // A reply the simulator could not build (a bug of the simulator or sm/).
   std::optional<Status> internal_;
   std::vector<Packet> outbox_;
+  // Snapshots the node asked to send whose state it no longer keeps: reported
+  // failed after the current RunOnce (not from inside its Send).
+  std::vector<raft::NodeId> snap_unsendable_;
+  // Counters of earlier incarnations (a restart starts the node's at 0).
+  SnapshotCounters counters_;
+  std::uint64_t incarnation_ = 0;
+  std::uint64_t installed_before_ = 0;
+  std::uint64_t compactions_before_ = 0;
 };
 
 }  // namespace aspen::sim

@@ -39,18 +39,32 @@ SimOptions DrawSwarm(const SimOptions& base, Rng& rng) {
   o.compact_rate = Maybe(rng, 0.5, 0.0005, 0.005);
   o.client_timeout_ms = rng.Range(100, 500);
   o.think_ms_max = rng.Range(0, 30);
-  if (o.runtime == Runtime::kNode) o.compact_rate = 0;
+  if (o.runtime == Runtime::kNode) {
+    o.compact_rate = 0;
+    // Small enough that every seed compacts many times and lagging or new
+    // followers need a snapshot.
+    // A fifth of the seeds compact almost every entry (nearly every lagging
+    // follower then needs a snapshot).
+    const bool eager = rng.Chance(0.2);
+    o.snapshot_count = eager ? rng.Range(1, 4) : rng.Range(4, 40);
+    o.snapshot_catchup_entries = eager ? rng.Range(1, 3) : rng.Range(1, 20);
+    o.snapshot_bytes_per_ms = rng.Chance(0.5) ? 256 : 16 << 10;
+    o.crash_after_install = Maybe(rng, 0.5, 0.2, 0.8);
+    o.fail_install_write = Maybe(rng, 0.7, 0.1, 0.5);
+  }
   return o;
 }
 
 std::string DescribeOptions(const SimOptions& o) {
-  char buf[768];
+  char buf[1024];
   std::snprintf(
       buf, sizeof buf,
       "runtime=%s seed=%llu nodes=%d clients=%d keys=%d pre_vote=%d check_quorum=%d msg_bytes=%llu "
       "latency=%lld..%lldms loss=%.3f dup=%.3f reorder=%.3f(+%lldms) "
       "partition=%.4f/ms(<=%lldms) crash=%.4f/ms(down<=%lldms) disk_fail=%.4f/ms "
-      "membership=%.4f/ms compact=%.4f/ms client_timeout=%lldms "
+      "membership=%.4f/ms compact=%.4f/ms snapshot_count=%llu catchup=%llu snap_speed=%lluB/ms "
+      "crash_after_install=%.2f fail_install_write=%.2f "
+      "client_timeout=%lldms "
       "safety=%lldms liveness<=%lldms",
       o.runtime == Runtime::kNode ? "node" : "raw", static_cast<unsigned long long>(o.seed),
       o.nodes, o.clients, o.keys, o.pre_vote, o.check_quorum,
@@ -59,8 +73,11 @@ std::string DescribeOptions(const SimOptions& o) {
       static_cast<long long>(o.reorder_delay_max_ms), o.partition_rate,
       static_cast<long long>(o.partition_ms_max), o.crash_rate,
       static_cast<long long>(o.down_ms_max), o.disk_fail_rate, o.membership_rate, o.compact_rate,
-      static_cast<long long>(o.client_timeout_ms), static_cast<long long>(o.safety_ms),
-      static_cast<long long>(o.liveness_ms));
+      static_cast<unsigned long long>(o.snapshot_count),
+      static_cast<unsigned long long>(o.snapshot_catchup_entries),
+      static_cast<unsigned long long>(o.snapshot_bytes_per_ms), o.crash_after_install,
+      o.fail_install_write, static_cast<long long>(o.client_timeout_ms),
+      static_cast<long long>(o.safety_ms), static_cast<long long>(o.liveness_ms));
   return buf;
 }
 

@@ -27,6 +27,10 @@ enum class SimBug {
   // stale values. Node runtime only (the raw runtime serves gets on the leader
   // alone).
   kStaleRead,
+  // The node runtime's snapshot transfer delivers the sender's state without
+  // its kv column family: the receiver resumes from the snapshot index with
+  // its applied index and revision right but no keys. Node runtime only.
+  kSnapshotDropKv,
 };
 
 // Which code runs each replica (replica.h).
@@ -69,6 +73,20 @@ struct SimOptions {
   double disk_fail_rate = 0;   // the next write of a node fails (the node then crashes)
   double membership_rate = 0;  // remove a voter or add one back
   double compact_rate = 0;     // a node snapshots its state and compacts its log
+  // Node runtime: node::NodeOptions::snapshot_count and
+  // snapshot_catchup_entries (log compaction by policy; a follower behind the
+  // compacted log gets a raft snapshot). 0: no compaction.
+  std::uint64_t snapshot_count = 0;
+  std::uint64_t snapshot_catchup_entries = 0;
+  // Node runtime: probability a node that just installed a snapshot crashes
+  // right after (recovery from an installed snapshot; unsynced writes lost).
+  double crash_after_install = 0;
+  // Node runtime: probability that a node's next store write fails when a
+  // snapshot reaches it (the write is usually the install batch; the node
+  // then stops and is crashed, as after any disk failure).
+  double fail_install_write = 0;
+  // Node runtime: simulated snapshot transfer speed (state bytes per ms).
+  std::uint64_t snapshot_bytes_per_ms = 0;
 
   // Clients.
   std::int64_t client_timeout_ms = 300;
@@ -84,7 +102,7 @@ struct SimOptions {
 
 // Draws a seed's fault regime on top of `base` (which sets nodes, phase
 // lengths, runtime, bug and trace). Deterministic in rng. The node runtime
-// gets no compaction (node::Node ships no snapshots yet).
+// compacts by policy (snapshot_count), not by compact_rate.
 SimOptions DrawSwarm(const SimOptions& base, Rng& rng);
 
 // One line naming every drawn option, for traces and failure reports.

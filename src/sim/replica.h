@@ -7,8 +7,9 @@
 //     same Ready loop, proposal forwarding, ReadIndex batching and recovery
 //     as `aspen serve`.
 //   - SimNode (sim_node.h, --runtime=raw): the simulator's own minimal Ready
-//     loop around raft::RawNode. It alone supports log compaction and
-//     (modelled) snapshots, which node::Node does not ship yet.
+//     loop around raft::RawNode, with compaction at random moments and
+//     modelled snapshot data (snapshot.h). node::Node compacts by its own
+//     policy and ships real snapshots (node_replica.h).
 //
 // Both persist into a storage::MemStore the replica owns, whose Crash() loses
 // every write since the last synced one; Crash() also drops every volatile
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "base/status.h"
@@ -60,8 +62,27 @@ class Replica {
   // submitted.
   virtual bool ProposeConfChange(const raft::pb::ConfChange& cc) = 0;
   // Compacts the log to `keep` entries below the applied index; false when
-  // there is too little log or the runtime does not compact.
+  // there is too little log or the runtime compacts by its own policy.
   virtual Result<bool> Compact(std::uint64_t keep) = 0;
+  // A MSG_SNAP whose state (the sender's store view at the snapshot index)
+  // travelled with it; runtimes that carry the state in the message (raw)
+  // ignore `state`.
+  virtual void StepSnapshot(const raft::pb::Message& m,
+                            std::shared_ptr<const storage::Snapshot> /*state*/) {
+    Step(m);
+  }
+  // Snapshot and compaction counters since the replica was created (over
+  // restarts); zero for runtimes that do not count them.
+  struct SnapshotCounters {
+    std::uint64_t sent = 0;
+    std::uint64_t installed = 0;
+    std::uint64_t failed = 0;
+    std::uint64_t compactions = 0;
+  };
+  virtual SnapshotCounters snapshot_counters() const { return {}; }
+  // How many times the replica was started: a snapshot stream from an earlier
+  // incarnation of its sender is lost (the stream dies with the process).
+  virtual std::uint64_t incarnation() const { return 0; }
   // The outcome of a snapshot sent to `to` (raft's ReportSnapshot).
   virtual void ReportSnapshot(raft::NodeId to, bool failed) = 0;
   // Carries out every pending Ready; messages and replies go to `out`. A

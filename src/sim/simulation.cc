@@ -113,7 +113,7 @@ void Simulation::RestartDue(bool all) {
   }
 }
 
-void Simulation::Deliver() {
+void Simulation::Deliver(bool faults) {
   for (Packet& p : net_.DeliverDue(now_)) {
     if (p.kind == Packet::Kind::kReply) {
       clients_.at(p.to - kClientBase).OnReply(p.reply, now_, &history_);
@@ -125,13 +125,27 @@ void Simulation::Deliver() {
       trace_.Line(now_, "snapshot at index " + S(p.raft.snapshot().metadata().index()) +
                             " from node " + S(p.from) + " arrives at node " + S(p.to));
     }
-    if (it == nodes_.end() || !it->second->up()) {
+    auto from = nodes_.find(p.from);
+    // A snapshot stream dies with its sender (node runtime: the state view
+    // travels with the packet, so the sender must still be running).
+    const bool sender_down =
+        p.snap_state != nullptr && (from == nodes_.end() || !from->second->up() ||
+                                    from->second->incarnation() != p.sender_incarnation);
+    if (it == nodes_.end() || !it->second->up() || (snap && sender_down)) {
       if (snap) net_.RecordLoss(p);
       continue;
     }
     if (p.kind == Packet::Kind::kRaft) {
-      it->second->Step(p.raft);
-      auto from = nodes_.find(p.from);
+      if (snap) {
+        if (faults && p.snap_state != nullptr && rng_.Chance(options_.fail_install_write)) {
+          it->second->store().FailNextWrites(1, Status::IOError("injected failure of the "
+                                                                "snapshot install write"));
+          trace_.Line(now_, "node " + S(p.to) + "'s next write (installing the snapshot) fails");
+        }
+        it->second->StepSnapshot(p.raft, p.snap_state);
+      } else {
+        it->second->Step(p.raft);
+      }
       if (snap) ++result_.stats.snapshots;
       if (snap && from != nodes_.end() && from->second->up()) {
         from->second->ReportSnapshot(p.to, /*failed=*/false);
@@ -144,7 +158,7 @@ void Simulation::Deliver() {
   }
 }
 
-void Simulation::ProcessNodes() {
+void Simulation::ProcessNodes(bool faults) {
   for (const auto& [from, to] : net_.TakeLostSnapshots()) {
     auto it = nodes_.find(from);
     if (it != nodes_.end() && it->second->up()) it->second->ReportSnapshot(to, /*failed=*/true);
@@ -152,9 +166,16 @@ void Simulation::ProcessNodes() {
   for (auto& [id, n] : nodes_) {
     if (!n->up()) continue;
     std::vector<Packet> out;
+    const std::uint64_t installed = n->snapshot_counters().installed;
     const Status st = n->Process(now_, &out);
     for (Packet& o : out) net_.Send(std::move(o), now_);
-    if (st.ok()) continue;
+    if (st.ok()) {
+      if (faults && n->snapshot_counters().installed != installed &&
+          rng_.Chance(options_.crash_after_install)) {
+        CrashNode(id, "right after installing a snapshot");
+      }
+      continue;
+    }
     if (st.code() == Code::kIOError) {
       CrashNode(id, st.message());
     } else {
@@ -166,7 +187,7 @@ void Simulation::ProcessNodes() {
 
 bool Simulation::Step(bool faults, bool issue) {
   clock_.now_ms = now_;
-  Deliver();
+  Deliver(faults);
   for (auto& [id, n] : nodes_) {
     if (n->up() && (now_ + tick_offset_[id]) % options_.tick_ms == 0) n->Tick();
   }
@@ -176,7 +197,7 @@ bool Simulation::Step(bool faults, bool issue) {
   const std::vector<std::uint64_t> targets = RequestTargets();
   for (Client& c : clients_) c.Tick(now_, issue, targets, &next_request_id_, &out, &history_);
   for (Packet& p : out) net_.Send(std::move(p), now_);
-  ProcessNodes();
+  ProcessNodes(faults);
   Decommission();
   StartJoiners();
   for (auto& [id, n] : nodes_) {
@@ -301,6 +322,13 @@ RunResult Simulation::Run() {
   s.end_ms = now_;
   for (const Operation& op : history_) {
     (op.outcome == Outcome::kOk ? s.ops_ok : s.ops_unknown)++;
+  }
+  for (const auto& [id, n] : nodes_) {
+    const Replica::SnapshotCounters c = n->snapshot_counters();
+    s.snapshots_sent += c.sent;
+    s.snapshots_installed += c.installed;
+    s.snapshots_failed += c.failed;
+    s.compactions += c.compactions;
   }
   if (!result_.ok) return result_;
   LinearizabilityOptions lo;

@@ -50,6 +50,12 @@ struct RunStats {
   std::uint64_t conf_changes = 0;
   std::uint64_t compactions = 0;
   std::uint64_t snapshots = 0;  // MSG_SNAP delivered to a running node
+  // Node runtime: MSG_SNAP handed to the transport with their state, raft
+  // snapshots installed by receivers, and transfers reported failed to the
+  // sender (lost, cut, crashed peer, state no longer kept).
+  std::uint64_t snapshots_sent = 0;
+  std::uint64_t snapshots_installed = 0;
+  std::uint64_t snapshots_failed = 0;
   std::uint64_t messages = 0;
   std::uint64_t committed = 0;  // highest committed index
   std::size_t lin_states = 0;
@@ -79,8 +85,10 @@ class Simulation {
  private:
   // One simulated millisecond. Answers false when the run must stop.
   bool Step(bool faults, bool issue);
-  void Deliver();
-  void ProcessNodes();
+  // `faults`: a snapshot's arrival may make the receiver's next write fail.
+  void Deliver(bool faults);
+  // `faults`: a node that installed a snapshot may crash right after.
+  void ProcessNodes(bool faults);
   void InjectFaults();
   void Partition();
   void ChangeMembership();

@@ -1,8 +1,9 @@
-// Modelled state-machine snapshots, for the simulation only.
+// Modelled state-machine snapshots, for the raw runtime (SimNode) only; the
+// node runtime uses node::Node's own snapshots (node_replica.h).
 //
 // node::RaftStorage::Snapshot() answers the compaction point's metadata with
-// empty data (the node does not ship state-machine snapshots yet), so the
-// simulator models the data itself to exercise compaction and InstallSnapshot:
+// empty data (node::Node carries the state out of band), so the raw runtime
+// models the data itself to exercise compaction and InstallSnapshot:
 //
 //   - Compaction (SimNode::Compact): the node compacts its log to a point at
 //     or below its applied index (LogStore::CompactTo, synced).

@@ -20,6 +20,7 @@ struct Sweep {
 // storm): what the bug-injection proof must produce.
 bool IsCorrectnessFailure(const std::string& failure) {
   return failure.find("violated") != std::string::npos ||
+         failure.find("replicas diverged") != std::string::npos ||
          failure.find("not linearizable") != std::string::npos;
 }
 
@@ -67,6 +68,13 @@ TEST(BugInjection, NodeServingReadsWithoutReadIndexIsCaught) {
   // Gets answered from a replica's local state: stale reads break
   // linearizability.
   ExpectCaught(Runtime::kNode, SimBug::kStaleRead, "node stale-read");
+}
+
+TEST(BugInjection, NodeSnapshotInstalledWithoutItsKeysIsCaught) {
+  // The snapshot transfer drops the kv column family: the receiver resumes
+  // from the snapshot index with the right applied index and revision but no
+  // keys. The replicas' HashKV (or a read) exposes it.
+  ExpectCaught(Runtime::kNode, SimBug::kSnapshotDropKv, "node snapshot-drop-kv");
 }
 
 TEST(BugInjection, RawSkipSyncIsCaught) {
