@@ -13,6 +13,7 @@
 
 #include "storage/batch_check.h"
 #include "storage/rocks_options.h"
+#include "storage/wal_presize_fs.h"
 
 namespace aspen::storage {
 
@@ -153,10 +154,15 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& dir,
     }
     if (ec) return Status::IOError("cannot create data dir " + dir + ": " + ec.message());
   }
-  if (options.count_syncs) {
-    store->counting_fs_ = std::make_shared<CountingFileSystem>(rocksdb::FileSystem::Default());
-    store->env_ = rocksdb::NewCompositeEnv(store->counting_fs_);
+  std::shared_ptr<rocksdb::FileSystem> fs = rocksdb::FileSystem::Default();
+  if (options.wal_presize_bytes > 0) {
+    fs = std::make_shared<WalPresizeFileSystem>(fs, options.wal_presize_bytes);
   }
+  if (options.count_syncs) {
+    store->counting_fs_ = std::make_shared<CountingFileSystem>(fs);
+    fs = store->counting_fs_;
+  }
+  if (fs != rocksdb::FileSystem::Default()) store->env_ = rocksdb::NewCompositeEnv(fs);
   RocksConfig config = MakeRocksConfig(options, store->env_.get());
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

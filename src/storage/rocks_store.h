@@ -48,6 +48,9 @@ struct RocksOptions {
   // (bounds recovery time and WAL disk use).
   std::uint64_t max_total_wal_bytes = 256u << 20;
   int max_background_jobs = 2;
+  // Size each new WAL file is allocated at before RocksDB writes to it, so a
+  // synced append does not grow the file (WalPresizeFileSystem); 0 = off.
+  std::uint64_t wal_presize_bytes = 64u << 20;
   // Wrap the file system in a CountingFileSystem; see sync_counts().
   bool count_syncs = false;
 };
@@ -102,7 +105,7 @@ class RocksStore final : public Store {
   // Declaration order is destruction order in reverse: the DB and its handles
   // go before the Env and FileSystem they use.
   std::shared_ptr<CountingFileSystem> counting_fs_;
-  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<rocksdb::Env> env_;  // the Env over the wrapped FileSystem
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; owned, freed in ~
   std::atomic<std::uint64_t> writes_{0};
