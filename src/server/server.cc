@@ -474,6 +474,9 @@ void Server::Parts::Stop() {
     for (auto& h : http) h->Stop();
     if (compactor != nullptr) compactor->Stop();
     if (upkeep != nullptr) upkeep->Stop();
+    // Snapshot streams still writing end ("server stopping") and their
+    // threads are joined: they read the node and the store.
+    env.stream_threads.Stop();
     // The node answers whatever is pending ("node stopped") so that every
     // client call can finish; then the client port drains.
     if (node != nullptr) node->Stop();
