@@ -471,12 +471,12 @@ Status Server::Parts::StartHttp() {
 
 void Server::Parts::Stop() {
   std::call_once(stopped, [this] {
+    // Snapshot streams end first ("server stopping"); their writer threads,
+    // which read the node and the store, are joined.
+    env.stream_threads.Stop();
     for (auto& h : http) h->Stop();
     if (compactor != nullptr) compactor->Stop();
     if (upkeep != nullptr) upkeep->Stop();
-    // Snapshot streams still writing end ("server stopping") and their
-    // threads are joined: they read the node and the store.
-    env.stream_threads.Stop();
     // The node answers whatever is pending ("node stopped") so that every
     // client call can finish; then the client port drains.
     if (node != nullptr) node->Stop();
