@@ -6,13 +6,16 @@
 // once opened and then sent in messages of limits::kSnapshotSendBytes. The
 // file's size is known before the first message, so remaining_bytes counts
 // down exactly, as etcd's does. At most kMaxSnapshotStreams run at once.
+// The file is written on a thread of ServiceEnv::stream_threads, which
+// stopping the server cancels (checked between frames) and joins before the
+// node stops; a stream still writing or sending then ends with Unavailable
+// "server stopping", never with a truncated success.
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
 
 #include "base/limits.h"
 #include "server/call.h"
@@ -27,6 +30,21 @@ namespace {
 
 std::atomic<std::uint64_t> g_stream_counter{0};
 
+// The stream's file sink, failing once the server stops.
+class CancellableSink final : public storage::ByteSink {
+ public:
+  CancellableSink(storage::ByteSink* sink, const std::atomic<bool>* cancelled)
+      : sink_(sink), cancelled_(cancelled) {}
+  Status Append(std::string_view bytes) override {
+    if (cancelled_->load()) return Status::Unavailable("server stopping");
+    return sink_->Append(bytes);
+  }
+
+ private:
+  storage::ByteSink* sink_;
+  const std::atomic<bool>* cancelled_;
+};
+
 class SnapshotStream final : public grpc::ServerWriteReactor<epb::SnapshotResponse> {
  public:
   explicit SnapshotStream(ServiceEnv* env) : env_(env), start_(std::chrono::steady_clock::now()) {}
@@ -35,11 +53,14 @@ class SnapshotStream final : public grpc::ServerWriteReactor<epb::SnapshotRespon
     if (file_ != nullptr) std::fclose(file_);
   }
 
-  // Writes the file on its own thread (it may take long); the thread's last
-  // act is the first StartWrite or the Finish, after which this object may
-  // be deleted by gRPC at any time.
+  // Writes the file on a thread of env_->stream_threads (it may take long);
+  // the thread's last act is the first StartWrite or the Finish, after which
+  // this object may be deleted by gRPC at any time.
   void Begin() {
-    std::thread([this] { Produce(); }).detach();
+    if (!env_->stream_threads.Start(
+            [this](const std::atomic<bool>& cancelled) { Produce(cancelled); })) {
+      Done(StoppingStatus());
+    }
   }
 
   void OnWriteDone(bool ok) override {
@@ -53,11 +74,16 @@ class SnapshotStream final : public grpc::ServerWriteReactor<epb::SnapshotRespon
   }
 
  private:
-  void Produce() {
+  static grpc::Status StoppingStatus() {
+    return ToGrpcStatus(Status::Unavailable("server stopping"));
+  }
+
+  void Produce(const std::atomic<bool>& cancelled) {
+    if (cancelled.load()) return Done(StoppingStatus());
     const std::string path = env_->snapshot_tmp_dir + "/snapshot-stream-" +
                              std::to_string(::getpid()) + "-" +
                              std::to_string(g_stream_counter.fetch_add(1)) + ".tmp";
-    Status s = WriteFile(path);
+    Status s = WriteFile(path, &cancelled);
     if (!s.ok()) {
       ::unlink(path.c_str());
       return Done(ToGrpcStatus(s));
@@ -70,15 +96,16 @@ class SnapshotStream final : public grpc::ServerWriteReactor<epb::SnapshotRespon
     SendNext();
   }
 
-  Status WriteFile(const std::string& path) {
+  Status WriteFile(const std::string& path, const std::atomic<bool>* cancelled) {
     Result<std::unique_ptr<storage::FileSink>> sink = storage::FileSink::Create(path);
     if (!sink.ok()) return sink.status();
+    CancellableSink cancellable(sink->get(), cancelled);
     std::unique_ptr<storage::Snapshot> snap = env_->node->GetSnapshot();
     Result<storage::SnapshotHeader> header =
         sm::ReadSnapshotHeader(*snap, env_->cluster_id, env_->member_id);
     if (!header.ok()) return header.status();
     Result<storage::SnapshotSummary> written =
-        storage::WriteStateSnapshot(*snap, *header, sink->get());
+        storage::WriteStateSnapshot(*snap, *header, &cancellable);
     if (!written.ok()) return written.status();
     snap.reset();
     ASPEN_RETURN_IF_ERROR((*sink)->Finish());
@@ -88,6 +115,7 @@ class SnapshotStream final : public grpc::ServerWriteReactor<epb::SnapshotRespon
   }
 
   void SendNext() {
+    if (env_->stream_threads.stopping()) return Done(StoppingStatus());
     if (sent_ == total_) return Done(grpc::Status::OK);
     std::string* blob = resp_.mutable_blob();
     const std::size_t want = static_cast<std::size_t>(

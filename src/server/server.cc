@@ -471,6 +471,9 @@ Status Server::Parts::StartHttp() {
 
 void Server::Parts::Stop() {
   std::call_once(stopped, [this] {
+    // Snapshot streams end first ("server stopping"); their writer threads,
+    // which read the node and the store, are joined.
+    env.stream_threads.Stop();
     for (auto& h : http) h->Stop();
     if (compactor != nullptr) compactor->Stop();
     if (upkeep != nullptr) upkeep->Stop();

@@ -34,6 +34,7 @@
 #include "node/watch_hub.h"
 #include "server/metrics.h"
 #include "server/peer_client.h"
+#include "server/stream_threads.h"
 #include "server/worker_pool.h"
 
 namespace aspen::server {
@@ -68,6 +69,8 @@ struct ServiceEnv {
   std::string snapshot_tmp_dir;
   // Snapshot streams in progress (bounded by kMaxSnapshotStreams).
   std::atomic<int> snapshot_streams{0};
+  // Their writer threads: stopped and joined before the node stops.
+  StreamThreads stream_threads;
 
   // Fills cluster_id, member_id, raft_term (now) and `revision`.
   void FillHeader(etcdserverpb::ResponseHeader* header, std::int64_t revision) const;
