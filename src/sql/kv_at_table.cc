@@ -67,13 +67,12 @@ struct KvAtTable {
     return SQLITE_OK;
   }
 
-  class Cursor {
+  class Cursor : public RowsCursor<sm::v1::KeyValue> {
    public:
     explicit Cursor(QueryContext* ctx) : ctx_(ctx) {}
 
     Status Filter(int idx_num, const char*, int argc, sqlite3_value** argv) {
-      rows_.clear();
-      pos_ = 0;
+      Reset();
       if (idx_num != 1 || argc != 1 || sqlite3_value_type(argv[0]) != SQLITE_INTEGER ||
           sqlite3_value_int64(argv[0]) < 1) {
         return Status::InvalidArgument(
@@ -97,13 +96,8 @@ struct KvAtTable {
                    std::make_move_iterator(r->mutable_kvs()->end()));
       return Status::Ok();
     }
-    Status Next() {
-      ++pos_;
-      return Status::Ok();
-    }
-    bool Eof() const { return pos_ >= rows_.size(); }
     Status Column(sqlite3_context* out, int col) {
-      const sm::v1::KeyValue& kv = rows_[pos_];
+      const sm::v1::KeyValue& kv = row();
       ++ctx_->counters.rows_produced;
       switch (col) {
         case kKey: ResultBytes(out, kv.key()); break;
@@ -122,8 +116,6 @@ struct KvAtTable {
 
    private:
     QueryContext* ctx_;
-    std::vector<sm::v1::KeyValue> rows_;
-    std::size_t pos_ = 0;
     std::int64_t rev_ = 0;
   };
 };

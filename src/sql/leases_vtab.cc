@@ -61,13 +61,12 @@ struct LeasesTable {
     return SQLITE_OK;
   }
 
-  class Cursor {
+  class Cursor : public RowsCursor<sm::LeaseInfo> {
    public:
     explicit Cursor(QueryContext* ctx) : ctx_(ctx) {}
 
     Status Filter(int, const char* idx_str, int argc, sqlite3_value** argv) {
-      rows_.clear();
-      pos_ = 0;
+      Reset();
       const std::string_view ops = idx_str == nullptr ? "" : idx_str;
       if (ops.size() != static_cast<std::size_t>(argc)) {
         return Status::Internal("leases: malformed scan plan");
@@ -87,26 +86,21 @@ struct LeasesTable {
       }
       return Status::Ok();
     }
-    Status Next() {
-      ++pos_;
-      return Status::Ok();
-    }
-    bool Eof() const { return pos_ >= rows_.size(); }
     Status Column(sqlite3_context* out, int col) {
-      const sm::LeaseInfo& row = rows_[pos_];
+      const sm::LeaseInfo& lease = row();
       std::optional<std::int64_t> expiry;
       if ((col == kColTtl || col == kColLeaseExpiresAt) && ctx_->lease_expiry) {
-        expiry = ctx_->lease_expiry(row.id);
+        expiry = ctx_->lease_expiry(lease.id);
       }
       switch (col) {
-        case kColId: sqlite3_result_int64(out, row.id); break;
-        case kColGrantedTtl: sqlite3_result_int64(out, row.granted_ttl_s); break;
+        case kColId: sqlite3_result_int64(out, lease.id); break;
+        case kColGrantedTtl: sqlite3_result_int64(out, lease.granted_ttl_s); break;
         case kColTtl:
           if (expiry.has_value()) {
             const std::int64_t left_ms = std::max<std::int64_t>(0, *expiry - ctx_->now_ms);
             sqlite3_result_int64(out, (left_ms + 999) / 1000);
           } else {
-            sqlite3_result_int64(out, row.granted_ttl_s);
+            sqlite3_result_int64(out, lease.granted_ttl_s);
           }
           break;
         case kColLeaseExpiresAt:
@@ -117,7 +111,7 @@ struct LeasesTable {
           }
           break;
         case kColKeyCount: {
-          Result<sm::LeaseInfo> live = sm::LeaseTimeToLive(*ctx_->snapshot, row.id, ctx_->now_ms);
+          Result<sm::LeaseInfo> live = sm::LeaseTimeToLive(*ctx_->snapshot, lease.id, ctx_->now_ms);
           if (!live.ok()) return live.status();
           sqlite3_result_int64(out, static_cast<std::int64_t>(live->keys.size()));
           break;
@@ -126,12 +120,10 @@ struct LeasesTable {
       }
       return Status::Ok();
     }
-    std::int64_t Rowid() const { return rows_[pos_].id; }
+    std::int64_t Rowid() const { return row().id; }
 
    private:
     QueryContext* ctx_;
-    std::vector<sm::LeaseInfo> rows_;
-    std::size_t pos_ = 0;
   };
 };
 

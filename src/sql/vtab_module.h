@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "sql/context.h"
@@ -37,6 +38,28 @@ struct VtabBase {
 
 // Records `s` as the vtab's error message and ctx->scan_error; SQLITE_ERROR.
 int FailVtab(sqlite3_vtab* vtab, const Status& s);
+
+// The position part of a cursor over rows materialized by xFilter (leases,
+// kv_at): Filter fills rows_ after Reset(); Next/Eof/Row walk them.
+template <class Row>
+class RowsCursor {
+ public:
+  Status Next() {
+    ++pos_;
+    return Status::Ok();
+  }
+  bool Eof() const { return pos_ >= rows_.size(); }
+
+ protected:
+  void Reset() {
+    rows_.clear();
+    pos_ = 0;
+  }
+  const Row& row() const { return rows_[pos_]; }
+
+  std::vector<Row> rows_;
+  std::size_t pos_ = 0;
+};
 
 template <class Table>
 class VtabModule {
