@@ -257,20 +257,25 @@ TEST(NodeCluster, ProposalOverwrittenByANewLeaderFailsAtOnceAsNotApplied) {
   EXPECT_EQ(GetValue(c.node(old_leader), "winner", 0), "1");
 }
 
+// Runs a membership call (`submit` takes the completion callback) and waits
+// up to 5 s for its answer.
+template <typename Submit>
+Status MembershipChangeSync(Submit&& submit) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  auto f = promise->get_future();
+  submit([promise](Status s) { promise->set_value(s); });
+  if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    return Status::Internal("test: no answer to the membership change in time");
+  }
+  return f.get();
+}
+
 TEST(NodeCluster, MembershipAddLearnerPromoteAndRemove) {
   Cluster c;
   c.StartAll();
   const NodeId leader = c.WaitLeader();
   ASSERT_NE(leader, 0u);
-  auto change = [&](auto&& submit) {
-    auto promise = std::make_shared<std::promise<Status>>();
-    auto f = promise->get_future();
-    submit([promise](Status s) { promise->set_value(s); });
-    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-      return Status::Internal("test: no answer to the membership change in time");
-    }
-    return f.get();
-  };
+  auto change = [](auto&& submit) { return MembershipChangeSync(submit); };
   EXPECT_TRUE(change([&](auto cb) { c.node(leader)->AddMember(7, "node-7", true, cb); }).ok());
   auto members = c.node(leader)->Members();
   ASSERT_EQ(members.size(), 4u);
@@ -296,15 +301,7 @@ TEST(NodeCluster, PublishedAttributesReachEveryMemberAndRemovedIdsStayOut) {
   c.StartAll();
   const NodeId leader = c.WaitLeader();
   ASSERT_NE(leader, 0u);
-  auto change = [&](auto&& submit) {
-    auto promise = std::make_shared<std::promise<Status>>();
-    auto f = promise->get_future();
-    submit([promise](Status s) { promise->set_value(s); });
-    if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
-      return Status::Internal("test: no answer to the membership change in time");
-    }
-    return f.get();
-  };
+  auto change = [](auto&& submit) { return MembershipChangeSync(submit); };
   // A follower publishes its name and client URLs; every member lists them.
   const NodeId follower = leader == 1 ? 2 : 1;
   ASSERT_TRUE(change([&](auto cb) {
