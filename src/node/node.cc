@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
+#include <memory>
 
 #include "node/members_record.h"
 #include "node/node_impl.h"
@@ -378,16 +380,35 @@ NodeStatus Node::GetStatus() const {
   return impl_->status;
 }
 
+// A lease granted through another member may be committed, and acknowledged
+// there, before this leader has applied it: the leader's apply can trail its
+// commit index. Before a lease lookup on the leader answers "not found", it
+// waits until it has applied everything committed so far (one read barrier,
+// as etcd's waitAppliedIndex; only on the miss path).
+bool Node::CaughtUpForLeaseMiss() {
+  auto applied = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = applied->get_future();
+  ReadBarrier([applied](Status s) { applied->set_value(std::move(s)); });
+  const auto wait = std::chrono::milliseconds(impl_->opts.request_timeout_ms + 1000);
+  return done.wait_for(wait) == std::future_status::ready && done.get().ok();
+}
+
 Result<std::int64_t> Node::KeepAlive(std::int64_t lease_id) {
   auto ttl = impl_->lessor.KeepAlive(lease_id);
+  if (!ttl.ok() && ttl.status().code() == Code::kNotFound && CaughtUpForLeaseMiss()) {
+    ttl = impl_->lessor.KeepAlive(lease_id);
+  }
   if (!ttl.ok() && ttl.status().code() == Code::kFailedPrecondition) {
     return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) + ")");
   }
   return ttl;
 }
 
-Result<LeaseStatus> Node::LeaseTimeToLive(std::int64_t lease_id) const {
+Result<LeaseStatus> Node::LeaseTimeToLive(std::int64_t lease_id) {
   auto left = impl_->lessor.TimeToLive(lease_id);
+  if (!left.ok() && left.status().code() == Code::kNotFound && CaughtUpForLeaseMiss()) {
+    left = impl_->lessor.TimeToLive(lease_id);
+  }
   if (!left.ok()) {
     if (left.status().code() == Code::kFailedPrecondition) {
       return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) +

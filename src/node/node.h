@@ -277,7 +277,10 @@ class Node {
   // NotFound "lease not found".
   Result<std::int64_t> KeepAlive(std::int64_t lease_id);
   // The lease's granted TTL and remaining time. Same errors as KeepAlive.
-  Result<LeaseStatus> LeaseTimeToLive(std::int64_t lease_id) const;
+  // Both wait, before answering NotFound, until the leader has applied every
+  // entry committed when they were called (a lease granted through another
+  // member is found even if this leader's apply trails its commit).
+  Result<LeaseStatus> LeaseTimeToLive(std::int64_t lease_id);
 
   // ----- Cluster -----
 
@@ -323,6 +326,7 @@ class Node {
  private:
   struct Impl;
   explicit Node(std::unique_ptr<Impl> impl);
+  bool CaughtUpForLeaseMiss();
   std::unique_ptr<Impl> impl_;
 };
 

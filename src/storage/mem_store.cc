@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <iterator>
+#include <thread>
 #include <utility>
 
 #include "storage/batch_check.h"
@@ -133,6 +134,9 @@ void MemStore::Apply(const WriteBatch& batch, Maps* maps) {
 }
 
 Status MemStore::Write(const WriteBatch& batch, bool sync) {
+  if (const std::int64_t us = delay_us_.load(); us > 0) {
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (fail_writes_ > 0) {
     --fail_writes_;

@@ -14,7 +14,9 @@
 // next n Write calls return `status` without changing anything (live or
 // durable), as a disk that reports an I/O error would.
 //
-// Deterministic: no clock, no randomness, no background threads.
+// Deterministic: no clock, no randomness, no background threads. (One
+// exception for in-process tests with real threads: DelayWrites makes each
+// Write sleep first, as a slow disk would; the simulator never sets it.)
 //
 // Snapshots are copy-on-write: a snapshot shares each column family's map with
 // the store; the next write to a shared map copies it first.
@@ -24,6 +26,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -51,6 +55,8 @@ class MemStore final : public Store {
   void Crash();
   // The next n Writes fail with `status` (non-ok) and have no effect.
   void FailNextWrites(int n, Status status);
+  // Each later Write sleeps `delay` before it starts (0: no delay).
+  void DelayWrites(std::chrono::microseconds delay) { delay_us_.store(delay.count()); }
   // Writes since the last synced write (what a Crash() would lose).
   std::size_t unsynced_writes() const;
 
@@ -64,6 +70,7 @@ class MemStore final : public Store {
   Maps durable_;
   // Batches written since the last sync, replayed into durable_ on the next.
   std::vector<WriteBatch> unsynced_;
+  std::atomic<std::int64_t> delay_us_{0};
   int fail_writes_ = 0;
   Status fail_status_;
   StoreStats stats_;
