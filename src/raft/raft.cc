@@ -118,6 +118,7 @@ void Raft::Reset(std::uint64_t term) {
     self->set_recent_active(true);
   }
   pending_conf_index_ = 0;
+  deferred_transfer_ticks_ = 0;
   uncommitted_size_ = 0;
   read_only_.Clear();
   pending_read_index_messages_.clear();
@@ -137,6 +138,7 @@ void Raft::BecomePreCandidate() {
   role_ = Role::kPreCandidate;
   trk_.ResetVotes();
   lead_ = kNone;
+  deferred_transfer_ticks_ = 0;
   CheckInvariants();
 }
 
@@ -173,6 +175,13 @@ void Raft::Hup(CampaignType t) {
   // A conf change that is committed but not applied could change who may vote.
   if (HasUnappliedConfChanges()) return;
   Campaign(t);
+}
+
+void Raft::MaybeCampaignDeferredTransfer() {
+  if (deferred_transfer_ticks_ == 0 || role_ != Role::kFollower) return;
+  if (HasUnappliedConfChanges()) return;
+  deferred_transfer_ticks_ = 0;
+  Hup(CampaignType::kTransfer);
 }
 
 bool Raft::HasUnappliedConfChanges() const {
@@ -340,6 +349,7 @@ void Raft::Tick() {
 }
 
 void Raft::TickElection() {
+  if (deferred_transfer_ticks_ > 0) --deferred_transfer_ticks_;
   // Saturate: a learner or removed node ticks forever without campaigning.
   if (election_elapsed_ < 2 * election_timeout_) ++election_elapsed_;
   if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
@@ -402,6 +412,7 @@ void Raft::CheckInvariants() const {
   RAFT_ASSERT(role_ != Role::kLeader || trk_.Find(id_) != nullptr);
   RAFT_ASSERT(role_ != Role::kLeader || pending_conf_index_ <= log_.LastIndex());
   RAFT_ASSERT(role_ == Role::kLeader || lead_transferee_ == kNone);
+  RAFT_ASSERT(role_ == Role::kFollower || deferred_transfer_ticks_ == 0);
   RAFT_ASSERT(role_ == Role::kLeader || uncommitted_size_ == 0);
   RAFT_ASSERT(role_ != Role::kCandidate || vote_ == id_);
   RAFT_ASSERT(log_.committed() <= log_.LastIndex());

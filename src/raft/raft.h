@@ -84,6 +84,10 @@ class Raft {
   NodeId vote() const { return vote_; }
   NodeId lead_transferee() const { return lead_transferee_; }
   std::uint64_t pending_conf_index() const { return pending_conf_index_; }
+  // Called when the applied index advanced: starts the transfer campaign a
+  // MsgTimeoutNow asked for once no committed conf change is left unapplied.
+  void MaybeCampaignDeferredTransfer();
+  bool transfer_campaign_deferred() const { return deferred_transfer_ticks_ > 0; }
   std::uint64_t uncommitted_size() const { return uncommitted_size_; }
   int randomized_election_timeout() const { return randomized_election_timeout_; }
   int election_elapsed() const { return election_elapsed_; }
@@ -177,6 +181,10 @@ class Raft {
   // Leader only: reads that arrived before it committed an entry of its term.
   std::vector<pb::Message> pending_read_index_messages_;
 
+  // Follower only (0 otherwise): a MsgTimeoutNow arrived while a committed
+  // conf change was not applied yet, so the transfer campaign waits until it
+  // is (MaybeCampaignDeferredTransfer), for at most this many more ticks.
+  int deferred_transfer_ticks_ = 0;
   // Ticks since the last election timeout reset (followers: since hearing from
   // the leader; leaders: since the last check-quorum round).
   int election_elapsed_ = 0;

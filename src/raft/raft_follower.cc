@@ -50,6 +50,13 @@ Error Raft::StepFollower(const pb::Message& m) {
     }
     case pb::MSG_TIMEOUT_NOW:
       // The leader hands over: campaign now, skipping pre-vote and the lease.
+      // The message comes once: if a committed conf change is not applied yet
+      // (Hup refuses then), campaign as soon as it is, within an election
+      // timeout, instead of leaving the leader to abort the transfer.
+      if (Promotable() && HasUnappliedConfChanges()) {
+        deferred_transfer_ticks_ = election_timeout_;
+        return Error::Ok();
+      }
       Hup(CampaignType::kTransfer);
       return Error::Ok();
     case pb::MSG_READ_INDEX: {

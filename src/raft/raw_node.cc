@@ -238,6 +238,9 @@ void RawNode::Advance() {
     log.AppliedTo(out.last_committed_index);
     raft_->OnApplied(out.committed_payload_bytes);
   }
+  if (out.snapshot_index != 0 || out.last_committed_index != 0) {
+    raft_->MaybeCampaignDeferredTransfer();
+  }
 }
 
 Status RawNode::GetStatus() const {

@@ -115,5 +115,71 @@ TEST(Transfer, LearnerIgnoresTimeoutNow) {
   EXPECT_EQ(l.raft().role(), Role::kFollower);
 }
 
+// The leader sends MsgTimeoutNow once. A transferee that has a committed conf
+// change it has not applied yet may not campaign (the change could alter who
+// votes); it campaigns as soon as the change is applied instead of dropping
+// the hand-over (the leader would wait an election timeout and abort it).
+TEST(Transfer, TimeoutNowWaitsForCommittedConfChangeToApplyThenCampaigns) {
+  Solo s(2, {1, 2, 3});
+  pb::ConfChange cc;
+  cc.set_type(pb::CONF_CHANGE_ADD_LEARNER_NODE);
+  cc.set_node_id(4);
+  pb::Message app = Msg(pb::MSG_APP, 1, 2, 1);
+  app.set_index(0);
+  app.set_log_term(0);
+  app.set_commit(1);
+  pb::Entry* e = app.add_entries();
+  e->set_index(1);
+  e->set_term(1);
+  e->set_type(pb::ENTRY_CONF_CHANGE);
+  e->set_data(cc.SerializeAsString());
+  ASSERT_TRUE(s.node->Step(app).ok());
+  Ready rd = s.node->GetReady();
+  ASSERT_EQ(rd.committed_entries.size(), 1u);
+  ASSERT_TRUE(s.storage.Append(rd.entries).ok());
+  if (rd.hard_state) s.storage.SetHardState(*rd.hard_state);
+
+  // Committed, not applied: the hand-over waits.
+  ASSERT_TRUE(s.node->Step(Msg(pb::MSG_TIMEOUT_NOW, 1, 2, 1)).ok());
+  EXPECT_EQ(s.raft().role(), Role::kFollower);
+  EXPECT_EQ(s.raft().term(), 1u);
+  EXPECT_TRUE(s.raft().transfer_campaign_deferred());
+
+  // Applied: the transfer campaign starts (no pre-vote, transfer context).
+  s.node->Advance();
+  EXPECT_EQ(s.raft().role(), Role::kCandidate);
+  EXPECT_EQ(s.raft().term(), 2u);
+  std::vector<pb::Message> votes = OfType(s.Drain(), pb::MSG_VOTE);
+  ASSERT_EQ(votes.size(), 2u);
+  EXPECT_EQ(votes[0].context(), std::string(kCampaignTransfer));
+}
+
+TEST(Transfer, DeferredTransferCampaignLapsesAfterAnElectionTimeout) {
+  Solo s(2, {1, 2, 3});  // election_tick 10
+  pb::ConfChange cc;
+  cc.set_type(pb::CONF_CHANGE_ADD_LEARNER_NODE);
+  cc.set_node_id(4);
+  pb::Message app = Msg(pb::MSG_APP, 1, 2, 1);
+  app.set_commit(1);
+  pb::Entry* e = app.add_entries();
+  e->set_index(1);
+  e->set_term(1);
+  e->set_type(pb::ENTRY_CONF_CHANGE);
+  e->set_data(cc.SerializeAsString());
+  ASSERT_TRUE(s.node->Step(app).ok());
+  Ready rd = s.node->GetReady();
+  ASSERT_TRUE(s.storage.Append(rd.entries).ok());
+  ASSERT_TRUE(s.node->Step(Msg(pb::MSG_TIMEOUT_NOW, 1, 2, 1)).ok());
+  ASSERT_TRUE(s.raft().transfer_campaign_deferred());
+  // The leader keeps the follower's election timer reset meanwhile.
+  for (int t = 0; t < 10; ++t) {
+    s.node->Tick();
+    ASSERT_TRUE(s.node->Step(Msg(pb::MSG_HEARTBEAT, 1, 2, 1)).ok());
+  }
+  EXPECT_FALSE(s.raft().transfer_campaign_deferred());
+  s.node->Advance();
+  EXPECT_EQ(s.raft().role(), Role::kFollower) << "a stale hand-over must not start an election";
+}
+
 }  // namespace
 }  // namespace aspen::raft
