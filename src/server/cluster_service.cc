@@ -174,7 +174,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberList(grpc::CallbackServerContext
     env_->FillHeader(resp->mutable_header(), 0);  // etcd: no revision
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 
@@ -189,7 +189,7 @@ void ClusterService::FinishChange(const Call& call, Status s, std::function<void
     fill();
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
 }
 
 grpc::ServerUnaryReactor* ClusterService::MemberAdd(grpc::CallbackServerContext* ctx,
@@ -288,7 +288,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberRemove(grpc::CallbackServerConte
     }
     remove();
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 
@@ -418,7 +418,7 @@ grpc::ServerUnaryReactor* ClusterService::MemberPromote(grpc::CallbackServerCont
     fill();
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 

@@ -34,7 +34,7 @@ void ProposeCommand(const Call& call, sm::v1::Command command, bool validate,
 
 void RunRead(const Call& call, bool serializable, std::function<void()> read) {
   auto submit = [call, read = std::move(read)]() mutable {
-    if (!call.env->pool->Submit(std::move(read))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+    if (!call.env->pool->Submit(std::move(read))) call.Finish(call.env->PoolRefused());
   };
   if (serializable) return submit();
   call.env->node->ReadBarrier([call, submit = std::move(submit)](Status s) mutable {
@@ -46,6 +46,10 @@ void RunRead(const Call& call, bool serializable, std::function<void()> read) {
 }  // namespace internal
 
 using internal::Call;
+
+grpc::Status ServiceEnv::PoolRefused() const {
+  return (pool->stopping() ? etcd::kStopped : etcd::kTooManyRequests).ToGrpc();
+}
 
 void ServiceEnv::FillHeader(etcdserverpb::ResponseHeader* header, std::int64_t revision) const {
   header->set_cluster_id(cluster_id);

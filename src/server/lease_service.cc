@@ -1,3 +1,6 @@
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <utility>
 
 #include "server/call.h"
@@ -74,40 +77,90 @@ grpc::Status LeaseService::KeepAliveOnce(std::int64_t id, epb::LeaseKeepAliveRes
 namespace {
 
 // One keep-alive stream: read a request, renew on the worker pool, write the
-// answer, read the next. Deletes itself when done.
+// answer, read the next. Deletes itself when done. Stopping the server ends
+// it with "server stopped" (at once while it waits for a request, else after
+// the answer in flight).
+class KeepAliveReactor;
+
+struct KeepAliveHandle {
+  std::mutex mu;
+  KeepAliveReactor* reactor = nullptr;  // guarded by mu; nullptr once done
+};
+
 class KeepAliveReactor final
     : public grpc::ServerBidiReactor<epb::LeaseKeepAliveRequest, epb::LeaseKeepAliveResponse> {
  public:
-  KeepAliveReactor(LeaseService* service, ServiceEnv* env) : service_(service), env_(env) {
+  KeepAliveReactor(LeaseService* service, ServiceEnv* env)
+      : service_(service), env_(env), handle_(std::make_shared<KeepAliveHandle>()) {
+    handle_->reactor = this;
     StartRead(&request_);
+    open_id_ = env_->open_streams.Add([h = handle_] {
+      std::lock_guard lock(h->mu);
+      if (h->reactor != nullptr) h->reactor->EndForStop();
+    });
   }
 
   void OnReadDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status::OK);  // the client closed its side
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    if (!ok) return FinishLocked(grpc::Status::OK);  // the client closed its side
     const auto start = std::chrono::steady_clock::now();
     const std::int64_t id = request_.id();
+    busy_ = true;
     const bool queued = env_->pool->Submit([this, id, start] {
       grpc::Status s = service_->KeepAliveOnce(id, &response_);
       env_->metrics->Record("LeaseKeepAlive", s.error_code(),
                             std::chrono::steady_clock::now() - start);
-      if (!s.ok()) return Finish(s);
+      std::lock_guard answered(mu_);
+      if (!s.ok()) return FinishLocked(s);
       StartWrite(&response_);
     });
-    if (!queued) Finish(etcd::kTooManyRequests.ToGrpc());
+    if (!queued) FinishLocked(env_->PoolRefused());
   }
 
   void OnWriteDone(bool ok) override {
-    if (!ok) return Finish(grpc::Status(grpc::StatusCode::CANCELLED, "keep-alive stream closed"));
+    std::lock_guard lock(mu_);
+    busy_ = false;
+    if (!ok) {
+      return FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "keep-alive stream closed"));
+    }
+    if (stopping_) return FinishLocked(etcd::kStopped.ToGrpc());
     StartRead(&request_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    {
+      std::lock_guard lock(handle_->mu);
+      handle_->reactor = nullptr;
+    }
+    env_->open_streams.Remove(open_id_);
+    delete this;
+  }
+
+  // The server is stopping (under handle_->mu).
+  void EndForStop() {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    if (!busy_) FinishLocked(etcd::kStopped.ToGrpc());
+  }
 
  private:
+  void FinishLocked(const grpc::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
   LeaseService* const service_;
   ServiceEnv* const env_;
+  std::shared_ptr<KeepAliveHandle> handle_;
+  std::uint64_t open_id_ = 0;  // in env_->open_streams
   epb::LeaseKeepAliveRequest request_;
   epb::LeaseKeepAliveResponse response_;
+  std::mutex mu_;
+  bool busy_ = false;  // guarded by mu_: a renewal or its answer is in flight
+  bool stopping_ = false;
+  bool finished_ = false;
 };
 
 }  // namespace
@@ -163,7 +216,7 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
     }
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 

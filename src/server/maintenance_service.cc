@@ -93,7 +93,7 @@ grpc::ServerUnaryReactor* MaintenanceService::Status(grpc::CallbackServerContext
     env->FillHeader(resp->mutable_header(), st.revision);
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 
@@ -111,7 +111,7 @@ grpc::ServerUnaryReactor* MaintenanceService::Hash(grpc::CallbackServerContext* 
     call.env->FillHeader(resp->mutable_header(), st->revision);
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 
@@ -137,7 +137,7 @@ grpc::ServerUnaryReactor* MaintenanceService::HashKV(grpc::CallbackServerContext
     call.env->FillHeader(resp->mutable_header(), st->revision);
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 
@@ -194,7 +194,7 @@ grpc::ServerUnaryReactor* MaintenanceService::Defragment(grpc::CallbackServerCon
     call.env->FillHeader(resp->mutable_header(), call.env->node->GetStatus().revision);
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 

@@ -47,7 +47,7 @@ grpc::ServerUnaryReactor* MaintenanceService::MoveLeader(grpc::CallbackServerCon
     }
     call.Finish(etcd::kTimeoutLeaderTransfer.ToGrpc());
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(etcd::kTooManyRequests.ToGrpc());
+  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
   return call.reactor;
 }
 

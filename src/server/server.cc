@@ -474,21 +474,29 @@ void Server::Parts::Stop() {
     // Snapshot streams end first ("server stopping"); their writer threads,
     // which read the node and the store, are joined.
     env.stream_threads.Stop();
+    // Watch and keep-alive streams end now ("server stopped"), so the client
+    // port's shutdown below waits only for calls being answered.
+    env.open_streams.EndAll();
     for (auto& h : http) h->Stop();
     if (compactor != nullptr) compactor->Stop();
     if (upkeep != nullptr) upkeep->Stop();
-    // The node answers whatever is pending ("node stopped") so that every
-    // client call can finish; then the client port drains.
+    // The node answers whatever is pending ("node stopped"); the worker pools
+    // run what they hold (reads, SQL) and stop, so every call in progress is
+    // answered; later calls get "server stopped". What is left on the client
+    // port is connections, which gRPC's shutdown waits for until its
+    // deadline (a client that keeps an idle channel open would hold it).
     if (node != nullptr) node->Stop();
-    if (client_server != nullptr) {
-      client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-    }
     if (pool != nullptr) pool->Stop();
     if (sql_runner != nullptr) sql_runner->Stop();
-    if (watch_hub != nullptr) watch_hub->Stop();
-    if (peer_server != nullptr) {
-      peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (client_server != nullptr) {
+      client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
     }
+    if (watch_hub != nullptr) watch_hub->Stop();
+    // The node is stopped: whatever the peers still stream to this member
+    // (raft messages, a snapshot) is refused anyway and resent by raft to
+    // whoever runs next, so the peer port cancels its calls at once instead of
+    // waiting for the peers' never-ending streams.
+    if (peer_server != nullptr) peer_server->Shutdown(std::chrono::system_clock::now());
     if (transport != nullptr) transport->Stop();
     node.reset();
     watch_hub.reset();

@@ -33,6 +33,7 @@
 #include "node/node.h"
 #include "node/watch_hub.h"
 #include "server/metrics.h"
+#include "server/open_streams.h"
 #include "server/peer_client.h"
 #include "server/stream_threads.h"
 #include "server/worker_pool.h"
@@ -71,7 +72,12 @@ struct ServiceEnv {
   std::atomic<int> snapshot_streams{0};
   // Their writer threads: stopped and joined before the node stops.
   StreamThreads stream_threads;
+  // Watch and keep-alive streams, ended when the server stops.
+  OpenStreams open_streams;
 
+  // Why the worker pool refused a task: etcd's "server stopped" once the
+  // server is stopping, else "too many requests" (its queue is full).
+  grpc::Status PoolRefused() const;
   // Fills cluster_id, member_id, raft_term (now) and `revision`.
   void FillHeader(etcdserverpb::ResponseHeader* header, std::int64_t revision) const;
   // The peer target ("host:port") of member `id`, "" when unknown.

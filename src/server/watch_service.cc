@@ -7,6 +7,7 @@
 
 #include "server/call.h"
 #include "server/convert.h"
+#include "server/etcd_errors.h"
 #include "server/services.h"
 
 namespace aspen::server {
@@ -37,6 +38,11 @@ class WatchReactor final : public grpc::ServerBidiReactor<epb::WatchRequest, epb
     }
     stream_ = std::move(s).value();
     StartRead(&request_);
+    // Stopping the server ends the stream (Unavailable, as a lost connection).
+    open_id_ = env_->open_streams.Add([h = handle_] {
+      std::lock_guard lock(h->mu);
+      if (h->reactor != nullptr) h->reactor->EndForStop();
+    });
   }
 
   void OnReadDone(bool ok) override {
@@ -47,7 +53,7 @@ class WatchReactor final : public grpc::ServerBidiReactor<epb::WatchRequest, epb
       closing_ = true;
       if (!writing_ && !finished_) {
         finished_ = true;
-        Finish(grpc::Status::OK);
+        Finish(final_status_);
       }
       return;
     }
@@ -65,7 +71,7 @@ class WatchReactor final : public grpc::ServerBidiReactor<epb::WatchRequest, epb
     if (closing_) {
       if (!finished_) {
         finished_ = true;
-        Finish(grpc::Status::OK);
+        Finish(final_status_);
       }
       return;
     }
@@ -77,8 +83,21 @@ class WatchReactor final : public grpc::ServerBidiReactor<epb::WatchRequest, epb
       std::lock_guard lock(handle_->mu);
       handle_->reactor = nullptr;
     }
+    if (open_id_ != 0) env_->open_streams.Remove(open_id_);
     stream_.reset();
     delete this;
+  }
+
+  // The server is stopping (under handle_->mu): finish now, or once the
+  // write in flight is done, with etcd's "server stopped".
+  void EndForStop() {
+    std::lock_guard lock(mu_);
+    final_status_ = etcd::kStopped.ToGrpc();
+    closing_ = true;
+    if (!writing_ && !finished_) {
+      finished_ = true;
+      Finish(final_status_);
+    }
   }
 
   // Called by the hub (under handle_->mu) and by this reactor.
@@ -146,6 +165,8 @@ class WatchReactor final : public grpc::ServerBidiReactor<epb::WatchRequest, epb
   bool writing_ = false;
   bool closing_ = false;
   bool finished_ = false;
+  grpc::Status final_status_;  // guarded by mu_; OK unless the server stops
+  std::uint64_t open_id_ = 0;  // in env_->open_streams
 };
 
 }  // namespace

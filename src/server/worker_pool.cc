@@ -34,6 +34,11 @@ void WorkerPool::Stop() {
   threads_.clear();
 }
 
+bool WorkerPool::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void WorkerPool::Run() {
   std::unique_lock lock(mu_);
   while (true) {

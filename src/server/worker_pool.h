@@ -28,12 +28,14 @@ class WorkerPool {
   [[nodiscard]] bool Submit(std::function<void()> task);
   // Runs what is queued, then joins the threads. Idempotent.
   void Stop();
+  // True once Stop has begun (Submit refuses from then on).
+  bool stopping() const;
 
  private:
   void Run();
 
   const std::size_t max_queued_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;                    // guarded by mu_
   std::deque<std::function<void()>> tasks_;  // guarded by mu_
