@@ -4,6 +4,8 @@
 #include "server/peer_coalesce.h"
 
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include <string>
 #include <vector>
@@ -191,6 +193,113 @@ TEST(PeerCoalesceTest, RaftFollowerAndLeaderEndTheSameWithCoalescedMessages) {
   for (const rpb::Message& r : resps) ASSERT_TRUE(leader.node->Step(r).ok());
   EXPECT_EQ(leader.raft().tracker().Find(2)->match(), plain_resps.back().index());
   EXPECT_EQ(leader.raft().tracker().Find(2)->match(), leader.raft().log().LastIndex());
+}
+
+// Folds a sequence in windows: a message never folds into one taken by the
+// sender before it (`cut[i]`: the sender drained the queue before message i).
+std::vector<rpb::Message> FoldWindows(const std::vector<rpb::Message>& msgs,
+                                      const std::vector<bool>& cut) {
+  std::vector<rpb::Message> out;
+  for (std::size_t i = 0; i < msgs.size(); ++i) {
+    if (!out.empty() && !cut[i] && Fold(&out.back(), msgs[i])) continue;
+    out.push_back(msgs[i]);
+  }
+  return out;
+}
+
+std::vector<bool> Cuts(std::size_t n) {
+  return *rc::gen::container<std::vector<bool>>(
+      n, rc::gen::weightedElement<bool>({{1, true}, {3, false}}));
+}
+
+// Any number of proposals of any size, commit advancing at random points and
+// the sender taking the queue at random points: the follower fed the
+// coalesced appends ends with the same log, commit and applied entries as
+// the one fed every append, and acknowledges the same last index.
+RC_GTEST_PROP(PeerCoalesceProperty, CoalescedAppendsLeaveTheFollowerAsOneByOne, ()) {
+  Solo leader(1, {1, 2, 3});
+  Solo plain(2, {1, 2, 3});
+  Solo folded(2, {1, 2, 3});
+  for (const rpb::Message& m : raft::testing::OfType(leader.BecomeLeader(), rpb::MSG_APP)) {
+    if (m.to() != 2) continue;
+    plain.StepAndDrain(m);
+    for (const rpb::Message& r : folded.StepAndDrain(m)) RC_ASSERT(leader.node->Step(r).ok());
+  }
+  leader.Drain();
+  const int n = *rc::gen::inRange(1, 60);
+  std::vector<rpb::Message> to2;
+  for (int i = 0; i < n; ++i) {
+    const std::size_t size = *rc::gen::inRange<std::size_t>(0, 300);
+    RC_ASSERT(leader.node->Propose(std::string(size, static_cast<char>('a' + i % 26))).ok());
+    for (rpb::Message& m : leader.Drain()) {
+      if (m.to() == 2 && m.type() == rpb::MSG_APP) to2.push_back(std::move(m));
+    }
+    if (*rc::gen::inRange(0, 4) == 0) {  // follower 3 catches up: the commit moves
+      rpb::Message ack = raft::testing::Msg(rpb::MSG_APP_RESP, 3, 1, leader.raft().term());
+      ack.set_index(leader.raft().log().LastIndex());
+      RC_ASSERT(leader.node->Step(ack).ok());
+      for (rpb::Message& m : leader.Drain()) {
+        if (m.to() == 2 && m.type() == rpb::MSG_APP) to2.push_back(std::move(m));
+      }
+    }
+  }
+  const std::vector<rpb::Message> merged = FoldWindows(to2, Cuts(to2.size()));
+  RC_ASSERT(merged.size() <= to2.size());
+  std::vector<rpb::Message> plain_resps, folded_resps;
+  for (const rpb::Message& m : to2) {
+    for (rpb::Message& r : plain.StepAndDrain(m)) plain_resps.push_back(std::move(r));
+  }
+  for (const rpb::Message& m : merged) {
+    for (rpb::Message& r : folded.StepAndDrain(m)) folded_resps.push_back(std::move(r));
+  }
+  RC_ASSERT(folded.raft().log().LastIndex() == plain.raft().log().LastIndex());
+  RC_ASSERT(plain.raft().log().LastIndex() == leader.raft().log().LastIndex());
+  RC_ASSERT(folded.raft().log().committed() == plain.raft().log().committed());
+  RC_ASSERT(folded.committed.size() == plain.committed.size());
+  for (std::size_t i = 0; i < plain.committed.size(); ++i) {
+    RC_ASSERT(folded.committed[i].SerializeAsString() == plain.committed[i].SerializeAsString());
+  }
+  const std::vector<rpb::Message> acks = FoldWindows(folded_resps, Cuts(folded_resps.size()));
+  RC_ASSERT(!acks.empty());
+  for (const rpb::Message& r : acks) RC_ASSERT(!r.reject());
+  RC_ASSERT(acks.back().index() == plain_resps.back().index());
+}
+
+// Proposals a follower forwards, folded at random points, append the same
+// entries in the same order on the leader as when forwarded one by one.
+RC_GTEST_PROP(PeerCoalesceProperty, CoalescedProposalsAppendTheSameEntries, ()) {
+  Solo plain_leader(1, {1, 2, 3});
+  Solo folded_leader(1, {1, 2, 3});
+  Solo follower(2, {1, 2, 3});
+  const std::vector<rpb::Message> first = plain_leader.BecomeLeader();
+  folded_leader.BecomeLeader();
+  for (const rpb::Message& m : raft::testing::OfType(first, rpb::MSG_APP)) {
+    if (m.to() == 2) follower.StepAndDrain(m);  // it learns who leads
+  }
+  const int n = *rc::gen::inRange(1, 60);
+  std::vector<rpb::Message> props;
+  for (int i = 0; i < n; ++i) {
+    RC_ASSERT(follower.node->Propose("p" + std::to_string(i)).ok());
+    for (rpb::Message& m : follower.Drain()) {
+      if (m.type() == rpb::MSG_PROP) props.push_back(std::move(m));
+    }
+  }
+  RC_ASSERT(props.size() == static_cast<std::size_t>(n));
+  for (const rpb::Message& m : props) RC_ASSERT(plain_leader.node->Step(m).ok());
+  for (const rpb::Message& m : FoldWindows(props, Cuts(props.size()))) {
+    RC_ASSERT(folded_leader.node->Step(m).ok());
+  }
+  plain_leader.Drain();
+  folded_leader.Drain();
+  const std::uint64_t last = plain_leader.raft().log().LastIndex();
+  RC_ASSERT(folded_leader.raft().log().LastIndex() == last);
+  auto a = plain_leader.storage.Entries(1, last + 1, UINT64_MAX);
+  auto b = folded_leader.storage.Entries(1, last + 1, UINT64_MAX);
+  RC_ASSERT(a.ok() && b.ok());
+  RC_ASSERT(a->size() == b->size());
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    RC_ASSERT((*a)[i].SerializeAsString() == (*b)[i].SerializeAsString());
+  }
 }
 
 }  // namespace
