@@ -17,9 +17,9 @@
 // equivalent to one raft message (consecutive appends, superseded append
 // acknowledgements, forwarded proposals: peer_coalesce.h), so one Batch
 // carries fewer, larger messages when the peer's stream is busy or a Ready
-// holds several messages to it. Nothing is retried by the transport itself. A MsgSnap goes on a
-// snapshot stream of its own with the state it describes (peer_snapshot.h), not on the message
-// stream.
+// holds several messages to it. Nothing is retried by the transport itself.
+// A MsgSnap goes on a snapshot stream of its own with the state it describes
+// (peer_snapshot.h), not on the message stream.
 //
 // Thread safety: Send from one thread at a time (the node's Ready loop), as
 // node::Transport says; Attach before the first Send; Stats and SetPeerTarget
@@ -84,6 +84,8 @@ struct PeerTransportOptions {
   std::chrono::milliseconds dial_timeout{1000};
 };
 
+// Counts of queued messages: a message folded into another counts once in
+// coalesced_messages and is then carried (sent or dropped) by that one.
 struct PeerTransportStats {
   std::uint64_t sent_messages = 0;
   std::uint64_t dropped_messages = 0;
