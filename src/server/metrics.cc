@@ -122,6 +122,10 @@ std::string RenderMetrics(const MetricsSources& src) {
     Line(&out, "aspen_peer_dropped_messages_total", "", static_cast<double>(t->dropped_messages));
     Help(&out, "aspen_peer_broken_streams_total", "counter", "Peer streams that failed.");
     Line(&out, "aspen_peer_broken_streams_total", "", static_cast<double>(t->broken_streams));
+    Help(&out, "aspen_peer_coalesced_messages_total", "counter",
+         "Raft messages folded into the one queued before them for the same peer.");
+    Line(&out, "aspen_peer_coalesced_messages_total", "",
+         static_cast<double>(t->coalesced_messages));
   }
   if (const PeerServiceStats* p = src.peer_service) {
     Help(&out, "aspen_peer_received_messages_total", "counter", "Raft messages received.");

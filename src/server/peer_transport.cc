@@ -8,6 +8,7 @@
 
 #include "aspen/peer/v1/peer.grpc.pb.h"
 #include "base/assert.h"
+#include "server/peer_coalesce.h"
 #include "server/peer_snapshot.h"
 
 namespace aspen::server {
@@ -25,19 +26,39 @@ class PeerTransport::Peer {
 
   ~Peer() { Stop(); }
 
-  // Queues `m`, or drops it (false) when the queue is at a bound.
-  bool Enqueue(raft::pb::Message m) {
-    const std::size_t bytes = m.ByteSizeLong();
+  // Queues `messages` (all to this peer, in Send order) under one lock with
+  // one wake-up of the sender, folding each into the newest queued message
+  // when CoalesceInto allows; a message that fits no bound is dropped.
+  // Returns how many were dropped.
+  std::size_t EnqueueAll(std::vector<raft::pb::Message>* messages) {
+    std::size_t dropped = 0;
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= options_.queue_messages ||
-        queued_bytes_ + bytes > options_.queue_bytes || bytes > kMaxPeerBatchBytes / 2) {
-      ++stats_.dropped_messages;
-      return false;
+    for (raft::pb::Message& m : *messages) {
+      const std::size_t bytes = m.ByteSizeLong();
+      if (stopping_ || bytes > kMaxPeerBatchBytes / 2 ||
+          queued_bytes_ + bytes > options_.queue_bytes) {
+        ++dropped;
+        continue;
+      }
+      if (!queue_.empty()) {
+        Item& tail = queue_.back();
+        const std::size_t before = tail.bytes;
+        if (CoalesceInto(&tail.message, &tail.bytes, &m, bytes)) {
+          queued_bytes_ = queued_bytes_ - before + tail.bytes;
+          ++stats_.coalesced_messages;
+          continue;
+        }
+      }
+      if (queue_.size() >= options_.queue_messages) {
+        ++dropped;
+        continue;
+      }
+      queued_bytes_ += bytes;
+      queue_.push_back({std::move(m), bytes});
     }
-    queued_bytes_ += bytes;
-    queue_.push_back({std::move(m), bytes});
-    cv_.notify_one();
-    return true;
+    stats_.dropped_messages += dropped;
+    if (!queue_.empty()) cv_.notify_one();
+    return dropped;
   }
 
   void SetTarget(std::string target) {
@@ -237,6 +258,8 @@ void PeerTransport::Send(std::vector<raft::pb::Message> messages) {
     std::lock_guard lock(mu_);
     ASPEN_ASSERT_MSG(events_ != nullptr, "PeerTransport::Send before Attach");
     if (stopped_) return;
+    // Per peer, in Send order; a MsgSnap leaves at once on its own stream.
+    std::map<raft::NodeId, std::vector<raft::pb::Message>> by_peer;
     for (raft::pb::Message& m : messages) {
       const raft::NodeId to = m.to();
       if (to == options_.self || to == raft::kNone) continue;
@@ -245,7 +268,10 @@ void PeerTransport::Send(std::vector<raft::pb::Message> messages) {
         if (!snapshots_->Start(std::move(m))) failed_snaps.push_back(to);
         continue;
       }
-      if (!GetOrCreatePeer(to)->Enqueue(std::move(m))) unreachable.push_back(to);
+      by_peer[to].push_back(std::move(m));
+    }
+    for (auto& [to, list] : by_peer) {
+      if (GetOrCreatePeer(to)->EnqueueAll(&list) > 0) unreachable.push_back(to);
     }
   }
   for (raft::NodeId id : unreachable) events_->ReportUnreachable(id);
@@ -276,6 +302,7 @@ PeerTransportStats PeerTransport::Stats() const {
     total.sent_messages += s.sent_messages;
     total.dropped_messages += s.dropped_messages;
     total.broken_streams += s.broken_streams;
+    total.coalesced_messages += s.coalesced_messages;
   }
   return total;
 }

@@ -12,9 +12,14 @@
 //     dropped too (raft retransmits), and the sender reconnects after a
 //     back-off that doubles from backoff_min to backoff_max and resets after
 //     the first successful write.
-// Messages to one peer leave in Send order. Nothing is retried by the
-// transport itself. A MsgSnap goes on a snapshot stream of its own with the
-// state it describes (peer_snapshot.h), not on the message stream.
+// Messages to one peer leave in Send order. While they wait in the queue, a
+// message may be folded into the one queued before it when the pair is
+// equivalent to one raft message (consecutive appends, superseded append
+// acknowledgements, forwarded proposals: peer_coalesce.h), so one Batch
+// carries fewer, larger messages when the peer's stream is busy or a Ready
+// holds several messages to it. Nothing is retried by the transport itself.
+// A MsgSnap goes on a snapshot stream of its own with the state it describes
+// (peer_snapshot.h), not on the message stream.
 //
 // Thread safety: Send from one thread at a time (the node's Ready loop), as
 // node::Transport says; Attach before the first Send; Stats and SetPeerTarget
@@ -79,10 +84,14 @@ struct PeerTransportOptions {
   std::chrono::milliseconds dial_timeout{1000};
 };
 
+// Counts of queued messages: a message folded into another counts once in
+// coalesced_messages and is then carried (sent or dropped) by that one.
 struct PeerTransportStats {
   std::uint64_t sent_messages = 0;
   std::uint64_t dropped_messages = 0;
   std::uint64_t broken_streams = 0;  // streams that failed to open or broke
+  // Messages folded into the one queued before them (peer_coalesce.h).
+  std::uint64_t coalesced_messages = 0;
 };
 
 class SnapshotSender;
