@@ -195,11 +195,25 @@ TEST(MaintenanceTest, BackupUnderLoadRestoresIntoANewClusterWithEveryKeyAndRevis
       }
     }
   });
-  while (acked.load() < 200) std::this_thread::sleep_for(20ms);
+  // The writer stops and is joined however the test leaves this scope (a
+  // failed ASSERT must not destroy a running thread: that aborts the run).
+  struct StopWriter {
+    std::atomic<bool>* stop;
+    std::thread* writer;
+    ~StopWriter() {
+      stop->store(true);
+      if (writer->joinable()) writer->join();
+    }
+  } stop_writer{&stop, &writer};
+  const auto load_deadline = std::chrono::steady_clock::now() + 60s;
+  while (acked.load() < 200 && std::chrono::steady_clock::now() < load_deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_GE(acked.load(), 200) << "the writer made no progress";
   const int acked_before_save = acked.load();
   const std::string file = *dir + "/backup.snap";
   ProgramRun save = Aspen({"snapshot", "save", file, "--endpoints", old.endpoints[1]});
-  ASSERT_EQ(save.exit_code, 0) << save.err;
+  ASSERT_EQ(save.exit_code, 0) << save.out << save.err;
   std::this_thread::sleep_for(300ms);
   stop.store(true);
   writer.join();
