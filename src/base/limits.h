@@ -25,6 +25,12 @@ inline constexpr std::size_t kSnapshotIngestBatchBytes = 4 * 1024 * 1024;
 // The Snapshot RPC sends the file in messages of this many bytes.
 inline constexpr std::size_t kSnapshotSendBytes = 64 * 1024;
 
+// ----- State machine apply (docs/STATE_MACHINE.md) -----
+// The apply path's cache of current kv records (sm/kv_cache.h) holds two
+// generations of at most this many entries / bytes each.
+inline constexpr std::size_t kKvCacheEntries = 65'536;
+inline constexpr std::size_t kKvCacheBytes = 16 * 1024 * 1024;
+
 // ----- MVCC history and watch (docs/WATCH.md) -----
 // History events one physical compaction step processes (one per node tick).
 inline constexpr std::size_t kCompactionBatchEvents = 4'096;

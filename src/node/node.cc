@@ -117,6 +117,9 @@ raft::Config Node::Impl::RaftConfig() const {
   cfg.pre_vote = opts.pre_vote;
   cfg.rand_seed = opts.rand_seed != 0 ? opts.rand_seed : opts.id;
   cfg.testing_bug = opts.testing_bug;
+  // HandleReady persists entries and applies committed ones in one write, so
+  // a sole voter commits and applies its batch in the Ready that appends it.
+  cfg.sole_voter_commits_in_ready = true;
   return cfg;
 }
 

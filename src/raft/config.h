@@ -70,6 +70,15 @@ struct Config {
   // Seed of the PRNG that randomizes election timeouts. The only source of
   // randomness in raft/; the same seed and inputs give the same outputs.
   std::uint64_t rand_seed = 1;
+  // A leader that is the only voter hands out the entries of a Ready as
+  // committed in that same Ready (committed_entries overlaps entries, and
+  // hard_state carries the new commit), instead of one Ready later after
+  // Advance() reports them persisted. The application must then persist the
+  // entries, the hard state and the application of those committed entries
+  // in ONE atomic write (ready.h, rule 3), so a crash keeps all or none; and
+  // such a Ready's messages wait for that write (messages_may_precede_persist
+  // is false), since they may tell a learner the new commit index.
+  bool sole_voter_commits_in_ready = false;
   // Off by default; for the simulator's bug-injection proof only.
   TestingBug testing_bug = TestingBug::kOff;
 

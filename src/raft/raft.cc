@@ -399,6 +399,16 @@ void Raft::OnPersisted(std::uint64_t index, std::uint64_t term) {
   }
 }
 
+bool Raft::CommitUnpersistedAsSoleVoter() {
+  if (role_ != Role::kLeader || !trk_.IsSingleton() || !trk_.IsVoter(id_)) return false;
+  // A leader's last entry is of its own term (it appends an empty one on
+  // election), so MaybeCommit's current-term rule (§5.4.2) holds.
+  if (!log_.MaybeCommit(log_.LastIndex(), term_)) return false;
+  ReleasePendingReadIndexMessages();
+  BcastAppend();  // learners hear the new commit index (after the write)
+  return true;
+}
+
 void Raft::OnApplied(std::uint64_t payload_bytes) {
   if (role_ != Role::kLeader) return;
   const std::uint64_t size = payload_bytes;

@@ -59,6 +59,11 @@ class Raft {
   // The application persisted the log up to (index, term): the leader may
   // now count itself toward the commit quorum for those entries.
   void OnPersisted(std::uint64_t index, std::uint64_t term);
+  // Sole voter and leader: commits the whole log, including entries not yet
+  // persisted, on the promise that the application persists them together
+  // with their application in one atomic write (Config::
+  // sole_voter_commits_in_ready). Answers whether the commit index moved.
+  bool CommitUnpersistedAsSoleVoter();
   // The application applied committed entries carrying `payload_bytes` of
   // data (leader: they no longer count toward the uncommitted-size limit).
   void OnApplied(std::uint64_t payload_bytes);

@@ -50,7 +50,9 @@ Result<std::unique_ptr<RawNode>> RawNode::Create(const Config& config) {
   return std::unique_ptr<RawNode>(new RawNode(config));
 }
 
-RawNode::RawNode(const Config& config) : raft_(std::make_unique<Raft>(config)) {
+RawNode::RawNode(const Config& config)
+    : raft_(std::make_unique<Raft>(config)),
+      sole_voter_commits_in_ready_(config.sole_voter_commits_in_ready) {
   prev_soft_ = raft_->soft_state();
   prev_hard_ = raft_->hard_state();
 }
@@ -190,6 +192,11 @@ bool RawNode::HasReady() const {
 Ready RawNode::GetReady() {
   RAFT_ASSERT_MSG(!outstanding_, "GetReady called before the previous Ready was advanced");
   Ready rd;
+  // Before the hard state, committed entries and messages are read, so all
+  // three reflect the commit (Config::sole_voter_commits_in_ready).
+  const bool precommitted = sole_voter_commits_in_ready_ &&
+                            !raft_->log().unstable().entries().empty() &&
+                            raft_->CommitUnpersistedAsSoleVoter();
   const RaftLog& log = raft_->log();
   const SoftState ss = raft_->soft_state();
   if (ss != prev_soft_) rd.soft_state = ss;
@@ -205,8 +212,8 @@ Ready RawNode::GetReady() {
   rd.messages = raft_->TakeMessages();
   rd.read_states = raft_->TakeReadStates();
   rd.must_sync = !rd.entries.empty() || rd.snapshot.has_value() || term_or_vote_changed;
-  rd.messages_may_precede_persist =
-      ss.role == Role::kLeader && !rd.soft_state.has_value() && !term_or_vote_changed;
+  rd.messages_may_precede_persist = ss.role == Role::kLeader && !rd.soft_state.has_value() &&
+                                    !term_or_vote_changed && !precommitted;
 
   Outstanding out;
   if (!rd.entries.empty()) {

@@ -99,6 +99,7 @@ class RawNode {
   };
 
   std::unique_ptr<Raft> raft_;
+  bool sole_voter_commits_in_ready_ = false;
   SoftState prev_soft_;
   pb::HardState prev_hard_;
   // Set between GetReady() and Advance().

@@ -20,9 +20,12 @@
 //
 //  3. Apply `committed_entries` in order, after step 1 is durable (they may
 //     include entries from this Ready's `entries`; applying them in the same
-//     atomic write as step 1 is allowed). For a conf change entry, call
-//     RawNode::ApplyConfChange() with it. If `snapshot` is set, restore the
-//     state machine from it first.
+//     atomic write as step 1 is allowed). With
+//     Config::sole_voter_commits_in_ready, a sole-voter leader's Ready
+//     commits its own `entries`: then persisting and applying them in ONE
+//     atomic write is required (the commit is durable only with them). For a conf change entry,
+//     call RawNode::ApplyConfChange() with it. If `snapshot` is set, restore the state machine from
+//     it first.
 //
 //  4. Serve `read_states`: a read with this request context is linearizable
 //     once the state machine has applied up to its index.

@@ -140,7 +140,8 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
     last = e.index;
   }
   auto snapshot = store_->GetSnapshot();
-  SnapshotView base(snapshot.get());
+  SnapshotView stored(snapshot.get());
+  CachedKvView base(&stored, &kv_cache_);
   Overlay overlay(&base);
   ApplyOutput out;
   out.responses.resize(entries.size());
@@ -158,6 +159,8 @@ Result<ApplyOutput> StateMachine::Apply(std::span<const Entry> entries) {
     overlay.Put(storage::Cf::kMeta, kMetaAppliedIndexKey, EncodeFixed64(last));
   }
   out.batch = std::move(overlay.batch());
+  // The caller writes the batch before the next Apply (or discards us).
+  kv_cache_.PutWrites(out.batch);
   applied_index_ = last;
   revision_ = revision;
   compact_revision_ = compact_revision;

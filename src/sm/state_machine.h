@@ -21,6 +21,7 @@
 
 #include "aspen/sm/v1/command.pb.h"
 #include "base/status.h"
+#include "sm/kv_cache.h"
 #include "storage/store.h"
 #include "storage/write_batch.h"
 
@@ -87,6 +88,8 @@ class StateMachine {
   std::int64_t compact_revision_;  // <= revision_
   // Mirrors the alarm rows in Cf::kMeta, like revision_ mirrors its row.
   bool nospace_ = false;
+  // Current kv records of recently applied keys (exact; see kv_cache.h).
+  KvCache kv_cache_;
 };
 
 // Revision of a store that has never been written (etcd starts at 1; the

@@ -318,6 +318,61 @@ TEST(Node, OneSyncedWritePerReadyAndFewerSyncsThanWritesUnder32Proposers) {
               static_cast<unsigned long long>(s1.readies - s0.readies));
 }
 
+// A sole voter appends, commits and applies each batch in one Ready and one
+// synced write: nothing is left unsynced once a put is acknowledged, so a
+// crash right after it has nothing to replay.
+TEST(Node, SoleVoterAppliesEachBatchInTheOneSyncedWriteThatLogsIt) {
+  storage::MemStore store;
+  {
+    auto n = OpenStarted(SoloOptions(&store));
+    ASSERT_NE(n, nullptr);
+    ASSERT_TRUE(WaitFor([&] { return n->GetStatus().applied_index >= 1; }));
+    const storage::StoreStats st0 = store.stats();
+    const NodeStatus s0 = n->GetStatus();
+    constexpr int kPuts = 20;
+    for (int i = 0; i < kPuts; ++i) {
+      ASSERT_TRUE(ProposeSync(n.get(), PutCmd("one" + std::to_string(i), "v")).ok());
+      EXPECT_EQ(store.unsynced_writes(), 0u) << "put " << i << " left an unsynced write";
+    }
+    const storage::StoreStats st1 = store.stats();
+    const NodeStatus s1 = n->GetStatus();
+    EXPECT_EQ(st1.writes - st0.writes, static_cast<std::uint64_t>(kPuts));
+    EXPECT_EQ(st1.synced_writes - st0.synced_writes, static_cast<std::uint64_t>(kPuts));
+    EXPECT_EQ(s1.readies - s0.readies, s1.synced_writes - s0.synced_writes);
+    EXPECT_EQ(s1.applied_index, s1.commit_index);
+    EXPECT_EQ(s1.applied_index, s1.last_index);
+    n->Stop();
+  }
+  store.Crash();
+  auto n = OpenStarted(SoloOptions(&store));
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->GetStatus().replayed_entries, 0u) << "the applied state was in the synced write";
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(GetValue(n.get(), "one" + std::to_string(i), 0), "v");
+}
+
+// A crash after the Ready's write failed (nothing of it stored): the batch
+// was neither logged nor applied, the node restarts with the state before it.
+TEST(Node, SoleVoterWriteThatFailsLeavesNeitherLogNorStateOfItsBatch) {
+  storage::MemStore store;
+  std::int64_t revision = 0;
+  {
+    auto n = OpenStarted(SoloOptions(&store));
+    ASSERT_NE(n, nullptr);
+    ASSERT_TRUE(ProposeSync(n.get(), PutCmd("kept", "v")).ok());
+    revision = n->GetStatus().revision;
+    store.FailNextWrites(1, Status::IOError("injected"));
+    EXPECT_FALSE(ProposeSync(n.get(), PutCmd("lost", "v")).ok());
+    n->Stop();
+  }
+  store.Crash();
+  auto n = OpenStarted(SoloOptions(&store));
+  ASSERT_NE(n, nullptr);
+  ASSERT_TRUE(ReadBarrierSync(n.get()).ok());
+  EXPECT_EQ(GetValue(n.get(), "kept", 0), "v");
+  EXPECT_FALSE(GetValue(n.get(), "lost", 0).has_value());
+  EXPECT_EQ(n->GetStatus().revision, revision);
+}
+
 TEST(Node, GroupCommitOnRocksStoreFsyncsLessThanOncePerWrite) {
   storage::testing::TempDir dir;
   storage::RocksOptions ro;
