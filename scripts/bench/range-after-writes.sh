@@ -3,8 +3,9 @@
 # builds (docs/BENCHMARKS.md "Ranges after writes").
 #
 #   scripts/bench/range-after-writes.sh OLD_ASPEN NEW_ASPEN [ROUNDS]
+#   WITH_ETCD=1 scripts/bench/range-after-writes.sh ...   (etcd third in each round)
 #
-# Each round, for each binary in turn (A B A B ...): a fresh single node;
+# Each round, for each server in turn (A B A B ...): a fresh single node;
 # prefill 10,000 keys; 100-key ranges (16 clients, 4 connections, 4 s);
 # 200,000 puts over the same keys (64 clients, 8 connections); the same
 # ranges again. Prints one line per phase: ops/s, server CPU µs per op, load.
@@ -16,6 +17,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 [ $# -ge 2 ] || { echo "usage: $0 OLD_ASPEN NEW_ASPEN [ROUNDS]" >&2; exit 1; }
 bins=("$1" "$2")
+labels=(old new)
+if [ "${WITH_ETCD:-0}" = 1 ]; then bins+=(etcd); labels+=(etcd); fi
 rounds=${3:-2}
 client=$1
 keys=10000
@@ -38,10 +41,14 @@ phase() {
 }
 
 for ((r = 1; r <= rounds; r++)); do
-  for i in 0 1; do
-    ASPEN=${bins[$i]}
-    LABEL=$([ "$i" = 0 ] && echo old || echo new)
-    start_cluster aspen 1 "$work/$LABEL-$r"
+  for i in "${!bins[@]}"; do
+    LABEL=${labels[$i]}
+    if [ "$LABEL" = etcd ]; then
+      start_cluster etcd 1 "$work/$LABEL-$r"
+    else
+      ASPEN=${bins[$i]}
+      start_cluster aspen 1 "$work/$LABEL-$r"
+    fi
     EPS=$CLUSTER_ENDPOINTS
     pid=${CLUSTER_PIDS[0]}
     "$client" bench --endpoints "$EPS" --workload get --keys "$keys" --prefill --clients 16 \
