@@ -13,6 +13,7 @@
 
 #include "storage/batch_check.h"
 #include "storage/rocks_options.h"
+#include "storage/scan_flush.h"
 #include "storage/wal_presize_fs.h"
 
 namespace aspen::storage {
@@ -60,11 +61,20 @@ Status OpenError(const rocksdb::Status& s, const std::string& dir) {
   return FromRocks(s, "cannot open data dir " + dir);
 }
 
+// Column families whose rows are overwritten in place, so that a scan may
+// step over many hidden versions of each key (scan_flush.h).
+bool ScanFlushApplies(Cf cf) {
+  return cf == Cf::kKv || cf == Cf::kIndex || cf == Cf::kLease;
+}
+
 class RocksIterator final : public Iterator {
  public:
+  // `scan_flush` (may be null) hears of this scan's hidden entries when the
+  // iterator goes away.
   RocksIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const rocksdb::Snapshot* snap,
-                std::string_view lower, std::optional<std::string_view> upper)
-      : lower_(lower) {
+                std::string_view lower, std::optional<std::string_view> upper,
+                ScanFlush* scan_flush, Cf which)
+      : lower_(lower), scan_flush_(scan_flush), cf_(which) {
     rocksdb::ReadOptions ro;
     ro.snapshot = snap;
     if (!lower_.empty()) {
@@ -80,14 +90,33 @@ class RocksIterator final : public Iterator {
     it_.reset(db->NewIterator(ro, cf));  // keeps pointers to the slices above
   }
 
+  ~RocksIterator() override {
+    if (scan_flush_ != nullptr) scan_flush_->OnScan(cf_, keys_, hidden_);
+  }
+
   bool Valid() const override { return it_->Valid(); }
-  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToFirst() override {
+    if (scan_flush_ == nullptr) return it_->SeekToFirst();
+    HiddenEntryCounter counter;
+    it_->SeekToFirst();
+    Count(counter.skipped());
+  }
   void SeekToLast() override { it_->SeekToLast(); }
-  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
+  void Seek(std::string_view target) override {
+    if (scan_flush_ == nullptr) return it_->Seek(ToSlice(target));
+    HiddenEntryCounter counter;
+    it_->Seek(ToSlice(target));
+    Count(counter.skipped());
+  }
   void SeekForPrev(std::string_view target) override { it_->SeekForPrev(ToSlice(target)); }
   void Next() override {
     ASPEN_ASSERT(Valid());
+    if (scan_flush_ == nullptr) return it_->Next();
+    HiddenEntryCounter counter;
     it_->Next();
+    // RocksDB counts the entry Next moves off as skipped too.
+    const std::uint64_t skipped = counter.skipped();
+    Count(skipped > 0 ? skipped - 1 : 0);
   }
   void Prev() override {
     ASPEN_ASSERT(Valid());
@@ -104,17 +133,27 @@ class RocksIterator final : public Iterator {
   Status status() const override { return FromRocks(it_->status(), "iterator"); }
 
  private:
+  void Count(std::uint64_t hidden) {
+    hidden_ += hidden;
+    if (it_->Valid()) ++keys_;
+  }
+
   std::string lower_;
   std::string upper_;
   rocksdb::Slice lower_slice_;
   rocksdb::Slice upper_slice_;
   std::unique_ptr<rocksdb::Iterator> it_;
+  ScanFlush* scan_flush_;
+  Cf cf_;
+  std::uint64_t keys_ = 0;    // positions landed on (forward moves only)
+  std::uint64_t hidden_ = 0;  // hidden entries skipped to reach them
 };
 
 class RocksSnapshot final : public Snapshot {
  public:
-  RocksSnapshot(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>* handles)
-      : db_(db), handles_(handles), snap_(db->GetSnapshot()) {}
+  RocksSnapshot(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>* handles,
+                ScanFlush* scan_flush)
+      : db_(db), handles_(handles), scan_flush_(scan_flush), snap_(db->GetSnapshot()) {}
   ~RocksSnapshot() override { db_->ReleaseSnapshot(snap_); }
 
   Status Get(Cf cf, std::string_view key, std::string* value) const override {
@@ -127,7 +166,8 @@ class RocksSnapshot final : public Snapshot {
 
   std::unique_ptr<Iterator> NewIterator(Cf cf, std::string_view lower,
                                         std::optional<std::string_view> upper) const override {
-    return std::make_unique<RocksIterator>(db_, handle(cf), snap_, lower, upper);
+    return std::make_unique<RocksIterator>(db_, handle(cf), snap_, lower, upper,
+                                           ScanFlushApplies(cf) ? scan_flush_ : nullptr, cf);
   }
 
  private:
@@ -137,6 +177,7 @@ class RocksSnapshot final : public Snapshot {
 
   rocksdb::DB* db_;
   const std::vector<rocksdb::ColumnFamilyHandle*>* handles_;
+  ScanFlush* scan_flush_;
   const rocksdb::Snapshot* snap_;
 };
 
@@ -177,6 +218,10 @@ Result<std::unique_ptr<RocksStore>> RocksStore::Open(const std::string& dir,
   store->handles_ = std::move(handles);
   for (std::size_t i = 0; i < kNumCfs; ++i) {
     ASPEN_ASSERT(store->handles_[i]->GetName() == CfName(static_cast<Cf>(i)));
+  }
+  if (options.scan_flush.hidden_per_key > 0) {
+    store->scan_flush_ =
+        std::make_unique<ScanFlush>(store->db_.get(), &store->handles_, options.scan_flush);
   }
   // One synced write now: what recovery found (unsynced writes of the last
   // run included) becomes durable before anyone acts on it, and the new WAL's
@@ -227,7 +272,7 @@ Status RocksStore::Write(const WriteBatch& batch, bool sync) {
 }
 
 std::unique_ptr<Snapshot> RocksStore::GetSnapshot() {
-  return std::make_unique<RocksSnapshot>(db_.get(), &handles_);
+  return std::make_unique<RocksSnapshot>(db_.get(), &handles_, scan_flush_.get());
 }
 
 Status RocksStore::Get(Cf cf, std::string_view key, std::string* value) {
@@ -239,6 +284,10 @@ Status RocksStore::Get(Cf cf, std::string_view key, std::string* value) {
 
 StoreStats RocksStore::stats() const {
   return StoreStats{writes_.load(), synced_writes_.load()};
+}
+
+std::uint64_t RocksStore::scan_flushes() const {
+  return scan_flush_ ? scan_flush_->flushes() : 0;
 }
 
 SyncCounts RocksStore::sync_counts() const {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "storage/counting_fs.h"
+#include "storage/scan_flush.h"
 #include "storage/store.h"
 
 namespace rocksdb {
@@ -53,6 +54,9 @@ struct RocksOptions {
   std::uint64_t wal_presize_bytes = 64u << 20;
   // Wrap the file system in a CountingFileSystem; see sync_counts().
   bool count_syncs = false;
+  // Flush kv/index/lease memtables that scans find full of hidden versions
+  // (scan_flush.h); hidden_per_key = 0 turns it off.
+  ScanFlushOptions scan_flush;
 };
 
 class RocksStore final : public Store {
@@ -84,6 +88,8 @@ class RocksStore final : public Store {
   // zero otherwise. sync_calls() is their total.
   SyncCounts sync_counts() const;
   std::uint64_t sync_calls() const { return sync_counts().total(); }
+  // Memtable flushes scheduled because scans skipped many hidden versions.
+  std::uint64_t scan_flushes() const;
 
   const std::string& dir() const { return dir_; }
 
@@ -108,6 +114,7 @@ class RocksStore final : public Store {
   std::unique_ptr<rocksdb::Env> env_;  // the Env over the wrapped FileSystem
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf; owned, freed in ~
+  std::unique_ptr<ScanFlush> scan_flush_;              // null when turned off
   std::atomic<std::uint64_t> writes_{0};
   std::atomic<std::uint64_t> synced_writes_{0};
 };
