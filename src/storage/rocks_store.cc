@@ -91,6 +91,7 @@ class RocksIterator final : public Iterator {
   }
 
   ~RocksIterator() override {
+    it_.reset();  // its memtable references go before a flush is asked for
     if (scan_flush_ != nullptr) scan_flush_->OnScan(cf_, keys_, hidden_);
   }
 
