@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <deque>
 #include <utility>
 
@@ -140,8 +141,19 @@ bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
   }
   std::shared_ptr<grpc::Channel> channel = channel_;
   lock.unlock();
-  const bool connected =
-      channel->WaitForConnected(std::chrono::system_clock::now() + options_.dial_timeout);
+  // Waits in short slices so that Stop never waits out a whole dial timeout
+  // for a peer that is down.
+  const auto give_up = std::chrono::system_clock::now() + options_.dial_timeout;
+  bool connected = false;
+  while (!connected) {
+    const auto now = std::chrono::system_clock::now();
+    if (now >= give_up) break;
+    connected = channel->WaitForConnected(std::min(give_up, now + std::chrono::milliseconds(50)));
+    lock.lock();
+    const bool stop = stopping_;
+    lock.unlock();
+    if (stop) break;
+  }
   lock.lock();
   if (!connected || stopping_ || channel != channel_) return false;
   context_ = std::make_unique<grpc::ClientContext>();
