@@ -46,13 +46,6 @@ std::string EncodeLogKey(std::uint64_t index) {
   return key;
 }
 
-std::string LogRangeBegin(std::uint64_t index) {
-  if (index == 0) return {};
-  std::string key = EncodeLogKey(index - 1);
-  key.push_back('\0');
-  return key;
-}
-
 Result<std::uint64_t> DecodeLogKey(std::string_view key) {
   if (key.size() != 8) {
     return Status::Corruption("raft log key has " + std::to_string(key.size()) + " bytes, want 8");

@@ -170,7 +170,7 @@ Status LogStore::AppendToBatch(WriteBatch* batch, std::vector<LogEntry>& entries
   const LogEntry& last = entries.back();
   if (last_index_ > last.index) {
     // Raft §5.3: the old suffix after the new entries conflicts; drop it.
-    batch->DeleteRange(Cf::kRaftLog, LogRangeBegin(last.index + 1), EncodeLogKey(last_index_ + 1));
+    batch->DeleteRange(Cf::kRaftLog, EncodeLogKey(last.index + 1), EncodeLogKey(last_index_ + 1));
   }
   last_index_ = last.index;
   last_term_ = last.term;
@@ -197,7 +197,7 @@ Status LogStore::CompactTo(WriteBatch* batch, std::uint64_t index) {
   Result<LogEntry> point = EntryAsOfBatch(*batch, index);
   if (!point.ok()) return point.status();
   TruncatedState truncated{index, point->term, point->chain_hash};
-  batch->DeleteRange(Cf::kRaftLog, LogRangeBegin(0), EncodeLogKey(index + 1));
+  batch->DeleteRange(Cf::kRaftLog, EncodeLogKey(0), EncodeLogKey(index + 1));
   batch->Put(Cf::kRaftState, kTruncatedKey, EncodeTruncatedState(truncated));
   truncated_ = truncated;
   ASPEN_ASSERT(truncated_.index <= last_index_);
@@ -210,7 +210,7 @@ Status LogStore::ApplySnapshotToBatch(WriteBatch* batch, const SnapshotMeta& met
                                       " is out of date (log compacted to " +
                                       std::to_string(truncated_.index) + ")");
   }
-  batch->DeleteRange(Cf::kRaftLog, LogRangeBegin(0),
+  batch->DeleteRange(Cf::kRaftLog, EncodeLogKey(0),
                      EncodeLogKey(std::max(last_index_, meta.index) + 1));
   TruncatedState truncated{meta.index, meta.term, meta.chain_hash};
   batch->Put(Cf::kRaftState, kTruncatedKey, EncodeTruncatedState(truncated));

@@ -113,13 +113,6 @@ struct InitialRaftState {
 std::string EncodeLogKey(std::uint64_t index);
 // Corruption unless `key` is exactly 8 bytes.
 Result<std::uint64_t> DecodeLogKey(std::string_view key);
-// The begin key of a DeleteRange that starts at `index`: it sorts after every
-// log key below `index` and at or before EncodeLogKey(index), and is never 8
-// bytes long ("" for 0, else EncodeLogKey(index - 1) + '\0'). RocksDB 7.8
-// shares memtable insert hints between point keys and range tombstones, so
-// the raft log CF's hint domain (8-byte keys, rocks_options.cc) must never
-// hold a range tombstone's begin key.
-std::string LogRangeBegin(std::uint64_t index);
 // Encodes term, type, chain_hash and data (index is the key). Requires
 // entry.data.size() <= UINT32_MAX.
 std::string EncodeLogEntry(const LogEntry& entry);

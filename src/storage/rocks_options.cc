@@ -7,7 +7,6 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/filter_policy.h>
-#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 namespace aspen::storage {
@@ -54,23 +53,6 @@ rocksdb::ColumnFamilyOptions StateCf(const RocksOptions& o,
   return cf;
 }
 
-// The raft log CF's memtable insert hint: every log key (exactly 8 bytes, see
-// log_store.h) maps to one prefix, so RocksDB keeps the skip-list position of
-// the last inserted entry and the next, larger index is linked in from there
-// instead of searched from the top. Keys of any other length are out of the
-// domain: RocksDB 7.8 uses the same hints for the range-tombstone table
-// (facebook/rocksdb#5118, fixed upstream in 9.x), so a DeleteRange begin key
-// inside the domain would link a tombstone through a point-key splice.
-// LogStore's DeleteRange begin keys (LogRangeBegin) are never 8 bytes.
-class RaftLogHintPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "aspen.RaftLogHintPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), 0);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override { return key.size() == 8; }
-};
-
 // raft_log: sequential appends by index, reads near the tail, deletion of the
 // whole prefix by one DeleteRange. No bloom filter: reads are seeks and scans,
 // and Term() lookups hit the memtable. A large memtable lets most entries be
@@ -83,7 +65,6 @@ rocksdb::ColumnFamilyOptions RaftLogCf(const RocksOptions& o,
   cf.max_write_buffer_number = 4;
   cf.compression = rocksdb::kNoCompression;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(TableOptions(cache, false)));
-  cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<RaftLogHintPrefix>();
   return cf;
 }
 

@@ -4,7 +4,6 @@
 #include <rapidcheck/gtest.h>
 
 #include <string>
-#include <vector>
 
 #include "storage/chain_hash.h"
 #include "storage/log_store.h"
@@ -144,16 +143,6 @@ RC_GTEST_PROP(LogCodec, ArbitraryBytesDecodeToCorruptionOrReencodeExactly, (std:
   const bool meta_fine =
       meta.ok() ? EncodeSnapshotMeta(*meta) == bytes : meta.status().code() == Code::kCorruption;
   RC_ASSERT(meta_fine);
-}
-
-TEST(LogCodec, RangeBeginSortsBetweenNeighbouringKeysAndIsNeverEightBytes) {
-  EXPECT_EQ(LogRangeBegin(0), "");
-  for (std::uint64_t i : std::vector<std::uint64_t>{1, 2, 255, 256, 1ull << 32, UINT64_MAX}) {
-    const std::string begin = LogRangeBegin(i);
-    EXPECT_NE(begin.size(), 8u);
-    EXPECT_LT(EncodeLogKey(i - 1), begin);
-    EXPECT_LE(begin, EncodeLogKey(i));
-  }
 }
 
 RC_GTEST_PROP(LogCodec, MutatedEntriesNeverCrashTheDecoder,
