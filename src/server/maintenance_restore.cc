@@ -21,7 +21,7 @@ Status BuildDb(storage::ByteSource* source, const std::string& dir, const Identi
   Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(dir + "/db");
   if (!opened.ok()) return opened.status();
   storage::RocksStore* store = opened->get();
-  Result<storage::SnapshotSummary> ingested = storage::IngestStateSnapshot(source, store);
+  Result<storage::SnapshotSummary> ingested = store->IngestStateSnapshotSst(source);
   if (!ingested.ok()) return ingested.status();
   *summary = *ingested;
 

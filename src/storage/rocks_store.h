@@ -24,6 +24,7 @@
 
 #include "storage/counting_fs.h"
 #include "storage/scan_flush.h"
+#include "storage/snapshot.h"
 #include "storage/store.h"
 
 namespace rocksdb {
@@ -59,6 +60,20 @@ struct RocksOptions {
   ScanFlushOptions scan_flush;
 };
 
+// How RocksStore::IngestStateSnapshotSst installs a snapshot stream.
+struct SstIngestOptions {
+  // As IngestOptions::replace_existing.
+  bool replace_existing = false;
+  // An SST file closes once it reaches this many bytes; a state larger than
+  // this spans several files. Bounds the disk a file takes, not memory: the
+  // writer holds one data block at a time.
+  std::uint64_t max_sst_bytes = 64u << 20;
+  // Fault injection for the crash tests: return Aborted right after this step
+  // (1: SST files written; 2: marker set and old state dropped; 3: files
+  // ingested, marker still set). 0: never.
+  int fail_after_step = 0;
+};
+
 class RocksStore final : public Store {
  public:
   // Opens (or creates) the DB in `dir`. Errors, each naming the directory:
@@ -92,6 +107,24 @@ class RocksStore final : public Store {
   std::uint64_t scan_flushes() const;
 
   const std::string& dir() const { return dir_; }
+
+  // ----- Streaming snapshot install (rocks_store_ingest.cc) -----
+
+  // Installs a snapshot stream (snapshot.h) without holding it in memory:
+  // verifies the whole stream, writes each state CF's rows through
+  // rocksdb::SstFileWriter into files of at most options.max_sst_bytes in
+  // the staging dir (IngestStagingDir), then in one synced batch sets the
+  // ingest marker (snapshot.h's kIngestMarkerKey, value: the snapshot's
+  // applied index) and drops the old state CFs' rows, ingests every file at
+  // once (IngestExternalFiles, files moved), and clears the marker (synced).
+  // A crash before the marker leaves the old state untouched; after it,
+  // IngestIncomplete() is true until an install completes. The raft CFs are
+  // not touched otherwise. Errors as IngestStateSnapshot, plus IOError for
+  // the staging dir.
+  Result<SnapshotSummary> IngestStateSnapshotSst(ByteSource* source,
+                                                 const SstIngestOptions& options = {});
+  // dir()'s parent + "/snapshot-ingest" (the data dir's, for <data>/db).
+  std::string IngestStagingDir() const;
 
   // ----- Maintenance (rocks_maintenance.cc) -----
 

@@ -38,6 +38,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -183,6 +184,13 @@ struct IngestOptions {
 // IngestIncomplete(). The raft CFs are not touched otherwise.
 Result<SnapshotSummary> IngestStateSnapshot(ByteSource* source, Store* store,
                                             const IngestOptions& options = {});
+
+// Rewinds `source` and calls `on_row` for every row, in stream order, while
+// checking the stream as VerifyStateSnapshot does. A check that fails after
+// some rows were passed on is returned as is: callers that write rows as they
+// come verify first (the source may still change in between).
+using SnapshotRowFn = std::function<Status(Cf cf, std::string_view key, std::string_view value)>;
+Result<SnapshotSummary> ReadStateSnapshotRows(ByteSource* source, const SnapshotRowFn& on_row);
 
 inline constexpr std::string_view kIngestMarkerKey = "snapshot_ingest";  // DO NOT CHANGE
 // True when an ingest into `store` started and did not finish: its state CFs

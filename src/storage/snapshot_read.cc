@@ -242,6 +242,11 @@ Result<SnapshotSummary> VerifyStateSnapshot(ByteSource* source) {
   return Parse(source, [](Cf, std::string_view, std::string_view) { return Status::Ok(); });
 }
 
+Result<SnapshotSummary> ReadStateSnapshotRows(ByteSource* source, const SnapshotRowFn& on_row) {
+  ASPEN_RETURN_IF_ERROR(source->Rewind());
+  return Parse(source, on_row);
+}
+
 Result<bool> IngestIncomplete(Store* store) {
   std::string value;
   Status s = store->Get(Cf::kRaftState, kIngestMarkerKey, &value);

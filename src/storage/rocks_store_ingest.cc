@@ -1,0 +1,149 @@
+// RocksStore::IngestStateSnapshotSst: a snapshot stream installed through
+// SST files, so the state never has to fit in memory (docs/STORAGE.md,
+// "Installing a snapshot").
+#include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
+
+#include <filesystem>
+#include <map>
+#include <vector>
+
+#include "storage/rocks_store.h"
+
+namespace aspen::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status FromRocksIngest(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+Status InjectedFault(int step) {
+  return Status(Code::kAborted,
+                "snapshot install: injected fault after step " + std::to_string(step));
+}
+
+// The SST files of one column family, written in key order.
+struct CfFiles {
+  std::unique_ptr<rocksdb::SstFileWriter> writer;  // the open file, if any
+  std::vector<std::string> paths;                  // every file, the open one last
+};
+
+}  // namespace
+
+std::string RocksStore::IngestStagingDir() const {
+  return (fs::path(dir_).parent_path() / "snapshot-ingest").string();
+}
+
+Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
+                                                           const SstIngestOptions& options) {
+  ASPEN_ASSERT(source != nullptr);
+  Result<SnapshotSummary> verified = VerifyStateSnapshot(source);
+  if (!verified.ok()) return verified.status();
+
+  // The old rows to drop (and the emptiness check) come first: a refused
+  // install writes nothing.
+  WriteBatch drop;
+  {
+    auto snap = GetSnapshot();
+    for (Cf cf : StateCfs()) {
+      auto it = snap->NewIterator(cf);
+      it->SeekToLast();
+      ASPEN_RETURN_IF_ERROR(it->status());
+      if (!it->Valid()) continue;
+      if (!options.replace_existing) {
+        return Status::FailedPrecondition(
+            "snapshot ingest: the destination is not empty (column "
+            "family " +
+            std::string(CfName(cf)) + " holds keys)");
+      }
+      drop.DeleteRange(cf, "", it->key());
+      drop.Delete(cf, it->key());
+    }
+  }
+
+  // Step 1: the rows go into SST files in a fresh staging dir.
+  const std::string staging = IngestStagingDir();
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (ec) return Status::IOError("cannot clear " + staging + ": " + ec.message());
+  fs::create_directories(staging, ec);
+  if (ec) return Status::IOError("cannot create " + staging + ": " + ec.message());
+
+  std::map<Cf, CfFiles> files;
+  std::size_t next_file = 0;
+  auto finish = [&](CfFiles* f) -> Status {
+    if (!f->writer) return Status::Ok();
+    rocksdb::Status s = f->writer->Finish();
+    f->writer.reset();
+    return FromRocksIngest(s, "finish " + f->paths.back());
+  };
+  Result<SnapshotSummary> written = ReadStateSnapshotRows(
+      source, [&](Cf cf, std::string_view key, std::string_view value) -> Status {
+        CfFiles& f = files[cf];
+        if (f.writer && f.writer->FileSize() >= options.max_sst_bytes) {
+          ASPEN_RETURN_IF_ERROR(finish(&f));
+        }
+        if (!f.writer) {
+          rocksdb::ColumnFamilyHandle* h = handles_[static_cast<std::size_t>(cf)];
+          const rocksdb::Options cf_options(db_->GetDBOptions(), db_->GetOptions(h));
+          f.writer = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), cf_options, h);
+          f.paths.push_back(staging + "/" + std::to_string(next_file++) + ".sst");
+          ASPEN_RETURN_IF_ERROR(
+              FromRocksIngest(f.writer->Open(f.paths.back()), "create " + f.paths.back()));
+        }
+        return FromRocksIngest(f.writer->Put(rocksdb::Slice(key.data(), key.size()),
+                                             rocksdb::Slice(value.data(), value.size())),
+                               "write " + f.paths.back());
+      });
+  for (auto& [cf, f] : files) {
+    Status s = finish(&f);
+    if (written.ok() && !s.ok()) written = s;
+  }
+  if (!written.ok()) {
+    fs::remove_all(staging, ec);
+    return written.status();  // nothing of the store was touched
+  }
+  if (written->sha256 != verified->sha256) {
+    fs::remove_all(staging, ec);
+    return Status::Corruption("snapshot ingest: the source changed after it was verified");
+  }
+  if (options.fail_after_step == 1) return InjectedFault(1);
+
+  // Step 2: the marker (with the snapshot index) and the drop of the old
+  // state, in one synced batch: from here a restart sees IngestIncomplete.
+  drop.Put(Cf::kRaftState, kIngestMarkerKey, std::to_string(verified->header.applied_index));
+  ASPEN_RETURN_IF_ERROR(Write(drop, /*sync=*/true));
+  if (options.fail_after_step == 2) return InjectedFault(2);
+
+  // Step 3: every file of every CF in one atomic ingestion (files are moved,
+  // not copied; the new rows sit above the range deletions).
+  std::vector<rocksdb::IngestExternalFileArg> args;
+  for (auto& [cf, f] : files) {
+    rocksdb::IngestExternalFileArg arg;
+    arg.column_family = handles_[static_cast<std::size_t>(cf)];
+    arg.external_files = f.paths;
+    arg.options.move_files = true;
+    arg.options.snapshot_consistency = true;
+    args.push_back(std::move(arg));
+  }
+  if (!args.empty()) {
+    ASPEN_RETURN_IF_ERROR(
+        FromRocksIngest(db_->IngestExternalFiles(args), "ingest snapshot files from " + staging));
+  }
+  if (options.fail_after_step == 3) return InjectedFault(3);
+
+  // Step 4: done. Ingested files are durable when IngestExternalFiles
+  // returns (RocksDB syncs them and the manifest).
+  WriteBatch done;
+  done.Delete(Cf::kRaftState, kIngestMarkerKey);
+  ASPEN_RETURN_IF_ERROR(Write(done, /*sync=*/true));
+  fs::remove_all(staging, ec);  // only empty files or none are left
+  return written;
+}
+
+}  // namespace aspen::storage
