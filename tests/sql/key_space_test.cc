@@ -5,6 +5,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <optional>
+#include <string>
+
 #include "sql/key_space.h"
 #include "tuple/utf8.h"
 
@@ -119,8 +122,12 @@ RC_GTEST_PROP(KeySpace, MatchesEqualsSqliteComparisonModel, ()) {
     if (want) {
       const KeyClass c = key_bytes ? KeyClass::kBlob : ClassOfKey(key);
       const ByteRange& r = space.range(c);
-      RC_ASSERT(key >= r.Begin());
-      RC_ASSERT(!r.End().has_value() || key < *r.End());
+      // Locals: RC_ASSERT keeps references to the operands it decomposes, so
+      // a temporary (End() returns by value) would be read after it died.
+      const std::string begin = r.Begin();
+      const std::optional<std::string> end = r.End();
+      RC_ASSERT(key >= begin);
+      RC_ASSERT(!end.has_value() || key < *end);
     }
   }
 }
