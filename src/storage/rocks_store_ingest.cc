@@ -48,23 +48,7 @@ Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
   // The old rows to drop (and the emptiness check) come first: a refused
   // install writes nothing.
   WriteBatch drop;
-  {
-    auto snap = GetSnapshot();
-    for (Cf cf : StateCfs()) {
-      auto it = snap->NewIterator(cf);
-      it->SeekToLast();
-      ASPEN_RETURN_IF_ERROR(it->status());
-      if (!it->Valid()) continue;
-      if (!options.replace_existing) {
-        return Status::FailedPrecondition(
-            "snapshot ingest: the destination is not empty (column "
-            "family " +
-            std::string(CfName(cf)) + " holds keys)");
-      }
-      drop.DeleteRange(cf, "", it->key());
-      drop.Delete(cf, it->key());
-    }
-  }
+  ASPEN_RETURN_IF_ERROR(AddStateDrop(this, options.replace_existing, &drop));
 
   // Step 1: the rows go into SST files in a fresh staging dir.
   const std::string staging = IngestStagingDir();

@@ -182,6 +182,11 @@ struct IngestOptions {
 // (kIngestMarkerKey) is written (synced) before the first batch and removed by
 // the last one (synced), so a crash in between is visible to
 // IngestIncomplete(). The raft CFs are not touched otherwise.
+// Adds to `batch` the deletion of every row of the state column families of
+// `store` (what an ingest replaces). FailedPrecondition "the destination is
+// not empty" instead when one holds rows and !replace_existing.
+Status AddStateDrop(Store* store, bool replace_existing, WriteBatch* batch);
+
 Result<SnapshotSummary> IngestStateSnapshot(ByteSource* source, Store* store,
                                             const IngestOptions& options = {});
 

@@ -255,6 +255,26 @@ Result<bool> IngestIncomplete(Store* store) {
   return true;
 }
 
+Status AddStateDrop(Store* store, bool replace_existing, WriteBatch* batch) {
+  auto snap = store->GetSnapshot();
+  for (Cf cf : StateCfs()) {
+    auto it = snap->NewIterator(cf);
+    it->SeekToLast();
+    ASPEN_RETURN_IF_ERROR(it->status());
+    if (!it->Valid()) continue;
+    if (!replace_existing) {
+      return Status::FailedPrecondition(
+          "snapshot ingest: the destination is not empty (column "
+          "family " +
+          std::string(CfName(cf)) + " holds keys)");
+    }
+    // Everything up to and including the last key.
+    batch->DeleteRange(cf, "", it->key());
+    batch->Delete(cf, it->key());
+  }
+  return Status::Ok();
+}
+
 Result<SnapshotSummary> IngestStateSnapshot(ByteSource* source, Store* store,
                                             const IngestOptions& options) {
   ASPEN_ASSERT(store != nullptr);
@@ -262,23 +282,7 @@ Result<SnapshotSummary> IngestStateSnapshot(ByteSource* source, Store* store,
   if (!verified.ok()) return verified.status();
 
   WriteBatch batch;
-  auto snap = store->GetSnapshot();
-  for (Cf cf : StateCfs()) {
-    auto it = snap->NewIterator(cf);
-    it->SeekToLast();
-    ASPEN_RETURN_IF_ERROR(it->status());
-    if (!it->Valid()) continue;
-    if (!options.replace_existing) {
-      return Status::FailedPrecondition(
-          "snapshot ingest: the destination is not empty "
-          "(column family " +
-          std::string(CfName(cf)) + " holds keys)");
-    }
-    // Everything up to and including the last key.
-    batch.DeleteRange(cf, "", it->key());
-    batch.Delete(cf, it->key());
-  }
-  snap.reset();
+  ASPEN_RETURN_IF_ERROR(AddStateDrop(store, options.replace_existing, &batch));
   batch.Put(Cf::kRaftState, kIngestMarkerKey, "");
   ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
   batch.Clear();
