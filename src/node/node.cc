@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 
+#include "base/thread_name.h"
 #include "node/members_record.h"
 #include "node/node_impl.h"
 #include "sm/history.h"
@@ -202,7 +203,10 @@ Status Node::Start() {
   if (impl_->started) return Status::FailedPrecondition("node already started");
   if (impl_->stopped.load()) return Status::FailedPrecondition("node is stopped");
   impl_->started = true;
-  impl_->thread = std::thread([this] { impl_->Loop(); });
+  impl_->thread = std::thread([this] {
+    SetThreadName("aspen-raft");
+    impl_->Loop();
+  });
   return Status::Ok();
 }
 

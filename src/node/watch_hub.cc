@@ -7,6 +7,7 @@
 
 #include "base/assert.h"
 #include "base/limits.h"
+#include "base/thread_name.h"
 #include "sm/history.h"
 #include "sm/reads.h"
 #include "sm/validate.h"
@@ -256,6 +257,7 @@ bool WatchHub::Impl::Step() {
 
   std::vector<std::function<void(Status)>> compacted_done;
   std::unique_lock lock(mu);
+  ++stats.steps;
   for (auto it = compaction_waiters.begin();
        it != compaction_waiters.end() && it->first <= comp->done_revision();) {
     compacted_done.push_back(std::move(it->second));
@@ -390,6 +392,7 @@ void WatchHub::Start() {
   if (impl_->started || impl_->stopping) return;
   impl_->started = true;
   impl_->thread = std::thread([this] {
+    SetThreadName("aspen-watch");
     while (true) {
       const bool did = impl_->Step();
       std::unique_lock guard(impl_->mu);
@@ -421,6 +424,9 @@ void WatchHub::Notify(std::int64_t revision) {
   {
     std::lock_guard lock(impl_->mu);
     impl_->notified = std::max(impl_->notified, revision);
+    // Nobody to feed: no wake-up per apply (the hub catches up when a
+    // stream opens or a compaction waiter arrives, both of which kick it).
+    if (impl_->streams.empty() && impl_->compaction_waiters.empty()) return;
     impl_->kicked = true;
   }
   impl_->cv.notify_one();

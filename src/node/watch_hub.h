@@ -90,6 +90,7 @@ struct WatchHubStats {
   std::uint64_t events_sent = 0;  // events taken off stream queues
   std::uint64_t demoted = 0;      // synced watchers moved to unsynced (full buffer)
   std::uint64_t compact_canceled = 0;
+  std::uint64_t steps = 0;  // rounds run (Start's thread or RunOnce)
 };
 
 class WatchHub;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "base/thread_name.h"
+
 namespace aspen::server {
 
 namespace {
@@ -18,6 +20,7 @@ std::int64_t SteadyMs() {
 void AutoCompactor::Start() {
   if (settings_.mode == AutoCompaction::Mode::kOff || thread_.joinable()) return;
   thread_ = std::thread([this] {
+    SetThreadName("auto-compact");
     std::unique_lock lock(mu_);
     while (!stopping_) {
       cv_.wait_for(lock, std::chrono::milliseconds(settings_.interval_ms));

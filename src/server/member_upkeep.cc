@@ -4,12 +4,17 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread_name.h"
+
 namespace aspen::server {
 
 using Clock = std::chrono::steady_clock;
 
 void MemberUpkeep::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("member-upkeep");
+    Run();
+  });
 }
 
 void MemberUpkeep::Stop() {

@@ -12,6 +12,7 @@
 #include "aspen/peer/v1/peer.grpc.pb.h"
 #include "base/assert.h"
 #include "base/limits.h"
+#include "base/thread_name.h"
 #include "server/etcd_errors.h"
 #include "server/peer_service.h"
 #include "sm/reads.h"
@@ -89,7 +90,10 @@ bool SnapshotSender::Start(raft::pb::Message message) {
     threads_.erase(it);
   }
   active_.insert(to);
-  threads_[to] = std::thread([this, m = std::move(message)]() mutable { Run(std::move(m)); });
+  threads_[to] = std::thread([this, m = std::move(message)]() mutable {
+    SetThreadName("peer-snap-send");
+    Run(std::move(m));
+  });
   return true;
 }
 

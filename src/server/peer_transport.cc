@@ -9,6 +9,7 @@
 
 #include "aspen/peer/v1/peer.grpc.pb.h"
 #include "base/assert.h"
+#include "base/thread_name.h"
 #include "server/peer_coalesce.h"
 #include "server/peer_snapshot.h"
 
@@ -22,7 +23,10 @@ class PeerTransport::Peer {
  public:
   Peer(const PeerTransportOptions& options, PeerEvents* events, raft::NodeId id, std::string target)
       : options_(options), events_(events), id_(id), target_(std::move(target)) {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      SetThreadName("peer-send-" + std::to_string(id_));
+      Run();
+    });
   }
 
   ~Peer() { Stop(); }
@@ -33,7 +37,7 @@ class PeerTransport::Peer {
   // Returns how many were dropped.
   std::size_t EnqueueAll(std::vector<raft::pb::Message>* messages) {
     std::size_t dropped = 0;
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     for (raft::pb::Message& m : *messages) {
       const std::size_t bytes = m.ByteSizeLong();
       if (stopping_ || bytes > kMaxPeerBatchBytes / 2 ||
@@ -58,7 +62,10 @@ class PeerTransport::Peer {
       queue_.push_back({std::move(m), bytes});
     }
     stats_.dropped_messages += dropped;
-    if (!queue_.empty()) cv_.notify_one();
+    const bool wake = !queue_.empty();
+    // Woken after the unlock, the sender does not block on mu_ at once.
+    lock.unlock();
+    if (wake) cv_.notify_one();
     return dropped;
   }
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "base/thread_name.h"
+
 namespace aspen::server {
 
 StreamThreads::~StreamThreads() {
@@ -23,6 +25,7 @@ bool StreamThreads::Start(Task task) {
     }
     auto finished = std::make_shared<std::atomic<bool>>(false);
     threads_.push_back(Running{std::thread([this, finished, task = std::move(task)] {
+                                 SetThreadName("aspen-stream");
                                  task(cancelled_);
                                  finished->store(true);
                                }),

@@ -1,12 +1,18 @@
 #include "server/worker_pool.h"
 
 #include "base/assert.h"
+#include "base/thread_name.h"
 
 namespace aspen::server {
 
 WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
   ASPEN_ASSERT(threads > 0 && max_queued > 0);
-  for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (std::size_t i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      SetThreadName("aspen-worker");
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

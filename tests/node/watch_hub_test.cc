@@ -7,7 +7,9 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "base/limits.h"
 #include "sm/history.h"
@@ -343,6 +345,40 @@ RC_GTEST_PROP(WatchHub, EventsFromRevisionRTurnTheStateAtRMinusOneIntoTheCurrent
     }
     RC_ASSERT(state == f.State(w.spec, 0));
   }
+}
+
+TEST(WatchHub, AppliesDoNotWakeAHubWithoutStreamsButAnOpenedStreamCatchesUp) {
+  Fixture f;
+  WatchHub hub(Opts(&f.store));
+  hub.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const std::uint64_t steps_before = hub.Stats().steps;
+  for (int i = 0; i < 50; ++i) {
+    f.Put("k" + std::to_string(i), "v");
+    hub.Notify(f.sm->revision());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // A woken hub would have run about one round per apply; the 500 ms idle
+  // timer may run one.
+  EXPECT_LE(hub.Stats().steps - steps_before, 2u);
+
+  auto stream = hub.OpenStream(nullptr);
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  (*stream)->Create(Spec("w"), 0, true);
+  f.Put("w", "after");
+  hub.Notify(f.sm->revision());
+  std::vector<WatchMessage> got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (got.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (WatchMessage& m : Drain(stream->get())) got.push_back(std::move(m));
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_TRUE(got[0].created);
+  ASSERT_EQ(got[1].events.size(), 1u);
+  EXPECT_EQ(got[1].events[0].kv.key(), "w");
+  EXPECT_EQ(got[1].events[0].kv.mod_revision(), f.sm->revision());
+  hub.Stop();
 }
 
 }  // namespace
