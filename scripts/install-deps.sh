@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries
   librocksdb-dev libzstd-dev liblz4-dev libsnappy-dev libbz2-dev zlib1g-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libsqlite3-dev libssl-dev libreadline-dev
+  libsqlite3-dev libssl-dev libreadline-dev libjemalloc-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
