@@ -25,6 +25,10 @@ inline constexpr std::size_t kSnapshotIngestBatchBytes = 4 * 1024 * 1024;
 // The Snapshot RPC sends the file in messages of this many bytes.
 inline constexpr std::size_t kSnapshotSendBytes = 64 * 1024;
 
+// Batches of client replies the Ready loop hands to its completion runner
+// (node/completion_runner.h) before it answers them itself.
+inline constexpr std::size_t kMaxQueuedCompletionBatches = 4'096;
+
 // ----- State machine apply (docs/STATE_MACHINE.md) -----
 // The apply path's cache of current kv records (sm/kv_cache.h) holds two
 // generations of at most this many entries / bytes each.

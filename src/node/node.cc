@@ -8,6 +8,7 @@
 #include <future>
 #include <memory>
 
+#include "base/limits.h"
 #include "base/thread_name.h"
 #include "node/members_record.h"
 #include "node/node_impl.h"
@@ -203,6 +204,7 @@ Status Node::Start() {
   if (impl_->started) return Status::FailedPrecondition("node already started");
   if (impl_->stopped.load()) return Status::FailedPrecondition("node is stopped");
   impl_->started = true;
+  impl_->replies = std::make_unique<CompletionRunner>(limits::kMaxQueuedCompletionBatches);
   impl_->thread = std::thread([this] {
     SetThreadName("aspen-raft");
     impl_->Loop();
@@ -258,6 +260,8 @@ void Node::Impl::Shutdown(const Status& why) {
   }
   cv.notify_all();
   if (thread.joinable()) thread.join();
+  // Replies the loop handed off go out before the failures below.
+  if (replies != nullptr) replies->Stop();
   stopped.store(true);
   Status reason;
   {

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "node/completion_runner.h"
 #include "node/lessor.h"
 #include "node/members_record.h"
 #include "node/node.h"
@@ -153,6 +154,11 @@ struct Node::Impl {
   // One bounded CompactStep when a compaction is pending; true if it wrote.
   bool RunCompactionStep();
 
+  // Answers `*done` (emptied): a batch of more than one reply, or any while
+  // earlier ones are still queued, goes to `replies`; a lone reply goes out
+  // at once (a hand-off would only add latency for one waiting client).
+  void RunCompletions(std::vector<Completion>* done);
+
   // ----- expiry.cc (leader timers) -----
   void RunExpiry();
   void TickTimers(std::vector<Completion>* out);
@@ -186,8 +192,10 @@ struct Node::Impl {
   rpb::ConfChangeType pending_conf_type = rpb::CONF_CHANGE_ADD_NODE;
   std::uint64_t compactions = 0;
   std::uint64_t snapshots_installed = 0;
-  std::int64_t next_expiry_ms = 0;
-  bool expire_keys_in_flight = false;
+  // Atomic: the expire-keys proposal's callback sets them from the
+  // completion runner's thread.
+  std::atomic<std::int64_t> next_expiry_ms{0};
+  std::atomic<bool> expire_keys_in_flight{false};
   std::int64_t compact_done = 0;   // history compacted physically up to here
   std::uint64_t replay_until = 0;  // commit index at Open; entries <= it are replays
   std::uint64_t replayed = 0;
@@ -234,6 +242,9 @@ struct Node::Impl {
   // ----- lifecycle (lifecycle_mu: Start and Stop may race) -----
   std::mutex lifecycle_mu;
   std::thread thread;
+  // Runs the loop's replies when the node has its own thread (Start); a
+  // node driven by hand (the simulator) answers inline.
+  std::unique_ptr<CompletionRunner> replies;
   bool started = false;
 };
 

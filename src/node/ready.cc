@@ -53,8 +53,17 @@ bool Node::Impl::RunOnce() {
   if (!readied) PublishStatus();
   // A snapshot raft did not take (stale) is not installed later.
   staged_loaders.clear();
-  for (Completion& c : done) c();
+  RunCompletions(&done);
   return did;
+}
+
+void Node::Impl::RunCompletions(std::vector<Completion>* done) {
+  if (done->empty()) return;
+  if (replies != nullptr && (done->size() > 1 || !replies->Idle()) && replies->Submit(done)) {
+    return;
+  }
+  for (Completion& c : *done) c();
+  done->clear();
 }
 
 void Node::Impl::DrainInbox(std::vector<Completion>* out) {

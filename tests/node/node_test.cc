@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <atomic>
 #include <future>
+#include <map>
+#include <mutex>
+#include <string>
 #include <thread>
 
 #include "node/cluster.h"
@@ -420,6 +423,50 @@ TEST(Node, StopAnswersPendingAndLaterRequestsWithUnavailable) {
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[2].code(), Code::kUnavailable);
   EXPECT_EQ(n->Start().code(), Code::kFailedPrecondition);
+}
+
+// Replies of a batch go out on the completion runner's thread, so the loop
+// can start its next write meanwhile; a lone reply is answered on the loop.
+// Stop answers every request, handed off or not.
+TEST(Node, RepliesOfABatchRunOnTheReplyThreadAndStopAnswersEveryRequest) {
+  storage::MemStore store;
+  auto n = OpenStarted(SoloOptions(&store));
+  ASSERT_NE(n, nullptr);
+  auto thread_name = [] {
+    char name[16] = {};
+    pthread_getname_np(pthread_self(), name, sizeof(name));
+    return std::string(name);
+  };
+  std::mutex mu;
+  std::map<std::string, int> by_thread;
+  std::atomic<int> answered{0};
+  // Slow writes make proposals queue up into batches.
+  store.DelayWrites(std::chrono::microseconds(2000));
+  constexpr int kProposals = 400;
+  for (int i = 0; i < kProposals; ++i) {
+    n->Propose(PutCmd("k" + std::to_string(i), "v"), [&](Result<sm::v1::Response> r) {
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      std::lock_guard lock(mu);
+      ++by_thread[thread_name()];
+      answered.fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(WaitFor([&] { return answered.load() == kProposals; }));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_GT(by_thread["aspen-replies"], 0);
+    for (const auto& [name, count] : by_thread) {
+      EXPECT_TRUE(name == "aspen-replies" || name == "aspen-raft") << name;
+    }
+  }
+  // Requests in flight at Stop are answered before Stop returns.
+  std::atomic<int> late{0};
+  for (int i = 0; i < kProposals; ++i) {
+    n->Propose(PutCmd("late" + std::to_string(i), "v"),
+               [&](Result<sm::v1::Response>) { late.fetch_add(1); });
+  }
+  n->Stop();
+  EXPECT_EQ(late.load(), kProposals);
 }
 
 TEST(Node, OpenRefusesInvalidOptionsNamingTheField) {
