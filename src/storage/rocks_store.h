@@ -72,6 +72,13 @@ struct SstIngestOptions {
   // (1: SST files written; 2: marker set and old state dropped; 3: files
   // ingested, marker still set). 0: never.
   int fail_after_step = 0;
+  // The marker's value; empty: the snapshot's applied index in decimal (what
+  // `aspen snapshot restore` writes). A follower's install stores its raft
+  // snapshot metadata here (node/snapshot.cc), so Open can finish the install.
+  std::string marker = {};
+  // Leave the marker set after step 3: the caller clears it in the batch that
+  // makes the rest of the store match the new state (a follower's log reset).
+  bool keep_marker = false;
 };
 
 class RocksStore final : public Store {
@@ -118,13 +125,17 @@ class RocksStore final : public Store {
   // applied index) and drops the old state CFs' rows, ingests every file at
   // once (IngestExternalFiles, files moved), and clears the marker (synced).
   // A crash before the marker leaves the old state untouched; after it,
-  // IngestIncomplete() is true until an install completes. The raft CFs are
-  // not touched otherwise. Errors as IngestStateSnapshot, plus IOError for
+  // IngestIncomplete() is true until an install completes (or, with
+  // keep_marker, until the caller clears it). The raft CFs are not touched
+  // otherwise. Errors as IngestStateSnapshot, plus IOError for
   // the staging dir.
   Result<SnapshotSummary> IngestStateSnapshotSst(ByteSource* source,
                                                  const SstIngestOptions& options = {});
   // dir()'s parent + "/snapshot-ingest" (the data dir's, for <data>/db).
   std::string IngestStagingDir() const;
+  // store.h. The staged files are named "<cf>-<n>.sst" and the staging dir is
+  // synced before the marker is written, so after step 2 they are all there.
+  Status ResumeStagedIngest(bool already_ingested) override;
 
   // ----- Maintenance (rocks_maintenance.cc) -----
 
