@@ -64,9 +64,11 @@ struct RocksOptions {
 struct SstIngestOptions {
   // As IngestOptions::replace_existing.
   bool replace_existing = false;
-  // An SST file closes once it reaches this many bytes; a state larger than
-  // this spans several files. Bounds the disk a file takes, not memory: the
-  // writer holds one data block at a time.
+  // An SST file closes once it reaches this many bytes, counted both before
+  // compression (keys + values written) and on disk; a state larger than
+  // this spans several files. The raw count bounds memory: a writer keeps
+  // one data block plus every key's filter hash and every block's index
+  // entry until it finishes the file.
   std::uint64_t max_sst_bytes = 64u << 20;
   // Fault injection for the crash tests: return Aborted right after this step
   // (1: SST files written; 2: marker set and old state dropped; 3: files

@@ -37,6 +37,7 @@ Status InjectedFault(int step) {
 struct CfFiles {
   std::unique_ptr<rocksdb::SstFileWriter> writer;  // the open file, if any
   std::vector<std::string> paths;                  // every file, the open one last
+  std::uint64_t raw_bytes = 0;                     // keys + values in the open file
 };
 
 // A staged file's column family, from its name "<cf>-<n>.sst".
@@ -97,9 +98,15 @@ Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
   Result<SnapshotSummary> written = ReadStateSnapshotRows(
       source, [&](Cf cf, std::string_view key, std::string_view value) -> Status {
         CfFiles& f = files[cf];
-        if (f.writer && f.writer->FileSize() >= options.max_sst_bytes) {
+        // Counted before compression: a writer keeps every key's filter hash
+        // and every block's index entry until Finish, so the rows per file,
+        // not the compressed size, bound its memory.
+        if (f.writer && (f.raw_bytes >= options.max_sst_bytes ||
+                         f.writer->FileSize() >= options.max_sst_bytes)) {
           ASPEN_RETURN_IF_ERROR(finish(&f));
+          f.raw_bytes = 0;
         }
+        f.raw_bytes += key.size() + value.size();
         if (!f.writer) {
           rocksdb::ColumnFamilyHandle* h = handles_[static_cast<std::size_t>(cf)];
           const rocksdb::Options cf_options(db_->GetDBOptions(), db_->GetOptions(h));

@@ -87,7 +87,7 @@ struct ClusterOptions {
   // Non-empty: each node's store is a RocksStore in rocks_dir/node-<id>/db,
   // and a received snapshot travels as a snapshot file and is installed
   // through RocksStore::IngestStateSnapshotSst (as `aspen serve` does).
-  std::string rocks_dir;
+  std::string rocks_dir = {};
 };
 
 class Cluster {
