@@ -116,6 +116,13 @@ TEST(NodeSnapshotIngest, FaultAtEachInstallStepRestartsConsistentAndCatchesUp) {
     c.Start(down);
     const std::string fault = "injected fault after step " + std::to_string(step);
     ASSERT_TRUE(WaitFor([&] { return LogSays(c, fault); }, std::chrono::seconds(15)));
+    if (step >= 2) {
+      // Between the drop and the log reset, readers get the state as it was
+      // before the install, not the empty or not-yet-committed one.
+      EXPECT_EQ(sm::HashKV(*c.node(down)->GetSnapshot()).value().hash32, old_hash);
+      EXPECT_EQ(GetValue(c.node(down), "before", 0), std::optional<std::string>("x"));
+      EXPECT_NE(Hash(c.rocks(down)), old_hash);  // the store itself changed
+    }
     c.Stop(down);  // the crash: every step before the fault was synced
     c.ReopenStore(down);
     storage::RocksStore* store = c.rocks(down);
