@@ -120,9 +120,10 @@ class RocksStore final : public Store {
   // ----- Streaming snapshot install (rocks_store_ingest.cc) -----
 
   // Installs a snapshot stream (snapshot.h) without holding it in memory:
-  // verifies the whole stream, writes each state CF's rows through
-  // rocksdb::SstFileWriter into files of at most options.max_sst_bytes in
-  // the staging dir (IngestStagingDir), then in one synced batch sets the
+  // in one pass that checks the whole stream, writes each state CF's rows
+  // through rocksdb::SstFileWriter into files of at most
+  // options.max_sst_bytes in the staging dir (IngestStagingDir; removed
+  // again when a check fails, the store untouched), then in one synced batch sets the
   // ingest marker (snapshot.h's kIngestMarkerKey, value: the snapshot's
   // applied index) and drops the old state CFs' rows, ingests every file at
   // once (IngestExternalFiles, files moved), and clears the marker (synced).

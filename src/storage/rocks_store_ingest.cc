@@ -71,8 +71,9 @@ std::string RocksStore::IngestStagingDir() const {
 Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
                                                            const SstIngestOptions& options) {
   ASPEN_ASSERT(source != nullptr);
-  Result<SnapshotSummary> verified = VerifyStateSnapshot(source);
-  if (!verified.ok()) return verified.status();
+  // One pass: the rows go into staging files while every check of the
+  // stream runs, and the store is touched only after the last check passed
+  // (a separate verification pass would read and hash the stream twice).
 
   // The old rows to drop (and the emptiness check) come first: a refused
   // install writes nothing.
@@ -128,10 +129,6 @@ Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
     fs::remove_all(staging, ec);
     return written.status();  // nothing of the store was touched
   }
-  if (written->sha256 != verified->sha256) {
-    fs::remove_all(staging, ec);
-    return Status::Corruption("snapshot ingest: the source changed after it was verified");
-  }
   // Every staged file is complete and synced (SstFileWriter::Finish); their
   // names too before the marker promises them to ResumeStagedIngest.
   if (Status s = SyncDir(staging); !s.ok()) {
@@ -143,9 +140,8 @@ Result<SnapshotSummary> RocksStore::IngestStateSnapshotSst(ByteSource* source,
   // Step 2: the marker (with the snapshot index, or the caller's value) and
   // the drop of the old state, in one synced batch: from here a restart sees
   // IngestIncomplete.
-  drop.Put(
-      Cf::kRaftState, kIngestMarkerKey,
-      options.marker.empty() ? std::to_string(verified->header.applied_index) : options.marker);
+  drop.Put(Cf::kRaftState, kIngestMarkerKey,
+           options.marker.empty() ? std::to_string(written->header.applied_index) : options.marker);
   ASPEN_RETURN_IF_ERROR(Write(drop, /*sync=*/true));
   if (options.fail_after_step == 2) return InjectedFault(2);
 
