@@ -41,6 +41,8 @@ namespace aspen::node {
 // Received snapshots waiting to be installed, and snapshots kept for sending.
 inline constexpr std::size_t kMaxStagedSnapshots = 2;
 
+inline constexpr std::size_t kMaxOutgoingSnapshots = 2;
+
 // The ingest marker of a follower's install (snapshot.cc): the raft snapshot
 // it installs. Decode: false for another marker (`aspen snapshot restore`'s).
 std::string EncodeInstallMarker(const rpb::Snapshot& snap);
@@ -51,7 +53,6 @@ struct StagedSnapshot {
   SnapshotLoader load;      // rows into the batch that resets the log (MemStore)
   SnapshotIngester ingest;  // the store ingests them itself first (RocksStore)
 };
-inline constexpr std::size_t kMaxOutgoingSnapshots = 2;
 
 using ProposeDone = Callback<Result<sm::v1::Response>>;
 using StatusDone = Callback<Status>;

@@ -136,8 +136,7 @@ Status Node::Impl::FinishInterruptedInstall() {
     if (!applied.ok()) return applied.status();
     if (applied->applied_index != md.index()) {
       return Status::Corruption(
-          "interrupted snapshot install: the staged state is at applied "
-          "index " +
+          "interrupted snapshot install: the staged state is at applied index " +
           std::to_string(applied->applied_index) + ", not at " + std::to_string(md.index()));
     }
   }
