@@ -40,7 +40,6 @@ namespace aspen::node {
 
 // Received snapshots waiting to be installed, and snapshots kept for sending.
 inline constexpr std::size_t kMaxStagedSnapshots = 2;
-
 inline constexpr std::size_t kMaxOutgoingSnapshots = 2;
 
 // The ingest marker of a follower's install (snapshot.cc): the raft snapshot
