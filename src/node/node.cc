@@ -346,6 +346,7 @@ Status Node::ReceiveSnapshotIngest(raft::pb::Message message, SnapshotIngester i
 }
 
 Status Node::Impl::QueueSnapshot(Node* node, raft::pb::Message message, StagedSnapshot staged) {
+  ASPEN_ASSERT((staged.load != nullptr) != (staged.ingest != nullptr));
   if (message.type() != rpb::MSG_SNAP || !message.has_snapshot()) {
     return Status::InvalidArgument("ReceiveSnapshot needs a snapshot message");
   }
