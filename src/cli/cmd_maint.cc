@@ -125,7 +125,10 @@ int VerifyDataDir(const MaintFlags& f) {
   Result<bool> partial = storage::IngestIncomplete(store->get());
   if (!partial.ok()) return Fail("verify", partial.status());
   if (*partial) {
-    return Fail("verify", Status::Corruption("the data dir holds a partially ingested snapshot"));
+    return Fail("verify",
+                Status::Corruption("the data dir holds a partially ingested snapshot (a member "
+                                   "finishes a raft snapshot install a crash interrupted when it "
+                                   "starts; a partial `aspen snapshot restore` must be redone)"));
   }
   storage::LogStoreOptions lo;
   lo.verify_chain_on_open = false;

@@ -129,6 +129,7 @@ Status Node::Impl::Init() {
   auto opened = storage::LogStore::Open(store);
   if (!opened.ok()) return opened.status();
   log = std::move(opened).value();
+  ASPEN_RETURN_IF_ERROR(FinishInterruptedInstall());
   raft_storage = std::make_unique<RaftStorage>(log.get());
   raft_storage->SetSnapshotProvider([this] { return TakeSnapshot(); });
   ASPEN_RETURN_IF_ERROR(BootstrapIfNew());
@@ -345,22 +346,31 @@ void Node::ReportUnreachable(NodeId peer) {
 }
 
 Status Node::ReceiveSnapshot(raft::pb::Message message, SnapshotLoader load) {
+  return impl_->QueueSnapshot(this, std::move(message), StagedSnapshot{std::move(load), nullptr});
+}
+
+Status Node::ReceiveSnapshotIngest(raft::pb::Message message, SnapshotIngester ingest) {
+  return impl_->QueueSnapshot(this, std::move(message), StagedSnapshot{nullptr, std::move(ingest)});
+}
+
+Status Node::Impl::QueueSnapshot(Node* node, raft::pb::Message message, StagedSnapshot staged) {
+  ASPEN_ASSERT((staged.load != nullptr) != (staged.ingest != nullptr));
   if (message.type() != rpb::MSG_SNAP || !message.has_snapshot()) {
     return Status::InvalidArgument("ReceiveSnapshot needs a snapshot message");
   }
-  if (Status s = impl_->CheckSender(message.from()); !s.ok()) return s;
+  if (Status s = CheckSender(message.from()); !s.ok()) return s;
   const std::uint64_t index = message.snapshot().metadata().index();
   {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopping) return Status::Unavailable("node stopped");
+    std::lock_guard lock(mu);
+    if (stopping) return Status::Unavailable("node stopped");
     // Keep the newest few; an older snapshot raft still installs would find
     // no loader and be refused (see InstallSnapshot).
-    impl_->inbox_snap_loaders[index] = std::move(load);
-    while (impl_->inbox_snap_loaders.size() > kMaxStagedSnapshots) {
-      impl_->inbox_snap_loaders.erase(impl_->inbox_snap_loaders.begin());
+    inbox_snap_loaders[index] = std::move(staged);
+    while (inbox_snap_loaders.size() > kMaxStagedSnapshots) {
+      inbox_snap_loaders.erase(inbox_snap_loaders.begin());
     }
   }
-  return Receive(std::move(message));
+  return node->Receive(std::move(message));
 }
 
 void Node::ReportSnapshot(NodeId peer, bool ok) {
@@ -378,7 +388,32 @@ std::shared_ptr<storage::Snapshot> Node::OutgoingSnapshot(std::uint64_t index) c
   return it == impl_->outgoing_snaps.end() ? nullptr : it->second;
 }
 
+namespace {
+
+// A view shared with the node (Impl::install_view).
+class SharedView final : public storage::Snapshot {
+ public:
+  explicit SharedView(std::shared_ptr<storage::Snapshot> view) : view_(std::move(view)) {}
+  Status Get(storage::Cf cf, std::string_view key, std::string* value) const override {
+    return view_->Get(cf, key, value);
+  }
+  std::unique_ptr<storage::Iterator> NewIterator(
+      storage::Cf cf, std::string_view lower,
+      std::optional<std::string_view> upper) const override {
+    return view_->NewIterator(cf, lower, upper);
+  }
+
+ private:
+  std::shared_ptr<storage::Snapshot> view_;
+};
+
+}  // namespace
+
 std::unique_ptr<storage::Snapshot> Node::GetSnapshot() const {
+  {
+    std::lock_guard lock(impl_->status_mu);
+    if (impl_->install_view != nullptr) return std::make_unique<SharedView>(impl_->install_view);
+  }
   return impl_->store->GetSnapshot();
 }
 

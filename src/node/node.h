@@ -166,6 +166,17 @@ struct Member {
 // column families; node/snapshot.h). Called on the Ready loop thread.
 using SnapshotLoader = std::function<Status(storage::WriteBatch* batch)>;
 
+// Installs a received snapshot's state into the store by itself, before the
+// node resets its log (RocksStore::IngestStateSnapshotSst: SST files, so the
+// state never sits in memory). It must set the store's ingest marker
+// (storage/snapshot.h kIngestMarkerKey) to `marker`, synced, before it drops
+// or replaces any state row, stage its files so Store::ResumeStagedIngest can
+// finish the ingest, and leave the marker set: the node clears it in the
+// synced batch that resets its log and hard state, and Open finishes an
+// install a crash interrupted in between (docs/NODE.md, "Installing a
+// snapshot"). Called on the Ready loop thread.
+using SnapshotIngester = std::function<Status(const std::string& marker)>;
+
 struct LeaseStatus {
   std::int64_t id = 0;
   std::int64_t granted_ttl_s = 0;
@@ -228,6 +239,8 @@ class Node {
   // node installs it. Errors as Receive; InvalidArgument if `message` is not
   // a MsgSnap.
   Status ReceiveSnapshot(raft::pb::Message message, SnapshotLoader load);
+  // The same, for a state installed by `ingest` (see SnapshotIngester).
+  Status ReceiveSnapshotIngest(raft::pb::Message message, SnapshotIngester ingest);
   // The transport finished sending a snapshot to `peer` (ok: delivered).
   void ReportSnapshot(NodeId peer, bool ok);
   // The consistent store view a MsgSnap this node sent at `index` describes

@@ -43,6 +43,17 @@ namespace aspen::node {
 inline constexpr std::size_t kMaxStagedSnapshots = 2;
 inline constexpr std::size_t kMaxOutgoingSnapshots = 2;
 
+// The ingest marker of a follower's install (snapshot.cc): the raft snapshot
+// it installs. Decode: false for another marker (`aspen snapshot restore`'s).
+std::string EncodeInstallMarker(const rpb::Snapshot& snap);
+bool DecodeInstallMarker(std::string_view value, rpb::Snapshot* snap);
+
+// How a received snapshot's state gets into the store: exactly one is set.
+struct StagedSnapshot {
+  SnapshotLoader load;      // rows into the batch that resets the log (MemStore)
+  SnapshotIngester ingest;  // the store ingests them itself first (RocksStore)
+};
+
 using ProposeDone = Callback<Result<sm::v1::Response>>;
 using StatusDone = Callback<Status>;
 
@@ -147,6 +158,12 @@ struct Node::Impl {
   Status InstallSnapshot(const rpb::Snapshot& snap, storage::WriteBatch* batch);
   // Reopens the state machine and reloads leases and members after an install.
   Status AfterInstall(std::uint64_t index);
+  // Open: a store whose ingest marker is set holds a state installed (or half
+  // installed) by a SnapshotIngester whose log reset never happened; finishes
+  // it (snapshot.cc explains why that is safe). Before raft_storage exists.
+  Status FinishInterruptedInstall();
+  // Node::ReceiveSnapshot*: queues the state beside its MsgSnap.
+  Status QueueSnapshot(Node* node, raft::pb::Message message, StagedSnapshot staged);
   // Compacts the log when the policy says so (an unsynced write).
   Status MaybeCompact();
 
@@ -188,7 +205,7 @@ struct Node::Impl {
   std::optional<ConfRequest> pending_conf;
   std::optional<std::pair<ConfOp, NodeId>> pending_conf_change;  // what pending_conf proposed
   // Loaders of the snapshots stepped into raft in this pass, by index.
-  std::map<std::uint64_t, SnapshotLoader> staged_loaders;
+  std::map<std::uint64_t, StagedSnapshot> staged_loaders;
   rpb::ConfChangeType pending_conf_type = rpb::CONF_CHANGE_ADD_NODE;
   std::uint64_t compactions = 0;
   std::uint64_t snapshots_installed = 0;
@@ -214,13 +231,17 @@ struct Node::Impl {
   std::vector<ConfRequest> inbox_conf;
   std::set<NodeId> inbox_unreachable;
   // Loaders of received snapshots, by snapshot index (at most a few).
-  std::map<std::uint64_t, SnapshotLoader> inbox_snap_loaders;
+  std::map<std::uint64_t, StagedSnapshot> inbox_snap_loaders;
   std::vector<std::pair<NodeId, bool>> inbox_snap_reports;  // peer, ok
   std::optional<NodeId> inbox_transfer;
   bool stopping = false;  // no new requests; the loop exits
   Status stop_reason;
 
   // ----- published (status_mu) -----
+  // While a SnapshotIngester replaces the state (before the log reset that
+  // makes it this member's state), Node::GetSnapshot answers this view of
+  // the state as it was, so no reader sees the dropped or half-made state.
+  std::shared_ptr<storage::Snapshot> install_view;
   mutable std::mutex status_mu;
   NodeStatus status;
   rpb::ConfState conf;

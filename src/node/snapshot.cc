@@ -21,6 +21,21 @@ Result<storage::ChainHash> ChainHashAt(const storage::LogStore& log, std::uint64
 
 }  // namespace
 
+// The marker value of a follower's install: a tag byte that a decimal index
+// (`aspen snapshot restore`'s marker) never starts with, then the raft
+// snapshot (metadata and the chain hash in data).
+constexpr char kInstallMarkerTag = 'R';
+
+std::string EncodeInstallMarker(const rpb::Snapshot& snap) {
+  return kInstallMarkerTag + snap.SerializeAsString();
+}
+
+bool DecodeInstallMarker(std::string_view value, rpb::Snapshot* snap) {
+  if (value.empty() || value[0] != kInstallMarkerTag) return false;
+  value.remove_prefix(1);
+  return snap->ParseFromArray(value.data(), static_cast<int>(value.size())) && snap->has_metadata();
+}
+
 raft::Result<rpb::Snapshot> Node::Impl::TakeSnapshot() {
   // Called by raft on the loop thread between writes: the store holds exactly
   // the state at sm->applied_index(), and `conf` is the configuration there.
@@ -51,24 +66,107 @@ Status Node::Impl::InstallSnapshot(const rpb::Snapshot& snap, storage::WriteBatc
     return Status::FailedPrecondition("raft snapshot at index " + std::to_string(index) +
                                       " arrived without its state");
   }
-  SnapshotLoader load = std::move(it->second);
+  StagedSnapshot staged = std::move(it->second);
   staged_loaders.erase(it);
-  // Every row of the state column families is replaced.
-  std::unique_ptr<storage::Snapshot> now = store->GetSnapshot();
-  for (storage::Cf cf : storage::StateCfs()) {
-    std::unique_ptr<storage::Iterator> iter = now->NewIterator(cf);
-    iter->SeekToLast();
-    if (!iter->status().ok()) return iter->status();
-    if (!iter->Valid()) continue;
-    std::string end(iter->key());
-    end.push_back('\0');  // the smallest key after the last one
-    batch->DeleteRange(cf, "", end);
+  if (staged.ingest) {
+    // The store ingests the state now, under a synced marker that carries
+    // this raft snapshot; `batch` (the log and hard state reset) clears it.
+    // The ingest replaced every state row, so nothing is deleted here.
+    {
+      std::shared_ptr<storage::Snapshot> before(store->GetSnapshot());
+      std::lock_guard lock(status_mu);
+      install_view = std::move(before);
+    }
+    ASPEN_RETURN_IF_ERROR(staged.ingest(EncodeInstallMarker(snap)));
+    batch->Delete(storage::Cf::kRaftState, storage::kIngestMarkerKey);
+    return Status::Ok();
   }
-  ASPEN_RETURN_IF_ERROR(load(batch));
+  // Every row of the state column families is replaced.
+  ASPEN_RETURN_IF_ERROR(storage::AddStateDrop(store, /*replace_existing=*/true, batch));
+  ASPEN_RETURN_IF_ERROR(staged.load(batch));
+  return Status::Ok();
+}
+
+// An install through a SnapshotIngester runs as: (1) state files staged;
+// (2) marker M (this raft snapshot) and the drop of the old state, synced;
+// (3) the files ingested; (4) one synced batch resets the log to the
+// snapshot, writes the hard state and deletes M. A crash before (2) leaves
+// the old state and the old log: consistent, nothing to do. A crash after
+// (4) leaves the new state and a log at its index: consistent. In between,
+// the store holds the new state (or none, after (2)) beside the OLD log, and
+// Open finishes the install from M: it ingests the staged files again if (3)
+// did not happen, then writes what (4) would have written.
+//
+// Why finishing is safe: raft installed the snapshot (index S, term T_S)
+// only because it came from a leader L of some term T_L and this follower's
+// log did not hold T_S at S (raft.h: restore). Every entry committed in a
+// term < T_L is in L's log (leader completeness), so an entry of the old log
+// past S is not committed in any term < T_L (log matching would put T_S at
+// S); in terms >= T_L only acks sent in that term count, and this follower
+// acked nothing for the install before (4). So dropping the old log's tail
+// loses nothing any quorum relies on, exactly as (4) itself would have. The
+// entries <= S that the snapshot replaces are committed ones, in its state.
+// Hard state: the vote stays (this member may have voted in the stored
+// term); the term rises to T_S if it is below (a higher term with no vote is
+// always safe to adopt; it keeps term >= the last log term), and commit
+// becomes S (the snapshot is committed; S > the old commit, or raft would
+// not have installed it). The chain hash at S comes from M (the raft
+// snapshot's data field), so the log chain continues as after (4).
+Status Node::Impl::FinishInterruptedInstall() {
+  std::string value;
+  Status got = store->Get(storage::Cf::kRaftState, storage::kIngestMarkerKey, &value);
+  if (got.code() == Code::kNotFound) return Status::Ok();
+  ASPEN_RETURN_IF_ERROR(got);
+  rpb::Snapshot snap;
+  if (!DecodeInstallMarker(value, &snap)) {
+    return Status::FailedPrecondition(
+        "the store holds a partial snapshot restore (ingest marker set by `aspen snapshot "
+        "restore`): restore the backup again into a new data dir");
+  }
+  const rpb::SnapshotMetadata& md = snap.metadata();
+  if (snap.data().size() != sizeof(storage::ChainHash)) {
+    return Status::Corruption("snapshot install marker at index " + std::to_string(md.index()) +
+                              " carries no chain hash");
+  }
+  auto applied = sm::ReadAppliedState(*store->GetSnapshot());
+  const bool ingested = applied.ok() && applied->applied_index == md.index();
+  ASPEN_RETURN_IF_ERROR(store->ResumeStagedIngest(ingested));
+  if (!ingested) {
+    applied = sm::ReadAppliedState(*store->GetSnapshot());
+    if (!applied.ok()) return applied.status();
+    if (applied->applied_index != md.index()) {
+      return Status::Corruption(
+          "interrupted snapshot install: the staged state is at applied index " +
+          std::to_string(applied->applied_index) + ", not at " + std::to_string(md.index()));
+    }
+  }
+  auto initial = log->InitialState();
+  if (!initial.ok()) return initial.status();
+  storage::SnapshotMeta meta;
+  meta.index = md.index();
+  meta.term = md.term();
+  meta.conf_state = EncodeConfState(md.conf_state());
+  std::copy(snap.data().begin(), snap.data().end(),
+            reinterpret_cast<char*>(meta.chain_hash.data()));
+  storage::WriteBatch batch;
+  ASPEN_RETURN_IF_ERROR(log->ApplySnapshotToBatch(&batch, meta));
+  storage::HardState hs = initial->hard_state;
+  if (hs.term < md.term()) hs = storage::HardState{md.term(), 0, hs.commit};
+  hs.commit = std::max(hs.commit, md.index());
+  log->SetHardState(&batch, hs);
+  batch.Delete(storage::Cf::kRaftState, storage::kIngestMarkerKey);
+  ASPEN_RETURN_IF_ERROR(store->Write(batch, /*sync=*/true));
+  Log("finished a snapshot install a restart interrupted: state and log at index " +
+      std::to_string(md.index()) + " (term " + std::to_string(md.term()) + ")" +
+      (ingested ? "" : ", staged files ingested again"));
   return Status::Ok();
 }
 
 Status Node::Impl::AfterInstall(std::uint64_t index) {
+  {
+    std::lock_guard lock(status_mu);
+    install_view.reset();  // the new state and its log are written
+  }
   auto machine = sm::StateMachine::Open(store);
   if (!machine.ok()) return machine.status();
   sm = std::move(machine).value();

@@ -30,30 +30,10 @@ namespace aspen::server {
 
 namespace {
 
-// A Store whose writes go into a WriteBatch (reads go to the real store):
-// a snapshot's ingest then lands in the node's one install batch.
-class BatchCapture final : public storage::Store {
- public:
-  BatchCapture(storage::Store* real, storage::WriteBatch* batch) : real_(real), batch_(batch) {}
-  Status Write(const storage::WriteBatch& batch, bool /*sync*/) override {
-    batch_->Append(batch);
-    return Status::Ok();
-  }
-  std::unique_ptr<storage::Snapshot> GetSnapshot() override { return real_->GetSnapshot(); }
-  Status Get(storage::Cf cf, std::string_view key, std::string* value) override {
-    return real_->Get(cf, key, value);
-  }
-  storage::StoreStats stats() const override { return real_->stats(); }
-
- private:
-  storage::Store* real_;
-  storage::WriteBatch* batch_;
-};
-
 // The node seen by the peer port and the transport.
 class NodePeerAdapter final : public PeerHandler, public PeerEvents {
  public:
-  NodePeerAdapter(node::Node* node, storage::Store* store) : node_(node), store_(store) {}
+  NodePeerAdapter(node::Node* node, storage::RocksStore* store) : node_(node), store_(store) {}
   Status Receive(raft::pb::Message m) override { return node_->Receive(std::move(m)); }
   std::size_t ReceiveBatch(std::vector<raft::pb::Message> messages) override {
     return node_->ReceiveBatch(std::move(messages));
@@ -76,22 +56,23 @@ class NodePeerAdapter final : public PeerHandler, public PeerEvents {
   std::vector<node::Member> Members() override { return node_->Members(); }
 
   Status ReceiveSnapshot(raft::pb::Message m, const std::string& path) override {
-    // The file goes away with the last copy of the loader.
+    // The file goes away with the last copy of the ingester (a crash leaves
+    // it: the staged SST files, not this file, finish an interrupted install).
     auto file = std::shared_ptr<std::string>(new std::string(path), [](std::string* p) {
       std::error_code ec;
       std::filesystem::remove(*p, ec);
       delete p;
     });
-    storage::Store* store = store_;
-    return node_->ReceiveSnapshot(
-        std::move(m), [file, store](storage::WriteBatch* batch) -> Status {
+    storage::RocksStore* store = store_;
+    return node_->ReceiveSnapshotIngest(
+        std::move(m), [file, store](const std::string& marker) -> Status {
           Result<std::unique_ptr<storage::FileSource>> source = storage::FileSource::Open(*file);
           if (!source.ok()) return source.status();
-          BatchCapture capture(store, batch);
-          storage::IngestOptions o;
+          storage::SstIngestOptions o;
           o.replace_existing = true;
-          Result<storage::SnapshotSummary> done =
-              storage::IngestStateSnapshot(source->get(), &capture, o);
+          o.marker = marker;
+          o.keep_marker = true;
+          Result<storage::SnapshotSummary> done = store->IngestStateSnapshotSst(source->get(), o);
           return done.ok() ? Status::Ok() : done.status();
         });
   }
@@ -105,7 +86,7 @@ class NodePeerAdapter final : public PeerHandler, public PeerEvents {
 
  private:
   node::Node* node_;
-  storage::Store* store_;
+  storage::RocksStore* store_;
 };
 
 std::int64_t DirSize(const std::string& dir) {

@@ -64,14 +64,23 @@ struct RocksOptions {
 struct SstIngestOptions {
   // As IngestOptions::replace_existing.
   bool replace_existing = false;
-  // An SST file closes once it reaches this many bytes; a state larger than
-  // this spans several files. Bounds the disk a file takes, not memory: the
-  // writer holds one data block at a time.
+  // An SST file closes once it reaches this many bytes, counted both before
+  // compression (keys + values written) and on disk; a state larger than
+  // this spans several files. The raw count bounds memory: a writer keeps
+  // one data block plus every key's filter hash and every block's index
+  // entry until it finishes the file.
   std::uint64_t max_sst_bytes = 64u << 20;
   // Fault injection for the crash tests: return Aborted right after this step
   // (1: SST files written; 2: marker set and old state dropped; 3: files
   // ingested, marker still set). 0: never.
   int fail_after_step = 0;
+  // The marker's value; empty: the snapshot's applied index in decimal (what
+  // `aspen snapshot restore` writes). A follower's install stores its raft
+  // snapshot metadata here (node/snapshot.cc), so Open can finish the install.
+  std::string marker = {};
+  // Leave the marker set after step 3: the caller clears it in the batch that
+  // makes the rest of the store match the new state (a follower's log reset).
+  bool keep_marker = false;
 };
 
 class RocksStore final : public Store {
@@ -111,20 +120,25 @@ class RocksStore final : public Store {
   // ----- Streaming snapshot install (rocks_store_ingest.cc) -----
 
   // Installs a snapshot stream (snapshot.h) without holding it in memory:
-  // verifies the whole stream, writes each state CF's rows through
-  // rocksdb::SstFileWriter into files of at most options.max_sst_bytes in
-  // the staging dir (IngestStagingDir), then in one synced batch sets the
+  // in one pass that checks the whole stream, writes each state CF's rows
+  // through rocksdb::SstFileWriter into files of at most
+  // options.max_sst_bytes in the staging dir (IngestStagingDir; removed
+  // again when a check fails, the store untouched), then in one synced batch sets the
   // ingest marker (snapshot.h's kIngestMarkerKey, value: the snapshot's
   // applied index) and drops the old state CFs' rows, ingests every file at
   // once (IngestExternalFiles, files moved), and clears the marker (synced).
   // A crash before the marker leaves the old state untouched; after it,
-  // IngestIncomplete() is true until an install completes. The raft CFs are
-  // not touched otherwise. Errors as IngestStateSnapshot, plus IOError for
+  // IngestIncomplete() is true until an install completes (or, with
+  // keep_marker, until the caller clears it). The raft CFs are not touched
+  // otherwise. Errors as IngestStateSnapshot, plus IOError for
   // the staging dir.
   Result<SnapshotSummary> IngestStateSnapshotSst(ByteSource* source,
                                                  const SstIngestOptions& options = {});
   // dir()'s parent + "/snapshot-ingest" (the data dir's, for <data>/db).
   std::string IngestStagingDir() const;
+  // store.h. The staged files are named "<cf>-<n>.sst" and the staging dir is
+  // synced before the marker is written, so after step 2 they are all there.
+  Status ResumeStagedIngest(bool already_ingested) override;
 
   // ----- Maintenance (rocks_maintenance.cc) -----
 

@@ -85,6 +85,19 @@ class Store {
   virtual Status Get(Cf cf, std::string_view key, std::string* value) = 0;
 
   virtual StoreStats stats() const = 0;
+
+  // Finishes a state install through staged files (RocksStore's SST ingest)
+  // that a crash interrupted after it set the ingest marker (snapshot.h
+  // kIngestMarkerKey). The caller knows from the state itself whether the
+  // files were ingested: already_ingested true removes the staged files;
+  // false ingests them now (the old state was dropped with the marker, so
+  // the files hold the whole new state). FailedPrecondition when nothing is
+  // staged: a store that installs through one batch (MemStore) never leaves
+  // a marker behind.
+  virtual Status ResumeStagedIngest(bool already_ingested) {
+    (void)already_ingested;
+    return Status::FailedPrecondition("this store keeps no staged snapshot files");
+  }
 };
 
 }  // namespace aspen::storage

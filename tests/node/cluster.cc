@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -35,6 +36,11 @@ void Network::SetDropFilter(std::function<bool(const raft::pb::Message&)> drop) 
   drop_ = std::move(drop);
 }
 
+void Network::SetSnapshotDelivery(SnapshotDelivery deliver) {
+  std::lock_guard lock(mu_);
+  deliver_snapshot_ = std::move(deliver);
+}
+
 void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
   std::vector<NodeId> unreachable;
   {
@@ -55,6 +61,11 @@ void Network::Deliver(NodeId from, std::vector<raft::pb::Message> msgs) {
             sender == nodes_.end()
                 ? nullptr
                 : sender->second->OutgoingSnapshot(m.snapshot().metadata().index());
+        if (deliver_snapshot_) {
+          const bool ok = view != nullptr && deliver_snapshot_(it->second, std::move(m), view);
+          if (sender != nodes_.end()) sender->second->ReportSnapshot(to, ok);
+          continue;
+        }
         const bool ok =
             view != nullptr &&
             it->second
@@ -138,9 +149,82 @@ bool WaitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeou
 Cluster::Cluster(ClusterOptions options) : options_(options) {
   for (int i = 1; i <= options_.size; ++i) {
     const auto id = static_cast<NodeId>(i);
-    stores_[id] = std::make_unique<storage::MemStore>();
+    if (options_.rocks_dir.empty()) {
+      stores_[id] = std::make_unique<storage::MemStore>();
+    } else {
+      stores_[id] = nullptr;
+      ReopenStore(id);
+    }
     transports_[id] = std::make_unique<LocalTransport>(&net_, id);
   }
+  if (!options_.rocks_dir.empty()) {
+    net_.SetSnapshotDelivery(
+        [this](Node* to, raft::pb::Message m, std::shared_ptr<storage::Snapshot> view) {
+          return DeliverSnapshotFile(to, std::move(m), std::move(view));
+        });
+  }
+}
+
+void Cluster::ReopenStore(NodeId id) {
+  ASSERT_FALSE(running(id));
+  stores_[id].reset();
+  const std::string dir = options_.rocks_dir + "/node-" + std::to_string(id);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto opened = storage::RocksStore::Open(dir + "/db");
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  stores_[id] = std::move(opened).value();
+}
+
+void Cluster::SetIngestOptions(NodeId id, storage::SstIngestOptions o) {
+  std::lock_guard lock(ingest_mu_);
+  ingest_options_[id] = std::move(o);
+}
+
+bool Cluster::DeliverSnapshotFile(Node* to, raft::pb::Message m,
+                                  std::shared_ptr<storage::Snapshot> view) {
+  const NodeId id = m.to();
+  storage::RocksStore* store = rocks(id);
+  if (store == nullptr) return false;
+  auto applied = sm::ReadAppliedState(*view);
+  if (!applied.ok()) return false;
+  storage::SnapshotHeader h;
+  h.applied_index = m.snapshot().metadata().index();
+  h.applied_term = m.snapshot().metadata().term();
+  h.revision = applied->revision;
+  h.conf_state = m.snapshot().metadata().conf_state().SerializeAsString();
+  // The file goes away with the last copy of the ingester, as in the server.
+  auto path = std::shared_ptr<std::string>(
+      new std::string(options_.rocks_dir + "/incoming-" + std::to_string(id) + "-" +
+                      std::to_string(next_snapshot_file_++) + ".snap"),
+      [](std::string* p) {
+        std::error_code ec;
+        std::filesystem::remove(*p, ec);
+        delete p;
+      });
+  {
+    auto sink = storage::FileSink::Create(*path);
+    if (!sink.ok()) return false;
+    if (!storage::WriteStateSnapshot(*view, h, sink->get()).ok()) return false;
+    if (!(*sink)->Finish().ok()) return false;
+  }
+  return to
+      ->ReceiveSnapshotIngest(std::move(m),
+                              [this, path, store, id](const std::string& marker) -> Status {
+                                storage::SstIngestOptions o;
+                                {
+                                  std::lock_guard lock(ingest_mu_);
+                                  o = ingest_options_[id];
+                                }
+                                o.replace_existing = true;
+                                o.marker = marker;
+                                o.keep_marker = true;
+                                auto source = storage::FileSource::Open(*path);
+                                if (!source.ok()) return source.status();
+                                auto done = store->IngestStateSnapshotSst(source->get(), o);
+                                return done.ok() ? Status::Ok() : done.status();
+                              })
+      .ok();
 }
 
 Cluster::~Cluster() {

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "node/node.h"
 #include "storage/mem_store.h"
+#include "storage/rocks_store.h"
 
 namespace aspen::node::testing {
 
@@ -32,6 +33,12 @@ class Network {
   // Drops each message for which `drop` returns true (a lossy link); an empty
   // function drops nothing. Called under the network lock.
   void SetDropFilter(std::function<bool(const raft::pb::Message&)> drop);
+  // Hands a MsgSnap and the sender's state view to `deliver` instead of the
+  // in-memory loader; true when the receiver queued it. Called under the
+  // network lock.
+  using SnapshotDelivery =
+      std::function<bool(Node* to, raft::pb::Message m, std::shared_ptr<storage::Snapshot> view)>;
+  void SetSnapshotDelivery(SnapshotDelivery deliver);
   void Deliver(NodeId from, std::vector<raft::pb::Message> msgs);
 
  private:
@@ -39,6 +46,7 @@ class Network {
   std::map<NodeId, Node*> nodes_;
   std::set<NodeId> isolated_;
   std::function<bool(const raft::pb::Message&)> drop_;
+  SnapshotDelivery deliver_snapshot_;
 };
 
 class LocalTransport final : public Transport {
@@ -76,6 +84,10 @@ struct ClusterOptions {
   std::size_t max_pending_proposals = 4096;
   std::uint64_t snapshot_count = 0;  // 0: no log compaction
   std::uint64_t snapshot_catchup_entries = 0;
+  // Non-empty: each node's store is a RocksStore in rocks_dir/node-<id>/db,
+  // and a received snapshot travels as a snapshot file and is installed
+  // through RocksStore::IngestStateSnapshotSst (as `aspen serve` does).
+  std::string rocks_dir = {};
 };
 
 class Cluster {
@@ -89,7 +101,19 @@ class Cluster {
   void Stop(NodeId id);
   Node* node(NodeId id) { return nodes_.at(id).get(); }
   bool running(NodeId id) const { return nodes_.count(id) != 0 && nodes_.at(id) != nullptr; }
-  storage::MemStore* store(NodeId id) { return stores_.at(id).get(); }
+  // The MemStore of node `id` (nullptr in rocks_dir mode).
+  storage::MemStore* store(NodeId id) {
+    return dynamic_cast<storage::MemStore*>(stores_.at(id).get());
+  }
+  // rocks_dir mode: the RocksStore of node `id`; Reopen closes and reopens it
+  // (the node must be stopped), as a process restart would.
+  storage::RocksStore* rocks(NodeId id) {
+    return dynamic_cast<storage::RocksStore*>(stores_.at(id).get());
+  }
+  void ReopenStore(NodeId id);
+  // rocks_dir mode: the options the next snapshot install into `id` uses
+  // (replace_existing, marker and keep_marker are set by the install).
+  void SetIngestOptions(NodeId id, storage::SstIngestOptions o);
   Network& net() { return net_; }
   // The leader all running nodes agree on (waits, bounded); 0 if none.
   NodeId WaitLeader(std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -97,12 +121,17 @@ class Cluster {
   bool WaitApplied(std::uint64_t index,
                    std::chrono::milliseconds timeout = std::chrono::seconds(5));
   NodeOptions OptionsFor(NodeId id);
+  // rocks_dir mode: the MsgSnap delivery (Network::SetSnapshotDelivery).
+  bool DeliverSnapshotFile(Node* to, raft::pb::Message m, std::shared_ptr<storage::Snapshot> view);
   std::vector<std::string> log_lines();
 
  private:
   ClusterOptions options_;
   Network net_;
-  std::map<NodeId, std::unique_ptr<storage::MemStore>> stores_;
+  std::map<NodeId, std::unique_ptr<storage::Store>> stores_;
+  std::mutex ingest_mu_;
+  std::map<NodeId, storage::SstIngestOptions> ingest_options_;
+  std::uint64_t next_snapshot_file_ = 0;  // under the network lock
   std::map<NodeId, std::unique_ptr<LocalTransport>> transports_;
   std::map<NodeId, std::unique_ptr<Node>> nodes_;
   std::mutex log_mu_;

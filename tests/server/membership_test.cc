@@ -432,6 +432,61 @@ TEST(MembershipTest, FollowerBehindTheCompactedLogCatchesUpBySnapshot) {
   EXPECT_EQ(AllKeys(fep).count("after"), 1u);
 }
 
+// A real crash (SIGKILL) of a follower while it installs a snapshot: killed
+// as soon as its SST staging dir appears (a kill lands in step 1, or later
+// when the install outruns the poll). Restarted, it is consistent, catches up
+// and matches the leader. node_snapshot_install_test covers each step
+// deterministically.
+TEST(MembershipTest, FollowerKilledDuringASnapshotInstallRestartsAndCatchesUp) {
+  Result<std::string> dir = MakeTempDir("aspen-member-snapkill");
+  ASSERT_TRUE(dir.ok());
+  const std::vector<std::string> policy = {"--snapshot-count=100", "--snapshot-catchup-entries=20"};
+  auto members = StartThree(*dir, policy);
+  const int leader = LeaderIndex(members, 20s);
+  ASSERT_GE(leader, 0);
+  const int follower = (leader + 1) % 3;
+  const std::string ep = members[leader]->process->endpoint();
+  auto c = ClientFor({ep});
+  ASSERT_TRUE(PutRetry(c.get(), "before", "v"));
+  ASSERT_TRUE(CaughtUp(members[follower]->process->endpoint(), ep, 10s));
+  members[follower]->process->process().Stop(SIGTERM, 5s);
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(PutRetry(c.get(), "b" + std::to_string(i % 300),
+                         std::string(8192, static_cast<char>('a' + i % 26))));
+  }
+  const std::string fdir = *dir + "/" + members[follower]->name;
+  auto start = [&] {
+    auto p = AspenMember::Start(members[follower]->name, fdir, members[follower]->ports, policy,
+                                /*wait_ready=*/false);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    members[follower]->process = std::move(p).value();
+  };
+  start();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  bool staged = false;
+  for (int i = 0; std::chrono::steady_clock::now() < deadline; ++i) {
+    if (std::filesystem::exists(fdir + "/snapshot-ingest")) {
+      staged = true;
+      break;
+    }
+    if (i % 50 == 0 &&
+        members[follower]->process->Log().find("installed a snapshot") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  members[follower]->process->Kill();
+  RecordProperty("killed_while_staged", staged ? "yes" : "no");
+  start();
+  const std::string fep = members[follower]->process->endpoint();
+  ASSERT_TRUE(CaughtUp(fep, ep, 30s)) << members[follower]->process->Log();
+  EXPECT_EQ(HashKv(fep), HashKv(ep));
+  EXPECT_EQ(AllKeys(fep), AllKeys(ep));
+  ASSERT_TRUE(PutRetry(c.get(), "after", "kill"));
+  ASSERT_TRUE(CaughtUp(fep, ep, 10s));
+  EXPECT_EQ(AllKeys(fep).count("after"), 1u);
+}
+
 }  // namespace
 }  // namespace aspen::testing
 

@@ -178,5 +178,55 @@ TEST(SnapshotSstIngestTest, CrashAtEachStepEndsOldOrRedoneNeverMixed) {
   }
 }
 
+// A follower's install (node/snapshot.cc): its own marker value, left set
+// for the caller's batch; after a fault at step 2 or 3 and a restart,
+// ResumeStagedIngest finishes from the staged files alone (the stream is
+// gone), and leaves no staged file behind.
+TEST(SnapshotSstIngestTest, ResumeStagedIngestFinishesAnInterruptedInstallWithoutTheStream) {
+  TempDir src_dir;
+  auto src = OpenDb(src_dir);
+  Fill(src.get(), "new", 2000, 100);
+  const std::string bytes = Take(src.get(), 91);
+  for (int step = 2; step <= 4; ++step) {
+    SCOPED_TRACE("fault after step " + std::to_string(step));
+    TempDir dst_dir;
+    auto dst = OpenDb(dst_dir);
+    Fill(dst.get(), "old", 500, 100);
+    const auto old_rows = ReadAll(dst.get());
+    StringSource source(bytes);
+    SstIngestOptions o{.replace_existing = true,
+                       .max_sst_bytes = 32 << 10,
+                       .fail_after_step = step == 4 ? 0 : step,
+                       .marker = "follower-marker",
+                       .keep_marker = true};
+    auto result = dst->IngestStateSnapshotSst(&source, o);
+    if (step == 4) {
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+    } else {
+      ASSERT_EQ(result.status().code(), Code::kAborted);
+    }
+    if (step == 2) {
+      EXPECT_GE(CountSst(dst->IngestStagingDir()), 2 * static_cast<int>(StateCfs().size()));
+    }
+
+    dst.reset();  // the restart
+    dst = OpenDb(dst_dir);
+    std::string marker;
+    ASSERT_TRUE(dst->Get(Cf::kRaftState, kIngestMarkerKey, &marker).ok());
+    EXPECT_EQ(marker, "follower-marker");  // kept even after step 3 (keep_marker)
+    const bool ingested = step >= 3;
+    if (!ingested) {
+      for (Cf cf : StateCfs()) EXPECT_TRUE(ReadCf(dst.get(), cf).empty());  // dropped
+    }
+    ASSERT_TRUE(dst->ResumeStagedIngest(ingested).ok());
+    for (Cf cf : StateCfs()) EXPECT_EQ(ReadCf(dst.get(), cf), ReadCf(src.get(), cf));
+    EXPECT_EQ(ReadCf(dst.get(), Cf::kRaftLog), old_rows.at(Cf::kRaftLog));
+    EXPECT_FALSE(std::filesystem::exists(dst->IngestStagingDir()));
+    // Nothing staged any more: a second resume of a not-ingested state has
+    // nothing to finish with.
+    EXPECT_EQ(dst->ResumeStagedIngest(false).code(), Code::kFailedPrecondition);
+  }
+}
+
 }  // namespace
 }  // namespace aspen::storage
