@@ -15,9 +15,15 @@ struct Node::Impl::Applied {
     sm::v1::Response response;
   };
   std::vector<Result> results;
-  // Lease grants and revocations to mirror into the Lessor after the write.
-  std::vector<std::pair<std::int64_t, std::int64_t>> granted;  // id, ttl_s
-  std::vector<std::int64_t> revoked;
+  // Lease grants and revocations to mirror into the Lessor after the write,
+  // in log order (a revocation of an id followed by its grant must leave the
+  // lease in the Lessor).
+  struct LeaseChange {
+    std::int64_t id = 0;
+    std::int64_t ttl_s = 0;
+    bool grant = false;
+  };
+  std::vector<LeaseChange> leases;
   std::vector<Completion> conf_done;
 };
 
@@ -210,12 +216,11 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
     }
     const bool failed = resp.has_error() && resp.error().code() != 0;
     if (!failed && cmd.has_lease_grant()) {
-      applied->granted.emplace_back(cmd.lease_grant().id(), cmd.lease_grant().ttl());
+      applied->leases.push_back({cmd.lease_grant().id(), cmd.lease_grant().ttl(), true});
     }
-    if (!failed && cmd.has_lease_revoke()) applied->revoked.push_back(cmd.lease_revoke().id());
-    if (failed && cmd.has_lease_revoke() &&
-        resp.error().code() == static_cast<int>(Code::kNotFound)) {
-      applied->revoked.push_back(cmd.lease_revoke().id());
+    if (cmd.has_lease_revoke() &&
+        (!failed || resp.error().code() == static_cast<int>(Code::kNotFound))) {
+      applied->leases.push_back({cmd.lease_revoke().id(), 0, false});
     }
     Applied::Result r;
     r.index = entries[i].index();
@@ -228,8 +233,13 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
 }
 
 void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
-  for (const auto& [id, ttl] : applied->granted) lessor.Grant(id, ttl);
-  for (std::int64_t id : applied->revoked) lessor.Revoke(id);
+  for (const Applied::LeaseChange& l : applied->leases) {
+    if (l.grant) {
+      lessor.Grant(l.id, l.ttl_s);
+    } else {
+      lessor.Revoke(l.id);
+    }
+  }
   for (Applied::Result& r : applied->results) {
     FailOverwritten(r.index, r.tag, out);
     if (!r.tag.has_value() || r.tag->proposer != opts.id) continue;

@@ -22,14 +22,14 @@ void Client::NextLeaseOperation(int slot, Operation* op) {
     op->lease = MakeLeaseId(slot, index_, ++leases_granted_);
     op->ttl_s = rng_->Range(1, 2);
     known.push_back(op->lease);
-  } else if (pick < 45) {
+  } else if (pick < 43) {
     op->kind = OpKind::kPut;
     op->lease = pick_lease();
-  } else if (pick < 50) {
+  } else if (pick < 47) {
     op->kind = OpKind::kPut;
-  } else if (pick < 60) {
+  } else if (pick < 55) {
     op->kind = OpKind::kDelete;
-  } else if (pick < 80) {
+  } else if (pick < 73) {
     op->kind = OpKind::kRange;
     op->key = LeaseSlotPrefix(slot);
   } else if (pick < 93) {

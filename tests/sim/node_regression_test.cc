@@ -131,5 +131,43 @@ TEST(NodeRegression, EntryOfAPreviousIncarnationDoesNotAnswerANewRequest) {
   EXPECT_TRUE((*answer)->has_put()) << "the put was answered with " << (*answer)->DebugString();
 }
 
+sm::v1::Command Grant(std::int64_t id, std::int64_t ttl_s) {
+  sm::v1::Command c;
+  c.mutable_lease_grant()->set_id(id);
+  c.mutable_lease_grant()->set_ttl(ttl_s);
+  return c;
+}
+
+sm::v1::Command Revoke(std::int64_t id) {
+  sm::v1::Command c;
+  c.mutable_lease_revoke()->set_id(id);
+  return c;
+}
+
+// Found by aspen-sim seeds 830 and 1821 (docs/SIMULATOR.md, "Leases"): when a
+// revocation of a lease id and then its grant were applied in one batch, the
+// Lessor was told every grant of the batch before every revocation, so it
+// dropped a lease the state holds: KeepAlive answered "lease not found" for a
+// granted lease, and the lease would never expire.
+TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
+  Cluster c(1);
+  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
+  ASSERT_EQ(c.Leader(), 1u);
+  Node& n = *c.nodes.at(1);
+  std::optional<Result<sm::v1::Response>> revoked;
+  std::optional<Result<sm::v1::Response>> granted;
+  // Queued together, they are appended, committed and applied in one batch.
+  n.Propose(Revoke(42), [&](Result<sm::v1::Response> r) { revoked = std::move(r); });
+  n.Propose(Grant(42, 5), [&](Result<sm::v1::Response> r) { granted = std::move(r); });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
+  ASSERT_TRUE(revoked.has_value() && revoked->ok());
+  EXPECT_EQ((*revoked)->error().code(), static_cast<int>(Code::kNotFound));
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  ASSERT_TRUE((*granted)->has_lease_grant()) << (*granted)->DebugString();
+  auto ttl = n.KeepAlive(42);
+  ASSERT_TRUE(ttl.ok()) << ttl.status().ToString();
+  EXPECT_EQ(*ttl, 5);
+}
+
 }  // namespace
 }  // namespace aspen::node
