@@ -69,14 +69,14 @@ Result<SimBug> ParseBug(const std::string& text) {
   if (text == "stale-read") return SimBug::kStaleRead;
   if (text == "snapshot-drop-kv") return SimBug::kSnapshotDropKv;
   for (SimBug b : {SimBug::kRevokeKeepsAKey, SimBug::kRevokeKeepsLeaseRow, SimBug::kFastLeaseClock,
-                   SimBug::kSnapshotDropIdleLeases, SimBug::kLeaseMissWithoutCatchUp}) {
+                   SimBug::kSnapshotDropIdleLeases, SimBug::kRevokeAckedBeforeApplied}) {
     if (text == LeaseBugName(b)) return b;
   }
   return Status::InvalidArgument(
       "--bug '" + text +
       "' is not one of none, skip-sync, vote-without-log-check, stale-read, "
       "snapshot-drop-kv, revoke-keeps-a-key, revoke-keeps-lease-row, fast-lease-clock, "
-      "snapshot-drop-idle-leases, lease-miss-without-catch-up");
+      "snapshot-drop-idle-leases, revoke-acked-before-applied");
 }
 
 Result<Runtime> ParseRuntime(const std::string& text) {
@@ -124,9 +124,8 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
           << " snap_failed=" << s.snapshots_failed << " grants=" << s.lease_grants
           << " revokes=" << s.lease_revokes << " expiries=" << s.lease_expiries
           << " keepalives=" << s.lease_keepalives << " lease_refused_puts=" << s.lease_refused_puts
-          << " messages=" << s.messages
-          << " max_in_flight=" << s.max_in_flight << " lin_states=" << s.lin_states
-          << " end=" << s.end_ms << "ms\n";
+          << " messages=" << s.messages << " max_in_flight=" << s.max_in_flight
+          << " lin_states=" << s.lin_states << " end=" << s.end_ms << "ms\n";
     }
     if (seed == range.last) break;
   }

@@ -146,7 +146,8 @@ Status DecodeGetResponse(const Operation& op, const sm::v1::RangeResponse& respo
                          ClientReply* reply) {
   if (op.kind == OpKind::kRange) {
     reply->range.clear();
-    for (const sm::v1::KeyValue& kv : response.kvs()) reply->range.emplace_back(kv.key(), FromKv(kv));
+    for (const sm::v1::KeyValue& kv : response.kvs())
+      reply->range.emplace_back(kv.key(), FromKv(kv));
     return Status::Ok();
   }
   if (response.kvs_size() > 1) {

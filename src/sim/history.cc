@@ -29,8 +29,7 @@ std::string DescribeCall(const Operation& op) {
     case OpKind::kCas: return "cas(" + op.key + ", '" + op.expected + "' -> '" + op.value + "')";
     case OpKind::kRange: return "range(" + op.key + ")";
     case OpKind::kLeaseGrant:
-      return "grant(lease " + std::to_string(op.lease) + ", ttl " + std::to_string(op.ttl_s) +
-             "s)";
+      return "grant(lease " + std::to_string(op.lease) + ", ttl " + std::to_string(op.ttl_s) + "s)";
     case OpKind::kLeaseRevoke: return "revoke(lease " + std::to_string(op.lease) + ")";
     case OpKind::kKeepAlive: return "keepalive(lease " + std::to_string(op.lease) + ")";
     case OpKind::kLeaseExpire: return "expire(lease " + std::to_string(op.lease) + ")";
@@ -40,8 +39,7 @@ std::string DescribeCall(const Operation& op) {
 
 std::string DescribeAnswer(const Operation& op) {
   switch (op.kind) {
-    case OpKind::kPut:
-      return op.flag ? "lease not found" : "prev " + DescribeState(op.read);
+    case OpKind::kPut: return op.flag ? "lease not found" : "prev " + DescribeState(op.read);
     case OpKind::kGet: return DescribeState(op.read);
     case OpKind::kDelete: return op.flag ? "deleted 1" : "deleted 0";
     case OpKind::kCas: return op.flag ? "succeeded" : "failed";

@@ -47,9 +47,9 @@ void LeaseChecker::OnKeepAliveOk(raft::NodeId node, std::int64_t lease, std::int
   AppendSorted(&views_[node].kept_alive[lease], phased_time);
   auto it = leases_.find(lease);
   if (it != leases_.end() && it->second.ttl_s != ttl_s) {
-    Fail("lease check violated: node " + S(static_cast<std::int64_t>(node)) +
-         " renewed lease " + S(lease) + " with TTL " + S(ttl_s) + "s; it was granted with " +
-         S(it->second.ttl_s) + "s");
+    Fail("lease check violated: node " + S(static_cast<std::int64_t>(node)) + " renewed lease " +
+         S(lease) + " with TTL " + S(ttl_s) + "s; it was granted with " + S(it->second.ttl_s) +
+         "s");
   }
 }
 
@@ -123,9 +123,9 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
   for (const Seen& s : {Seen{since, "became leader"}, Seen{granted, "applied its grant"},
                         Seen{kept < 0 ? -1 : kept / 2, "acknowledged a keep-alive"}}) {
     if (s.at >= 0 && proposed_ms < s.at + ttl_ms) {
-      Fail("lease check violated: " + who + " expired lease " + S(lease) + " (TTL " +
-           S(l.ttl_s) + "s) at " + S(proposed_ms) + "ms, only " + S(proposed_ms - s.at) +
-           "ms after it " + s.what + " at " + S(s.at) + "ms");
+      Fail("lease check violated: " + who + " expired lease " + S(lease) + " (TTL " + S(l.ttl_s) +
+           "s) at " + S(proposed_ms) + "ms, only " + S(proposed_ms - s.at) + "ms after it " +
+           s.what + " at " + S(s.at) + "ms");
       return;
     }
   }
@@ -134,9 +134,8 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
   const std::int64_t late = LatestAtOrBefore(v.kept_alive[lease], Phased(applied_ms, true));
   if (late >= Phased(proposed_ms, true) && applied_ms < late / 2 + ttl_ms) {
     Fail("lease check violated: " + who + " acknowledged a keep-alive of lease " + S(lease) +
-         " (TTL " + S(l.ttl_s) + "s) at " + S(late / 2) +
-         "ms after proposing its expiry at " + S(proposed_ms) + "ms; the lease was revoked at " +
-         S(applied_ms) + "ms");
+         " (TTL " + S(l.ttl_s) + "s) at " + S(late / 2) + "ms after proposing its expiry at " +
+         S(proposed_ms) + "ms; the lease was revoked at " + S(applied_ms) + "ms");
   }
 }
 

@@ -41,7 +41,9 @@ class LeaseChecker {
   // Times are simulated ms. "Phased" times order events inside one
   // millisecond: 2 * ms for events before the nodes' ticks (client requests
   // delivered), 2 * ms + 1 for events while the nodes process their Readies.
-  static std::int64_t Phased(std::int64_t ms, bool processing) { return 2 * ms + (processing ? 1 : 0); }
+  static std::int64_t Phased(std::int64_t ms, bool processing) {
+    return 2 * ms + (processing ? 1 : 0);
+  }
 
   // `node` became leader of a new term at now_ms.
   void OnLeader(raft::NodeId node, std::int64_t now_ms);

@@ -277,9 +277,10 @@ LinearizabilityResult CheckLinearizable(const History& history,
                        " memoized states: the history was NOT verified; shorten the run "
                        "(--steps) or raise --lin-states";
     } else {
-      result.message = "history of key '" + key + "' is not linearizable; its " +
-                       std::to_string(ops.size()) + " operations by invocation time:\n" +
-                       DescribeKeyHistory(ops);
+      const bool slot = !key.empty() && key.back() == '/';
+      result.message = std::string(slot ? "history of lease slot '" : "history of key '") + key +
+                       "' is not linearizable; its " + std::to_string(ops.size()) +
+                       " operations by invocation time:\n" + DescribeKeyHistory(ops);
     }
     return result;
   }

@@ -45,7 +45,9 @@ class BuggyStore final : public storage::Store {
       switch (op.type) {
         case storage::WriteBatch::OpType::kPut: out.Put(op.cf, op.key, op.value); break;
         case storage::WriteBatch::OpType::kDelete: out.Delete(op.cf, op.key); break;
-        case storage::WriteBatch::OpType::kDeleteRange: out.DeleteRange(op.cf, op.key, op.value); break;
+        case storage::WriteBatch::OpType::kDeleteRange:
+          out.DeleteRange(op.cf, op.key, op.value);
+          break;
       }
     }
     return inner_->Write(out, sync);
@@ -145,7 +147,8 @@ NodeReplica::NodeReplica(raft::NodeId id, const SimOptions& options, SimClock* c
       options_.bug == SimBug::kRevokeKeepsLeaseRow) {
     buggy_store_ = std::make_unique<BuggyStore>(&store_, options_.bug);
   }
-  if (options_.bug == SimBug::kFastLeaseClock) fast_clock_ = std::make_unique<FastSteadyClock>(clock_);
+  if (options_.bug == SimBug::kFastLeaseClock)
+    fast_clock_ = std::make_unique<FastSteadyClock>(clock_);
 }
 
 NodeReplica::~NodeReplica() {
@@ -210,7 +213,8 @@ void NodeReplica::ReloadLessorMirror() {
   lessor_mirror_.clear();
   auto leases = sm::Leases(*node_->GetSnapshot());
   if (!leases.ok()) {
-    if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + leases.status().ToString());
+    if (!internal_)
+      internal_ = Status::Internal("node " + S(id_) + ": " + leases.status().ToString());
     return;
   }
   for (const sm::LeaseInfo& l : *leases) lessor_mirror_.insert(l.id);
@@ -314,6 +318,15 @@ void NodeReplica::ServeWrite(const ClientRequest& req, Endpoint from) {
   const std::string data = EncodeWrite(req.op, clock_->NowMs());
   const bool parsed = cmd.ParseFromString(data);
   ASPEN_ASSERT(parsed);
+  if (options_.bug == SimBug::kRevokeAckedBeforeApplied && req.op.kind == OpKind::kLeaseRevoke) {
+    ClientReply r;
+    r.request_id = req.request_id;
+    r.status = ReplyStatus::kOk;
+    r.flag = true;
+    Reply(from, std::move(r));
+    node_->Propose(std::move(cmd), [](Result<sm::v1::Response>) {});
+    return;
+  }
   node_->Propose(std::move(cmd), [this, req, from](Result<sm::v1::Response> resp) {
     if (crashing_) return;
     if (!resp.ok()) {
@@ -344,9 +357,9 @@ void NodeReplica::KeepAliveNow(const ClientRequest& req, Endpoint from) {
   } else if (ttl.status().code() == Code::kNotFound) {
     // The applied state holds the lease, so the Lessor must too.
     if (!internal_) {
-      internal_ = Status::Internal("node " + S(id_) + ": KeepAlive answered " +
-                                   ttl.status().ToString() + " for lease " +
-                                   std::to_string(req.op.lease) + ", which it has applied");
+      internal_ =
+          Status::Internal("node " + S(id_) + ": KeepAlive answered " + ttl.status().ToString() +
+                           " for lease " + std::to_string(req.op.lease) + ", which it has applied");
     }
     return;
   } else {
@@ -358,14 +371,6 @@ void NodeReplica::KeepAliveNow(const ClientRequest& req, Endpoint from) {
 
 void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
   const std::int64_t lease = req.op.lease;
-  if (options_.bug == SimBug::kLeaseMissWithoutCatchUp && lessor_mirror_.count(lease) == 0) {
-    ClientReply r;
-    r.request_id = req.request_id;
-    r.status = ReplyStatus::kOk;
-    r.flag = false;
-    Reply(from, std::move(r));
-    return;
-  }
   // The gRPC server forwards a follower's keep-alive to the leader; here the
   // client retries there (the refusal carries the leader hint).
   if (node_->GetStatus().role != node::Role::kLeader) {

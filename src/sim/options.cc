@@ -69,7 +69,7 @@ std::string LeaseBugName(SimBug bug) {
     case SimBug::kRevokeKeepsLeaseRow: return "revoke-keeps-lease-row";
     case SimBug::kFastLeaseClock: return "fast-lease-clock";
     case SimBug::kSnapshotDropIdleLeases: return "snapshot-drop-idle-leases";
-    case SimBug::kLeaseMissWithoutCatchUp: return "lease-miss-without-catch-up";
+    case SimBug::kRevokeAckedBeforeApplied: return "revoke-acked-before-applied";
     default: return "";
   }
 }

@@ -43,9 +43,10 @@ enum class SimBug {
   // The snapshot transfer leaves out the rows of leases no key is attached
   // to: the receiver's lease set differs from its peers'.
   kSnapshotDropIdleLeases,
-  // Keep-alive answers "lease not found" from the member's applied state
-  // without waiting to catch up (the bug Node::CaughtUpForLeaseMiss fixes).
-  kLeaseMissWithoutCatchUp,
+  // A client's revocation is acknowledged ("found") as soon as it is
+  // proposed, before it is committed and applied: a read after the answer
+  // still sees the lease's keys (or the revocation never happens).
+  kRevokeAckedBeforeApplied,
 };
 
 // Which code runs each replica (replica.h).

@@ -229,6 +229,12 @@ void Simulation::TrackLeases() {
     seen = term;
   }
   for (; answered_ < history_.size(); ++answered_) leases_.OnAnswered(history_[answered_]);
+  for (; expiries_traced_ < leases_.expiries().size(); ++expiries_traced_) {
+    const Operation& e = leases_.expiries()[expiries_traced_];
+    trace_.Line(now_, "lease " + std::to_string(e.lease) + " expired: revocation proposed at " +
+                          std::to_string(e.invoke_ms) + "ms, applied by " +
+                          std::to_string(e.applied_by_ms) + "ms");
+  }
   if (now_ % kLeaseAuditMs == 0) {
     for (auto& [id, n] : nodes_) {
       if (n->up()) leases_.Audit(id, n->applied_index(), *n->store().GetSnapshot(), now_);

@@ -134,6 +134,8 @@ class Simulation {
   std::map<std::uint64_t, std::uint64_t> leading_;
   // History entries already passed to leases_.OnAnswered.
   std::size_t answered_ = 0;
+  // Expirations already traced.
+  std::size_t expiries_traced_ = 0;
   std::map<std::uint64_t, std::unique_ptr<Replica>> nodes_;
   std::map<std::uint64_t, std::int64_t> restart_at_;  // down nodes -> restart time
   // Nodes whose removal was proposed -> the log index of that proposal.

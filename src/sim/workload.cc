@@ -50,8 +50,8 @@ Operation Client::NextOperation(std::int64_t now_ms) {
   op.key = "k" + std::to_string(rng_->Uniform(static_cast<std::uint64_t>(options_.keys)));
   op.value = "c" + std::to_string(index_) + "." + std::to_string(++counter_);
   if (options_.lease_slots > 0 && rng_->Chance(options_.lease_share)) {
-    NextLeaseOperation(static_cast<int>(rng_->Uniform(static_cast<std::uint64_t>(options_.lease_slots))),
-                       &op);
+    NextLeaseOperation(
+        static_cast<int>(rng_->Uniform(static_cast<std::uint64_t>(options_.lease_slots))), &op);
     return op;
   }
   const std::uint64_t pick = rng_->Uniform(100);

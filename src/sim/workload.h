@@ -10,8 +10,8 @@
 // a slot: grant a lease (TTL 1-2 s), put a slot key with a lease (usually a
 // recent one, sometimes any lease ever granted, so puts with revoked or expired
 // leases happen), put or delete a slot key without one, read the whole slot
-// (one range), keep a lease alive, or revoke one. CAS expects a value the client saw on that key (or one it wrote), so
-// a fair share of them succeed.
+// (one range), keep a lease alive, or revoke one. CAS expects a value the client saw on that key
+// (or one it wrote), so a fair share of them succeed.
 //
 // Thread safety: none.
 #pragma once
