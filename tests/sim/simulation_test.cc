@@ -140,7 +140,7 @@ TEST(Simulation, NodeRuntimeExercisesLeases) {
   // and adds the expirations to the checked history.
   RunStats total;
   std::uint64_t expiries_in_history = 0;
-  constexpr std::uint64_t kSeeds = 40;
+  constexpr std::uint64_t kSeeds = 25;
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     Simulation sim(Base(seed, 0));
     const RunResult r = sim.Run();
