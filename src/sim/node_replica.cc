@@ -209,8 +209,14 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   return Status::Ok();
 }
 
+bool NodeReplica::MirrorHas(std::int64_t lease) {
+  if (node_->GetStatus().snapshots_installed != mirror_installs_) ReloadLessorMirror();
+  return lessor_mirror_.count(lease) != 0;
+}
+
 void NodeReplica::ReloadLessorMirror() {
   lessor_mirror_.clear();
+  mirror_installs_ = node_->GetStatus().snapshots_installed;
   auto leases = sm::Leases(*node_->GetSnapshot());
   if (!leases.ok()) {
     if (!internal_)
@@ -380,7 +386,7 @@ void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
     Reply(from, std::move(r));
     return;
   }
-  if (lessor_mirror_.count(lease) != 0) {
+  if (MirrorHas(lease)) {
     KeepAliveNow(req, from);
     return;
   }
@@ -388,7 +394,7 @@ void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
   // before answering "not found".
   node_->ReadBarrier([this, req, from](Status st) {
     if (crashing_) return;
-    if (st.ok() && lessor_mirror_.count(req.op.lease) != 0) {
+    if (st.ok() && MirrorHas(req.op.lease)) {
       KeepAliveNow(req, from);
       return;
     }
@@ -433,10 +439,9 @@ Status NodeReplica::Process(std::int64_t, std::vector<Packet>* out) {
   constexpr int kMaxPasses = 64;
   processing_ = true;
   for (int pass = 0; pass < kMaxPasses && up() && !fatal_; ++pass) {
-    const std::uint64_t installed = node_->GetStatus().snapshots_installed;
     const bool worked = node_->RunOnce();
     // An install replaced the Lessor's leases with the snapshot's.
-    if (up() && node_->GetStatus().snapshots_installed != installed) ReloadLessorMirror();
+    if (up() && node_->GetStatus().snapshots_installed != mirror_installs_) ReloadLessorMirror();
     for (raft::NodeId to : std::exchange(snap_unsendable_, {})) ReportSnapshot(to, true);
     if (!worked) break;
   }

@@ -118,6 +118,10 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   // Reloads the lessor mirror from the applied state (after an open or a
   // snapshot install).
   void ReloadLessorMirror();
+  // Whether the mirror holds `lease`, reloading it first if the node
+  // installed a snapshot since (a keep-alive's barrier may complete in the
+  // RunOnce that installed one).
+  bool MirrorHas(std::int64_t lease);
   void Answer(const ClientRequest& req, Endpoint from, const Status& failure);
   void Line(const std::string& text) const;
 
@@ -155,6 +159,7 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   // mirror: a miss would block on Node::CaughtUpForLeaseMiss, which a node
   // driven by hand cannot satisfy.
   std::set<std::int64_t> lessor_mirror_;
+  std::uint64_t mirror_installs_ = 0;  // snapshots_installed at the last reload
   // True while Process runs (phased times, lease_check.h).
   bool processing_ = false;
   std::uint64_t compactions_before_ = 0;
