@@ -168,6 +168,11 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
 
   // (d) Answer clients: proposals, conf changes, then reads.
   FinishApplied(&applied, out);
+  if (lessor_promote_pending && !rd.committed_entries.empty() &&
+      rd.committed_entries.back().term() == raw->GetStatus().hard_state.term()) {
+    lessor_promote_pending = false;
+    lessor.Promote();
+  }
   if (!rd.read_states.empty()) OnReadStates(rd.read_states);
   CompleteAppliedReads(out);
 
@@ -284,10 +289,11 @@ void Node::Impl::FailOverwritten(std::uint64_t index, const std::optional<Reques
 void Node::Impl::OnSoftState(const raft::SoftState& ss) {
   const bool leader_now = ss.role == raft::Role::kLeader;
   if (leader_now && !is_leader) {
-    lessor.Promote();
+    lessor_promote_pending = true;  // HandleReady promotes (node_impl.h)
     next_expiry_ms = Steady() + opts.expiry_interval_ms;
     Log("became leader at term " + std::to_string(raw->GetStatus().hard_state.term()));
   } else if (!leader_now && is_leader) {
+    lessor_promote_pending = false;
     lessor.Demote();
     Log("stepped down; leader is now " + std::to_string(ss.lead));
   }

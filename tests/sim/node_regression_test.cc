@@ -169,5 +169,56 @@ TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
   EXPECT_EQ(*ttl, 5);
 }
 
+// Found by aspen-sim (seed 256 with --safety-ms 8000, docs/SIMULATOR.md
+// "Leases"): a leader proposed the revocation of an expired lease, stepped
+// down before it committed, was elected again (extending every lease), renewed
+// the lease for a client (TTL 1 s), and then committed its old revocation 8 ms
+// later. A new leader now takes over the leases only once it has applied an
+// entry of its own term, by when every earlier revocation has applied.
+TEST(NodeRegression, NewLeaderRenewsLeasesOnlyAfterApplyingAnEntryOfItsTerm) {
+  Cluster c(3);
+  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
+  const NodeId old_leader = c.Leader();
+  ASSERT_NE(old_leader, 0u);
+  std::optional<Result<sm::v1::Response>> granted;
+  c.nodes.at(old_leader)->Propose(Grant(42, 30), [&](Result<sm::v1::Response> r) {
+    granted = std::move(r);
+  });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  ASSERT_TRUE(c.nodes.at(old_leader)->KeepAlive(42).ok());
+  c.Deliver();  // every member applied the grant
+
+  // The old leader goes away; deliver one message at a time and stop as soon
+  // as a new leader exists, before its first entry commits.
+  c.nodes.erase(old_leader);
+  NodeId leader = 0;
+  for (int i = 0; i < 1000 && leader == 0; ++i) {
+    if (c.wire.q.empty()) {
+      c.clock.steady_ms += 10;
+      for (auto& [id, n] : c.nodes) n->Tick();
+      for (auto& [id, n] : c.nodes) n->RunOnce();
+      leader = c.Leader();
+      continue;
+    }
+    raft::pb::Message m = std::move(c.wire.q.front());
+    c.wire.q.pop_front();
+    auto it = c.nodes.find(m.to());
+    if (it == c.nodes.end()) continue;
+    (void)it->second->Receive(std::move(m));
+    it->second->RunOnce();
+    leader = c.Leader();
+  }
+  ASSERT_NE(leader, 0u);
+  ASSERT_LT(c.nodes.at(leader)->GetStatus().applied_index,
+            c.nodes.at(leader)->RaftForTesting().log().LastIndex());
+  auto early = c.nodes.at(leader)->KeepAlive(42);
+  EXPECT_EQ(early.status().code(), Code::kUnavailable) << "renewed before its term's first entry";
+  for (int i = 0; i < 100 && !c.nodes.at(leader)->KeepAlive(42).ok(); ++i) c.Step();
+  auto later = c.nodes.at(leader)->KeepAlive(42);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_EQ(*later, 30);
+}
+
 }  // namespace
 }  // namespace aspen::node
