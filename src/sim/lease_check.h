@@ -11,10 +11,12 @@
 //   3. A lease is never expired before its TTL: when the leader N proposes a
 //      revocation for an expired lease at time p, N's own view of the lease
 //      (the last of: N becoming leader, N applying the grant, a keep-alive N
-//      acknowledged) must be at least TTL old; and a keep-alive N acknowledges
-//      after proposing the revocation must still get its TTL (the revocation
-//      may not take effect within TTL of it). etcd's promise is one-sided:
-//      a lease may live longer (a new leader extends every lease).
+//      acknowledged) must be at least TTL old; and a keep-alive acknowledged
+//      after the proposal, by N or by a node that became leader after it,
+//      must still get its TTL (the revocation may not take effect within TTL
+//      of it). etcd's promise is one-sided: a lease may live longer (a new
+//      leader extends every lease), and a leader deposed before the proposal
+//      may still renew.
 //   4. Replicas agree: any two replicas audited at the same applied index hold
 //      the same leases (id, TTL) and the same keys attached to each. Audit().
 // Linearizability of the lease model is checked on the history
