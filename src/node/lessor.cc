@@ -49,7 +49,16 @@ Result<std::int64_t> Lessor::KeepAlive(std::int64_t id) {
   if (!primary_) return Status::FailedPrecondition("not leader");
   auto it = leases_.find(id);
   if (it == leases_.end()) return Status::NotFound("lease not found");
-  it->second.deadline_ms = clock_->SteadyMs() + it->second.ttl_s * 1000;
+  const std::int64_t now = clock_->SteadyMs();
+  // An expired lease is being (or about to be) revoked: renewing it would
+  // promise a TTL the revocation already in the log breaks. etcd's Renew
+  // waits for the revocation and answers "not found"; this lessor does not
+  // block, so the caller retries (and then finds the lease revoked, or
+  // extended by a new leader if the revocation was lost).
+  if (it->second.deadline_ms <= now) {
+    return Status::Unavailable("lease expired; its revocation is in progress, retry");
+  }
+  it->second.deadline_ms = now + it->second.ttl_s * 1000;
   return it->second.ttl_s;
 }
 

@@ -45,7 +45,9 @@ class Lessor {
   bool is_primary() const;
 
   // Leader only. FailedPrecondition "not leader" on a non-primary;
-  // NotFound "lease not found". Answers the TTL in seconds.
+  // NotFound "lease not found"; Unavailable "lease expired ..." once the
+  // deadline has passed (the revocation is due or in flight: never renew it).
+  // Answers the TTL in seconds.
   Result<std::int64_t> KeepAlive(std::int64_t id);
   struct Remaining {
     std::int64_t granted_ttl_s = 0;

@@ -218,6 +218,11 @@ struct Node::Impl {
   std::uint64_t replayed = 0;
   bool replay_logged = false;
   bool is_leader = false;
+  // A new leader takes over the leases (Lessor::Promote) only once it has
+  // applied an entry of its own term: every entry of earlier terms, such as a
+  // revocation an earlier leader proposed for an expired lease, is applied by
+  // then, so none can revoke a lease this leader has just renewed.
+  bool lessor_promote_pending = false;
   std::mt19937_64 rng;
   std::uint64_t readies = 0;
   std::uint64_t synced_writes = 0;

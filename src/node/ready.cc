@@ -15,9 +15,15 @@ struct Node::Impl::Applied {
     sm::v1::Response response;
   };
   std::vector<Result> results;
-  // Lease grants and revocations to mirror into the Lessor after the write.
-  std::vector<std::pair<std::int64_t, std::int64_t>> granted;  // id, ttl_s
-  std::vector<std::int64_t> revoked;
+  // Lease grants and revocations to mirror into the Lessor after the write,
+  // in log order (a revocation of an id followed by its grant must leave the
+  // lease in the Lessor).
+  struct LeaseChange {
+    std::int64_t id = 0;
+    std::int64_t ttl_s = 0;
+    bool grant = false;
+  };
+  std::vector<LeaseChange> leases;
   std::vector<Completion> conf_done;
 };
 
@@ -171,6 +177,11 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
 
   // (d) Answer clients: proposals, conf changes, then reads.
   FinishApplied(&applied, out);
+  if (lessor_promote_pending && !rd.committed_entries.empty() &&
+      rd.committed_entries.back().term() == raw->GetStatus().hard_state.term()) {
+    lessor_promote_pending = false;
+    lessor.Promote();
+  }
   if (!rd.read_states.empty()) OnReadStates(rd.read_states);
   CompleteAppliedReads(out);
 
@@ -219,12 +230,11 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
     }
     const bool failed = resp.has_error() && resp.error().code() != 0;
     if (!failed && cmd.has_lease_grant()) {
-      applied->granted.emplace_back(cmd.lease_grant().id(), cmd.lease_grant().ttl());
+      applied->leases.push_back({cmd.lease_grant().id(), cmd.lease_grant().ttl(), true});
     }
-    if (!failed && cmd.has_lease_revoke()) applied->revoked.push_back(cmd.lease_revoke().id());
-    if (failed && cmd.has_lease_revoke() &&
-        resp.error().code() == static_cast<int>(Code::kNotFound)) {
-      applied->revoked.push_back(cmd.lease_revoke().id());
+    if (cmd.has_lease_revoke() &&
+        (!failed || resp.error().code() == static_cast<int>(Code::kNotFound))) {
+      applied->leases.push_back({cmd.lease_revoke().id(), 0, false});
     }
     Applied::Result r;
     r.index = entries[i].index();
@@ -237,8 +247,13 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
 }
 
 void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
-  for (const auto& [id, ttl] : applied->granted) lessor.Grant(id, ttl);
-  for (std::int64_t id : applied->revoked) lessor.Revoke(id);
+  for (const Applied::LeaseChange& l : applied->leases) {
+    if (l.grant) {
+      lessor.Grant(l.id, l.ttl_s);
+    } else {
+      lessor.Revoke(l.id);
+    }
+  }
   for (Applied::Result& r : applied->results) {
     FailOverwritten(r.index, r.tag, out);
     if (!r.tag.has_value() || r.tag->proposer != opts.id) continue;
@@ -283,10 +298,11 @@ void Node::Impl::FailOverwritten(std::uint64_t index, const std::optional<Reques
 void Node::Impl::OnSoftState(const raft::SoftState& ss) {
   const bool leader_now = ss.role == raft::Role::kLeader;
   if (leader_now && !is_leader) {
-    lessor.Promote();
+    lessor_promote_pending = true;  // HandleReady promotes (node_impl.h)
     next_expiry_ms = Steady() + opts.expiry_interval_ms;
     Log("became leader at term " + std::to_string(raw->GetStatus().hard_state.term()));
   } else if (!leader_now && is_leader) {
+    lessor_promote_pending = false;
     lessor.Demote();
     Log("stepped down; leader is now " + std::to_string(ss.lead));
   }

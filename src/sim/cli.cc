@@ -39,6 +39,7 @@ std::string ReproduceCommand(const SimOptions& base, std::uint64_t seed) {
   if (base.bug == SimBug::kRaftVoteWithoutLogCheck) cmd += " --bug vote-without-log-check";
   if (base.bug == SimBug::kStaleRead) cmd += " --bug stale-read";
   if (base.bug == SimBug::kSnapshotDropKv) cmd += " --bug snapshot-drop-kv";
+  if (IsLeaseBug(base.bug)) cmd += " --bug " + LeaseBugName(base.bug);
   return cmd + " --trace";
 }
 
@@ -67,10 +68,15 @@ Result<SimBug> ParseBug(const std::string& text) {
   if (text == "vote-without-log-check") return SimBug::kRaftVoteWithoutLogCheck;
   if (text == "stale-read") return SimBug::kStaleRead;
   if (text == "snapshot-drop-kv") return SimBug::kSnapshotDropKv;
+  for (SimBug b : {SimBug::kRevokeKeepsAKey, SimBug::kRevokeKeepsLeaseRow, SimBug::kFastLeaseClock,
+                   SimBug::kSnapshotDropIdleLeases, SimBug::kRevokeAckedBeforeApplied}) {
+    if (text == LeaseBugName(b)) return b;
+  }
   return Status::InvalidArgument(
       "--bug '" + text +
       "' is not one of none, skip-sync, vote-without-log-check, stale-read, "
-      "snapshot-drop-kv");
+      "snapshot-drop-kv, revoke-keeps-a-key, revoke-keeps-lease-row, fast-lease-clock, "
+      "snapshot-drop-idle-leases, revoke-acked-before-applied");
 }
 
 Result<Runtime> ParseRuntime(const std::string& text) {
@@ -93,6 +99,11 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
     total.snapshots_sent += r.stats.snapshots_sent;
     total.snapshots_installed += r.stats.snapshots_installed;
     total.snapshots_failed += r.stats.snapshots_failed;
+    total.lease_grants += r.stats.lease_grants;
+    total.lease_revokes += r.stats.lease_revokes;
+    total.lease_expiries += r.stats.lease_expiries;
+    total.lease_keepalives += r.stats.lease_keepalives;
+    total.lease_refused_puts += r.stats.lease_refused_puts;
     const bool show_trace = base.trace && (!r.ok || range.first == range.last);
     if (show_trace) {
       for (const std::string& line : sim.trace().lines()) out << line << "\n";
@@ -110,16 +121,21 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
           << " partitions=" << s.partitions << " conf_changes=" << s.conf_changes
           << " compactions=" << s.compactions << " snapshots=" << s.snapshots
           << " snap_sent=" << s.snapshots_sent << " snap_installed=" << s.snapshots_installed
-          << " snap_failed=" << s.snapshots_failed << " messages=" << s.messages
-          << " max_in_flight=" << s.max_in_flight << " lin_states=" << s.lin_states
-          << " end=" << s.end_ms << "ms\n";
+          << " snap_failed=" << s.snapshots_failed << " grants=" << s.lease_grants
+          << " revokes=" << s.lease_revokes << " expiries=" << s.lease_expiries
+          << " keepalives=" << s.lease_keepalives << " lease_refused_puts=" << s.lease_refused_puts
+          << " messages=" << s.messages << " max_in_flight=" << s.max_in_flight
+          << " lin_states=" << s.lin_states << " end=" << s.end_ms << "ms\n";
     }
     if (seed == range.last) break;
   }
   out << (range.last - range.first + 1) << " seeds, " << failed << " failed, " << ok_ops
       << " client operations completed; " << total.compactions << " log compactions, "
       << total.snapshots_sent << " snapshots sent, " << total.snapshots_installed << " installed, "
-      << total.snapshots_failed << " failed\n";
+      << total.snapshots_failed << " failed; leases: " << total.lease_grants << " granted, "
+      << total.lease_revokes << " revoked, " << total.lease_expiries << " expired, "
+      << total.lease_keepalives << " keep-alives, " << total.lease_refused_puts
+      << " puts refused (lease not found)\n";
   return failed;
 }
 
@@ -180,7 +196,8 @@ int SimMain(int argc, char** argv) {
     return 2;
   }
   base.runtime = *rt;
-  if ((base.bug == SimBug::kStaleRead || base.bug == SimBug::kSnapshotDropKv) &&
+  if ((base.bug == SimBug::kStaleRead || base.bug == SimBug::kSnapshotDropKv ||
+       IsLeaseBug(base.bug)) &&
       base.runtime != Runtime::kNode) {
     std::cerr << "aspen-sim: --bug " << bug << " needs --runtime node\n";
     return 2;

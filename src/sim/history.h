@@ -20,19 +20,37 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace aspen::sim {
 
-enum class OpKind { kPut, kGet, kDelete, kCas };
+// kRange, kLeaseGrant, kLeaseRevoke, kKeepAlive and kLeaseExpire act on a
+// lease slot (LeaseSlotPrefix): its keys and the leases granted for them.
+// kLeaseExpire is not a client's: it is a revocation the leader proposed when
+// a lease expired, recorded when a replica first applied it (unknown answer,
+// applied_by_ms set, invoke_ms = when the leader proposed it).
+enum class OpKind {
+  kPut,
+  kGet,
+  kDelete,
+  kCas,
+  kRange,
+  kLeaseGrant,
+  kLeaseRevoke,
+  kKeepAlive,
+  kLeaseExpire
+};
 enum class Outcome { kOk, kUnknown };
 
 // A key's value as a client observes it: absent, or a value with its etcd
-// per-key version (1 on creation, +1 per put, reset by a delete).
+// per-key version (1 on creation, +1 per put, reset by a delete) and the
+// lease it is attached to (0: none).
 struct KeyState {
   bool present = false;
   std::string value;
   std::int64_t version = 0;
+  std::int64_t lease = 0;
   auto operator<=>(const KeyState&) const = default;
 };
 
@@ -44,6 +62,10 @@ struct Operation {
   // current value (etcd: a value compare on a missing key fails).
   std::string value;
   std::string expected;
+  // kPut: the lease to attach (0: none). Lease ops: the lease. kLeaseGrant:
+  // its TTL in seconds.
+  std::int64_t lease = 0;
+  std::int64_t ttl_s = 0;
   std::int64_t invoke_ms = 0;
   // Meaningful only for outcome kOk.
   std::int64_t return_ms = 0;
@@ -54,12 +76,29 @@ struct Operation {
   Outcome outcome = Outcome::kUnknown;
   // Results (outcome kOk only). kGet: the state read. kPut: the previous
   // state (prev_kv). kDelete: whether a key was deleted. kCas: succeeded.
+  // kPut with a lease: flag = refused with "lease not found" (nothing
+  // written). kLeaseGrant: flag = refused "lease already exists".
+  // kLeaseRevoke, kKeepAlive: flag = the lease was found. kRange: `range`
+  // holds every present key of the slot, in key order.
   KeyState read;
   bool flag = false;
+  std::vector<std::pair<std::string, KeyState>> range;
 };
 
 using History = std::vector<Operation>;
 
 std::string DescribeOperation(const Operation& op);
+
+// Lease slots: slot s owns the keys "l<s>/<name>" and every lease granted for
+// them; a lease is only ever attached to keys of its own slot, so a slot is
+// closed under revocation and is checked as one unit (linearizability.h).
+std::string LeaseSlotPrefix(int slot);
+// The unit the linearizability checker searches an operation in: the slot
+// prefix for a key with a '/', else the key itself.
+std::string PartitionOf(const std::string& key);
+// Lease ids name their slot, so the simulator knows a lease's slot from the id
+// alone (an expiry carries only the id): (slot + 1) << 40 | client << 24 | n.
+std::int64_t MakeLeaseId(int slot, int client, std::uint64_t n);
+int LeaseSlotOf(std::int64_t lease);
 
 }  // namespace aspen::sim

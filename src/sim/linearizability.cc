@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <set>
 #include <tuple>
@@ -13,8 +14,21 @@
 namespace aspen::sim {
 namespace {
 
-KeyState Written(const KeyState& prev, const std::string& value) {
-  return KeyState{true, value, prev.present ? prev.version + 1 : 1};
+KeyState Written(const KeyState& prev, const std::string& value, std::int64_t lease) {
+  return KeyState{true, value, prev.present ? prev.version + 1 : 1, lease};
+}
+
+KeyState StateOf(const ModelState& s, const std::string& key) {
+  auto it = s.keys.find(key);
+  return it == s.keys.end() ? KeyState{} : it->second;
+}
+
+void SetKey(ModelState* s, const std::string& key, KeyState k) {
+  if (k.present) {
+    s->keys[key] = std::move(k);
+  } else {
+    s->keys.erase(key);
+  }
 }
 
 // One event of the doubly linked WGL list: an operation's call or return.
@@ -62,7 +76,7 @@ class KeySearch {
   std::vector<Node> nodes_;  // nodes_[0] is the head sentinel
   std::vector<std::uint64_t> linearized_;
   // Model states are interned: the cache holds (linearized set, state id).
-  std::map<KeyState, int> state_ids_;
+  std::map<ModelState, int> state_ids_;
   std::set<std::pair<std::vector<std::uint64_t>, int>> cache_;
   int known_ = 0;
 };
@@ -106,8 +120,8 @@ void KeySearch::BuildList() {
 }
 
 LinVerdict KeySearch::Run() {
-  KeyState state;
-  std::vector<std::pair<int, KeyState>> stack;
+  ModelState state;
+  std::vector<std::pair<int, ModelState>> stack;
   int remaining = known_;
   int entry = nodes_[0].next;
   while (remaining > 0) {
@@ -116,7 +130,7 @@ LinVerdict KeySearch::Run() {
     const Node& n = nodes_[entry];
     if (n.is_call) {
       const std::size_t op = static_cast<std::size_t>(n.op);
-      std::optional<KeyState> next = ModelStep(state, *ops_[op]);
+      std::optional<ModelState> next = ModelStep(state, *ops_[op]);
       bool fresh = false;
       if (next) {
         Flip(op);
@@ -164,23 +178,73 @@ std::string DescribeKeyHistory(const std::vector<const Operation*>& ops) {
 
 }  // namespace
 
-std::optional<KeyState> ModelStep(const KeyState& state, const Operation& op) {
+std::optional<ModelState> ModelStep(const ModelState& state, const Operation& op) {
   const bool known = op.outcome == Outcome::kOk;
   switch (op.kind) {
     case OpKind::kGet:
-      if (known && op.read != state) return std::nullopt;
+      if (known && op.read != StateOf(state, op.key)) return std::nullopt;
       return state;
-    case OpKind::kPut:
-      if (known && op.read != state) return std::nullopt;
-      return Written(state, op.value);
-    case OpKind::kDelete:
-      if (known && op.flag != state.present) return std::nullopt;
-      return KeyState{};
-    case OpKind::kCas: {
-      const bool success = state.present && state.value == op.expected;
-      if (known && op.flag != success) return std::nullopt;
-      return success ? Written(state, op.value) : state;
+    case OpKind::kPut: {
+      const KeyState prev = StateOf(state, op.key);
+      if (op.lease != 0 && state.alive.count(op.lease) == 0) {
+        if (known && !op.flag) return std::nullopt;
+        return state;
+      }
+      if (known && (op.flag || op.read != prev)) return std::nullopt;
+      ModelState next = state;
+      SetKey(&next, op.key, Written(prev, op.value, op.lease));
+      return next;
     }
+    case OpKind::kDelete: {
+      if (known && op.flag != StateOf(state, op.key).present) return std::nullopt;
+      ModelState next = state;
+      next.keys.erase(op.key);
+      return next;
+    }
+    case OpKind::kCas: {
+      const KeyState prev = StateOf(state, op.key);
+      const bool success = prev.present && prev.value == op.expected;
+      if (known && op.flag != success) return std::nullopt;
+      if (!success) return state;
+      ModelState next = state;
+      SetKey(&next, op.key, Written(prev, op.value, 0));
+      return next;
+    }
+    case OpKind::kRange: {
+      if (!known) return state;
+      if (op.range.size() != state.keys.size()) return std::nullopt;
+      auto it = state.keys.begin();
+      for (const auto& [key, seen] : op.range) {
+        if (it->first != key || it->second != seen) return std::nullopt;
+        ++it;
+      }
+      return state;
+    }
+    case OpKind::kLeaseGrant: {
+      const bool exists = state.alive.count(op.lease) != 0;
+      if (known && op.flag != exists) return std::nullopt;
+      if (exists) return state;
+      ModelState next = state;
+      next.alive.insert(op.lease);
+      next.granted.insert(op.lease);
+      return next;
+    }
+    case OpKind::kLeaseRevoke:
+    case OpKind::kLeaseExpire: {
+      const bool alive = state.alive.count(op.lease) != 0;
+      if (known && op.flag != alive) return std::nullopt;
+      if (!alive) return state;
+      ModelState next = state;
+      next.alive.erase(op.lease);
+      for (auto it = next.keys.begin(); it != next.keys.end();) {
+        it = it->second.lease == op.lease ? next.keys.erase(it) : std::next(it);
+      }
+      return next;
+    }
+    case OpKind::kKeepAlive:
+      if (known && op.flag && state.granted.count(op.lease) == 0) return std::nullopt;
+      if (known && !op.flag && state.alive.count(op.lease) != 0) return std::nullopt;
+      return state;
   }
   ASPEN_ASSERT(false);
   return std::nullopt;
@@ -190,8 +254,10 @@ LinearizabilityResult CheckLinearizable(const History& history,
                                         const LinearizabilityOptions& options) {
   std::map<std::string, std::vector<const Operation*>> by_key;
   for (const Operation& op : history) {
-    if (op.kind == OpKind::kGet && op.outcome == Outcome::kUnknown) continue;
-    by_key[op.key].push_back(&op);
+    const bool read_only =
+        op.kind == OpKind::kGet || op.kind == OpKind::kRange || op.kind == OpKind::kKeepAlive;
+    if (read_only && op.outcome == Outcome::kUnknown) continue;
+    by_key[PartitionOf(op.key)].push_back(&op);
   }
   LinearizabilityResult result;
   for (auto& [key, ops] : by_key) {
@@ -211,9 +277,10 @@ LinearizabilityResult CheckLinearizable(const History& history,
                        " memoized states: the history was NOT verified; shorten the run "
                        "(--steps) or raise --lin-states";
     } else {
-      result.message = "history of key '" + key + "' is not linearizable; its " +
-                       std::to_string(ops.size()) + " operations by invocation time:\n" +
-                       DescribeKeyHistory(ops);
+      const bool slot = !key.empty() && key.back() == '/';
+      result.message = std::string(slot ? "history of lease slot '" : "history of key '") + key +
+                       "' is not linearizable; its " + std::to_string(ops.size()) +
+                       " operations by invocation time:\n" + DescribeKeyHistory(ops);
     }
     return result;
   }

@@ -52,6 +52,7 @@ struct ClientReply {
   raft::NodeId leader_hint = raft::kNone;
   KeyState read;
   bool flag = false;
+  std::vector<std::pair<std::string, KeyState>> range;  // kRange
 };
 
 struct Packet {

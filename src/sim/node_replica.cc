@@ -1,10 +1,12 @@
 #include "sim/node_replica.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "sim/commands.h"
 #include "sm/reads.h"
+#include "sm/record.h"
 #include "storage/snapshot.h"
 
 namespace aspen::sim {
@@ -14,13 +16,41 @@ std::string S(std::uint64_t v) {
   return std::to_string(v);
 }
 
-// The kSkipSync bug: every write is acknowledged without being made durable,
-// so a crash loses votes and log entries the node has acknowledged.
-class SkipSyncStore final : public storage::Store {
+// A store with a bug (options.h): kSkipSync acknowledges every write unsynced,
+// so a crash loses votes and log entries the node has acknowledged;
+// kRevokeKeepsAKey and kRevokeKeepsLeaseRow drop part of a lease revocation's
+// rows from the batch (a batch that deletes a lease row is a revocation).
+class BuggyStore final : public storage::Store {
  public:
-  explicit SkipSyncStore(storage::Store* inner) : inner_(inner) {}
-  Status Write(const storage::WriteBatch& batch, bool) override {
-    return inner_->Write(batch, /*sync=*/false);
+  BuggyStore(storage::Store* inner, SimBug bug) : inner_(inner), bug_(bug) {}
+  Status Write(const storage::WriteBatch& batch, bool sync) override {
+    if (bug_ == SimBug::kSkipSync) return inner_->Write(batch, /*sync=*/false);
+    std::vector<std::string> revoked;  // lease keys
+    for (const storage::WriteBatch::Op& op : batch.ops()) {
+      if (op.type == storage::WriteBatch::OpType::kDelete && op.cf == storage::Cf::kLease) {
+        revoked.push_back(op.key);
+      }
+    }
+    if (revoked.empty()) return inner_->Write(batch, sync);
+    storage::WriteBatch out;
+    bool kept_a_key = false;
+    for (const storage::WriteBatch::Op& op : batch.ops()) {
+      const bool del = op.type == storage::WriteBatch::OpType::kDelete;
+      if (bug_ == SimBug::kRevokeKeepsLeaseRow && del && op.cf == storage::Cf::kLease) continue;
+      if (bug_ == SimBug::kRevokeKeepsAKey && del && op.cf == storage::Cf::kKv && !kept_a_key &&
+          AttachedToOneOf(op.key, revoked)) {
+        kept_a_key = true;
+        continue;
+      }
+      switch (op.type) {
+        case storage::WriteBatch::OpType::kPut: out.Put(op.cf, op.key, op.value); break;
+        case storage::WriteBatch::OpType::kDelete: out.Delete(op.cf, op.key); break;
+        case storage::WriteBatch::OpType::kDeleteRange:
+          out.DeleteRange(op.cf, op.key, op.value);
+          break;
+      }
+    }
+    return inner_->Write(out, sync);
   }
   std::unique_ptr<storage::Snapshot> GetSnapshot() override { return inner_->GetSnapshot(); }
   Status Get(storage::Cf cf, std::string_view key, std::string* value) override {
@@ -29,7 +59,19 @@ class SkipSyncStore final : public storage::Store {
   storage::StoreStats stats() const override { return inner_->stats(); }
 
  private:
+  // Whether the stored record of `key` names one of the leases in `lease_keys`.
+  bool AttachedToOneOf(const std::string& key, const std::vector<std::string>& lease_keys) {
+    std::string record;
+    if (!inner_->Get(storage::Cf::kKv, key, &record).ok()) return false;
+    sm::KvMeta meta;
+    std::string_view value;
+    if (!sm::DecodeKvRecord(record, &meta, &value).ok() || meta.lease == 0) return false;
+    const std::string lease = sm::EncodeLeaseKey(meta.lease);
+    return std::find(lease_keys.begin(), lease_keys.end(), lease) != lease_keys.end();
+  }
+
   storage::Store* inner_;
+  const SimBug bug_;
 };
 
 // Whether a failed write certainly did not take effect (node.h lists the
@@ -44,14 +86,31 @@ bool CertainlyNotApplied(const Status& s) {
 
 // The adapter to node::SnapshotLoader (node.h), the one place that knows its
 // shape: the receiver's batch gets every state row of the sender's view at the
-// snapshot index, as the peer port's stream would carry them. `drop_kv` is the
-// kSnapshotDropKv bug.
-node::SnapshotLoader LoaderFor(std::shared_ptr<const storage::Snapshot> state, bool drop_kv) {
-  return [state = std::move(state), drop_kv](storage::WriteBatch* batch) -> Status {
+// snapshot index, as the peer port's stream would carry them. `bug` may be
+// kSnapshotDropKv (no kv rows) or kSnapshotDropIdleLeases (no rows of leases
+// without keys).
+node::SnapshotLoader LoaderFor(std::shared_ptr<const storage::Snapshot> state, SimBug bug) {
+  return [state = std::move(state), bug](storage::WriteBatch* batch) -> Status {
+    std::set<std::string> busy;  // lease keys of leases some key is attached to
+    if (bug == SimBug::kSnapshotDropIdleLeases) {
+      std::unique_ptr<storage::Iterator> it = state->NewIterator(storage::Cf::kKv);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        sm::KvMeta meta;
+        std::string_view value;
+        ASPEN_RETURN_IF_ERROR(sm::DecodeKvRecord(it->value(), &meta, &value));
+        if (meta.lease != 0) busy.insert(sm::EncodeLeaseKey(meta.lease));
+      }
+    }
     for (storage::Cf cf : storage::StateCfs()) {
-      if (drop_kv && cf == storage::Cf::kKv) continue;
+      if (bug == SimBug::kSnapshotDropKv && cf == storage::Cf::kKv) continue;
       std::unique_ptr<storage::Iterator> it = state->NewIterator(cf);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) batch->Put(cf, it->key(), it->value());
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (bug == SimBug::kSnapshotDropIdleLeases && cf == storage::Cf::kLease &&
+            busy.count(std::string(it->key())) == 0) {
+          continue;
+        }
+        batch->Put(cf, it->key(), it->value());
+      }
       ASPEN_RETURN_IF_ERROR(it->status());
     }
     return Status::Ok();
@@ -75,15 +134,21 @@ constexpr std::int64_t kRequestTimeoutMs = 1000;
 }  // namespace
 
 NodeReplica::NodeReplica(raft::NodeId id, const SimOptions& options, SimClock* clock,
-                         SafetyChecker* checker, Trace* trace,
+                         SafetyChecker* checker, LeaseChecker* leases, Trace* trace,
                          std::map<std::string, std::int64_t>* applied_values)
     : id_(id),
       options_(options),
       clock_(clock),
       checker_(checker),
+      leases_(leases),
       trace_(trace),
       applied_values_(applied_values) {
-  if (options_.bug == SimBug::kSkipSync) skip_sync_ = std::make_unique<SkipSyncStore>(&store_);
+  if (options_.bug == SimBug::kSkipSync || options_.bug == SimBug::kRevokeKeepsAKey ||
+      options_.bug == SimBug::kRevokeKeepsLeaseRow) {
+    buggy_store_ = std::make_unique<BuggyStore>(&store_, options_.bug);
+  }
+  if (options_.bug == SimBug::kFastLeaseClock)
+    fast_clock_ = std::make_unique<FastSteadyClock>(clock_);
 }
 
 NodeReplica::~NodeReplica() {
@@ -112,8 +177,9 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   node::NodeOptions o;
   o.id = id_;
   o.initial_cluster = initial_cluster_;
-  o.store = skip_sync_ != nullptr ? skip_sync_.get() : &store_;
-  o.clock = clock_;
+  o.store = buggy_store_ != nullptr ? buggy_store_.get() : &store_;
+  o.clock = fast_clock_ != nullptr ? fast_clock_.get() : static_cast<node::Clock*>(clock_);
+  o.expiry_interval_ms = options_.expiry_interval_ms;
   o.transport = this;
   o.log = [this](std::string_view line) { Line(std::string(line)); };
   o.tick_interval_ms = options_.tick_ms;
@@ -139,7 +205,25 @@ Status NodeReplica::Start(std::uint64_t rand_seed) {
   if (!opened.ok()) return opened.status();
   node_ = std::move(opened).value();
   ++incarnation_;
+  ReloadLessorMirror();
   return Status::Ok();
+}
+
+bool NodeReplica::MirrorHas(std::int64_t lease) {
+  if (node_->GetStatus().snapshots_installed != mirror_installs_) ReloadLessorMirror();
+  return lessor_mirror_.count(lease) != 0;
+}
+
+void NodeReplica::ReloadLessorMirror() {
+  lessor_mirror_.clear();
+  mirror_installs_ = node_->GetStatus().snapshots_installed;
+  auto leases = sm::Leases(*node_->GetSnapshot());
+  if (!leases.ok()) {
+    if (!internal_)
+      internal_ = Status::Internal("node " + S(id_) + ": " + leases.status().ToString());
+    return;
+  }
+  for (const sm::LeaseInfo& l : *leases) lessor_mirror_.insert(l.id);
 }
 
 void NodeReplica::Crash() {
@@ -169,8 +253,7 @@ void NodeReplica::StepSnapshot(const raft::pb::Message& m,
   if (state == nullptr) return;  // not from a node runtime sender
   // A full inbox drops it; the sender was told "delivered", and raft's probe
   // after the report finds the follower still behind and retries.
-  const Status st = node_->ReceiveSnapshot(
-      m, LoaderFor(std::move(state), options_.bug == SimBug::kSnapshotDropKv));
+  const Status st = node_->ReceiveSnapshot(m, LoaderFor(std::move(state), options_.bug));
   if (!st.ok()) Line("node " + S(id_) + " refused a snapshot: " + st.ToString());
 }
 
@@ -209,54 +292,127 @@ void NodeReplica::Answer(const ClientRequest& req, Endpoint from, const Status& 
   Reply(from, std::move(r));
 }
 
+void NodeReplica::ServeRead(const ClientRequest& req, Endpoint from) {
+  auto serve = [this, req, from](Status st) {
+    if (crashing_) return;
+    ClientReply r;
+    r.request_id = req.request_id;
+    if (!st.ok()) {
+      r.status = ReplyStatus::kRefused;  // a read never takes effect
+      Reply(from, std::move(r));
+      return;
+    }
+    auto snap = node_->GetSnapshot();
+    auto resp = sm::Range(*snap, GetRequest(req.op), node_->NowMs());
+    Status decoded = resp.ok() ? DecodeGetResponse(req.op, *resp, &r) : resp.status();
+    if (!decoded.ok()) {
+      if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
+      return;
+    }
+    r.status = ReplyStatus::kOk;
+    Reply(from, std::move(r));
+  };
+  if (options_.bug == SimBug::kStaleRead) {
+    serve(Status::Ok());
+  } else {
+    node_->ReadBarrier(std::move(serve));
+  }
+}
+
+void NodeReplica::ServeWrite(const ClientRequest& req, Endpoint from) {
+  sm::v1::Command cmd;
+  const std::string data = EncodeWrite(req.op, clock_->NowMs());
+  const bool parsed = cmd.ParseFromString(data);
+  ASPEN_ASSERT(parsed);
+  if (options_.bug == SimBug::kRevokeAckedBeforeApplied && req.op.kind == OpKind::kLeaseRevoke) {
+    ClientReply r;
+    r.request_id = req.request_id;
+    r.status = ReplyStatus::kOk;
+    r.flag = true;
+    Reply(from, std::move(r));
+    node_->Propose(std::move(cmd), [](Result<sm::v1::Response>) {});
+    return;
+  }
+  node_->Propose(std::move(cmd), [this, req, from](Result<sm::v1::Response> resp) {
+    if (crashing_) return;
+    if (!resp.ok()) {
+      Answer(req, from, resp.status());
+      return;
+    }
+    ClientReply r;
+    r.request_id = req.request_id;
+    r.status = ReplyStatus::kOk;
+    const Status decoded = DecodeWriteResponse(req.op, *resp, &r);
+    if (!decoded.ok()) {
+      if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
+      return;
+    }
+    Reply(from, std::move(r));
+  });
+}
+
+void NodeReplica::KeepAliveNow(const ClientRequest& req, Endpoint from) {
+  ClientReply r;
+  r.request_id = req.request_id;
+  Result<std::int64_t> ttl = node_->KeepAlive(req.op.lease);
+  if (ttl.ok()) {
+    leases_->OnKeepAliveOk(id_, req.op.lease, *ttl,
+                           LeaseChecker::Phased(clock_->now_ms, processing_));
+    r.status = ReplyStatus::kOk;
+    r.flag = true;
+  } else if (ttl.status().code() == Code::kNotFound) {
+    // The applied state holds the lease, so the Lessor must too.
+    if (!internal_) {
+      internal_ =
+          Status::Internal("node " + S(id_) + ": KeepAlive answered " + ttl.status().ToString() +
+                           " for lease " + std::to_string(req.op.lease) + ", which it has applied");
+    }
+    return;
+  } else {
+    // Unavailable "not leader": certainly not renewed; ask the leader.
+    r.status = ReplyStatus::kRefused;
+  }
+  Reply(from, std::move(r));
+}
+
+void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
+  const std::int64_t lease = req.op.lease;
+  // The gRPC server forwards a follower's keep-alive to the leader; here the
+  // client retries there (the refusal carries the leader hint).
+  if (node_->GetStatus().role != node::Role::kLeader) {
+    ClientReply r;
+    r.request_id = req.request_id;
+    r.status = ReplyStatus::kRefused;
+    Reply(from, std::move(r));
+    return;
+  }
+  if (MirrorHas(lease)) {
+    KeepAliveNow(req, from);
+    return;
+  }
+  // A miss: as Node::CaughtUpForLeaseMiss, catch up with everything committed
+  // before answering "not found".
+  node_->ReadBarrier([this, req, from](Status st) {
+    if (crashing_) return;
+    if (st.ok() && MirrorHas(req.op.lease)) {
+      KeepAliveNow(req, from);
+      return;
+    }
+    ClientReply r;
+    r.request_id = req.request_id;
+    r.status = st.ok() ? ReplyStatus::kOk : ReplyStatus::kRefused;
+    r.flag = false;
+    Reply(from, std::move(r));
+  });
+}
+
 void NodeReplica::HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t,
                                 std::vector<Packet>* out) {
-  if (req.op.kind == OpKind::kGet) {
-    auto serve = [this, req, from](Status st) {
-      if (crashing_) return;
-      ClientReply r;
-      r.request_id = req.request_id;
-      if (!st.ok()) {
-        r.status = ReplyStatus::kRefused;  // a read never takes effect
-        Reply(from, std::move(r));
-        return;
-      }
-      auto snap = node_->GetSnapshot();
-      auto resp = sm::Range(*snap, GetRequest(req.op), node_->NowMs());
-      Status decoded = resp.ok() ? DecodeGetResponse(*resp, &r) : resp.status();
-      if (!decoded.ok()) {
-        if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
-        return;
-      }
-      r.status = ReplyStatus::kOk;
-      Reply(from, std::move(r));
-    };
-    if (options_.bug == SimBug::kStaleRead) {
-      serve(Status::Ok());
-    } else {
-      node_->ReadBarrier(std::move(serve));
-    }
-  } else {
-    sm::v1::Command cmd;
-    const std::string data = EncodeWrite(req.op, clock_->NowMs());
-    const bool parsed = cmd.ParseFromString(data);
-    ASPEN_ASSERT(parsed);
-    node_->Propose(std::move(cmd), [this, req, from](Result<sm::v1::Response> resp) {
-      if (crashing_) return;
-      if (!resp.ok()) {
-        Answer(req, from, resp.status());
-        return;
-      }
-      ClientReply r;
-      r.request_id = req.request_id;
-      r.status = ReplyStatus::kOk;
-      const Status decoded = DecodeWriteResponse(req.op, *resp, &r);
-      if (!decoded.ok()) {
-        if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
-        return;
-      }
-      Reply(from, std::move(r));
-    });
+  switch (req.op.kind) {
+    case OpKind::kGet:
+    case OpKind::kRange: ServeRead(req, from); break;
+    case OpKind::kKeepAlive: ServeKeepAlive(req, from); break;
+    default: ServeWrite(req, from); break;
   }
   // Answers given at submission (bounds, a stopped node) go out at once.
   for (Packet& p : outbox_) out->push_back(std::move(p));
@@ -281,11 +437,15 @@ Status NodeReplica::Process(std::int64_t, std::vector<Packet>* out) {
   // RunOnce handles the inbox and every Ready; answers may queue more work
   // (a callback proposing), so run until the node is idle, within a bound.
   constexpr int kMaxPasses = 64;
+  processing_ = true;
   for (int pass = 0; pass < kMaxPasses && up() && !fatal_; ++pass) {
     const bool worked = node_->RunOnce();
+    // An install replaced the Lessor's leases with the snapshot's.
+    if (up() && node_->GetStatus().snapshots_installed != mirror_installs_) ReloadLessorMirror();
     for (raft::NodeId to : std::exchange(snap_unsendable_, {})) ReportSnapshot(to, true);
     if (!worked) break;
   }
+  processing_ = false;
   for (Packet& p : outbox_) out->push_back(std::move(p));
   outbox_.clear();
   if (internal_) return *internal_;
@@ -323,6 +483,16 @@ void NodeReplica::OnPersist(const raft::Raft& raft, const raft::EntryVec& entrie
 void NodeReplica::OnApply(const raft::pb::Entry& e, const sm::v1::Response* response) {
   checker_->OnApply(id_, e);
   if (response == nullptr) return;
+  leases_->OnApply(id_, e, *response, clock_->now_ms);
+  // The Lessor's view, as node/ready.cc updates it.
+  sm::v1::Command cmd;
+  if (!e.data().empty() && cmd.ParseFromString(e.data())) {
+    const int code = response->has_error() ? response->error().code() : 0;
+    if (cmd.has_lease_grant() && code == 0) lessor_mirror_.insert(cmd.lease_grant().id());
+    if (cmd.has_lease_revoke() && (code == 0 || code == static_cast<int>(Code::kNotFound))) {
+      lessor_mirror_.erase(cmd.lease_revoke().id());
+    }
+  }
   std::optional<std::string> value = WrittenValue(e.data(), *response);
   if (value) applied_values_->emplace(std::move(*value), clock_->now_ms);
 }

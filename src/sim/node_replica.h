@@ -29,11 +29,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "node/node.h"
 #include "node/observer.h"
+#include "sim/lease_check.h"
 #include "sim/options.h"
 #include "sim/raft_safety.h"
 #include "sim/replica.h"
@@ -49,13 +51,27 @@ class SimClock final : public node::Clock {
   std::int64_t now_ms = 0;
 };
 
+// The kFastLeaseClock bug: the node's steady clock runs three times too fast
+// (its wall clock, which commands carry, is right).
+class FastSteadyClock final : public node::Clock {
+ public:
+  explicit FastSteadyClock(const SimClock* clock) : clock_(clock) {}
+  std::int64_t NowMs() const override { return clock_->NowMs(); }
+  std::int64_t SteadyMs() const override { return 3 * clock_->now_ms; }
+
+ private:
+  const SimClock* clock_;
+};
+
 class NodeReplica final : public Replica, private node::Observer, private node::Transport {
  public:
   // Values written by applied puts and successful CAS are recorded in
   // `applied_values` with the first time any node applied them (history.h).
   // Not owned; all must outlive the replica.
+  // `leases` gets the lease events (lease_check.h).
   NodeReplica(raft::NodeId id, const SimOptions& options, SimClock* clock, SafetyChecker* checker,
-              Trace* trace, std::map<std::string, std::int64_t>* applied_values);
+              LeaseChecker* leases, Trace* trace,
+              std::map<std::string, std::int64_t>* applied_values);
   ~NodeReplica() override;
 
   Status Bootstrap(const std::vector<raft::NodeId>& voters) override;
@@ -93,6 +109,19 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   void Send(std::vector<raft::pb::Message> messages) override;
 
   void Reply(Endpoint to, ClientReply r);
+  void ServeRead(const ClientRequest& req, Endpoint from);
+  void ServeWrite(const ClientRequest& req, Endpoint from);
+  // Keep-alive as the gRPC server's LeaseKeepAlive calls Node::KeepAlive,
+  // without its blocking catch-up on a miss (node_replica.cc).
+  void ServeKeepAlive(const ClientRequest& req, Endpoint from);
+  void KeepAliveNow(const ClientRequest& req, Endpoint from);
+  // Reloads the lessor mirror from the applied state (after an open or a
+  // snapshot install).
+  void ReloadLessorMirror();
+  // Whether the mirror holds `lease`, reloading it first if the node
+  // installed a snapshot since (a keep-alive's barrier may complete in the
+  // RunOnce that installed one).
+  bool MirrorHas(std::int64_t lease);
   void Answer(const ClientRequest& req, Endpoint from, const Status& failure);
   void Line(const std::string& text) const;
 
@@ -100,10 +129,13 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   const SimOptions& options_;
   SimClock* clock_;
   SafetyChecker* checker_;
+  LeaseChecker* leases_;
   Trace* trace_;
   std::map<std::string, std::int64_t>* applied_values_;
   storage::MemStore store_;
-  std::unique_ptr<storage::Store> skip_sync_;  // the kSkipSync bug's wrapper
+  // The store the node writes through: a bug's wrapper, or null for store_.
+  std::unique_ptr<storage::Store> buggy_store_;
+  std::unique_ptr<node::Clock> fast_clock_;  // the kFastLeaseClock bug
   std::map<raft::NodeId, std::string> initial_cluster_;
   std::unique_ptr<node::Node> node_;
   // Set while the node is being destroyed: answers it gives then are dropped
@@ -120,6 +152,16 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   SnapshotCounters counters_;
   std::uint64_t incarnation_ = 0;
   std::uint64_t installed_before_ = 0;
+  // The leases the node's Lessor holds, as far as the simulator can tell: the
+  // applied state's leases when the node opened or installed a snapshot, then
+  // every grant and revocation it applied (node/ready.cc mirrors them the same
+  // way). A keep-alive is only sent into Node::KeepAlive for a lease in the
+  // mirror: a miss would block on Node::CaughtUpForLeaseMiss, which a node
+  // driven by hand cannot satisfy.
+  std::set<std::int64_t> lessor_mirror_;
+  std::uint64_t mirror_installs_ = 0;  // snapshots_installed at the last reload
+  // True while Process runs (phased times, lease_check.h).
+  bool processing_ = false;
   std::uint64_t compactions_before_ = 0;
 };
 

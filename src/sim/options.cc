@@ -51,8 +51,27 @@ SimOptions DrawSwarm(const SimOptions& base, Rng& rng) {
     o.snapshot_bytes_per_ms = rng.Chance(0.5) ? 256 : 16 << 10;
     o.crash_after_install = Maybe(rng, 0.5, 0.2, 0.8);
     o.fail_install_write = Maybe(rng, 0.7, 0.1, 0.5);
+    // Leases in most seeds; the plain keys keep the rest of the workload.
+    o.lease_slots = rng.Chance(0.25) ? 0 : static_cast<int>(rng.Range(1, 2));
+    o.lease_share = rng.Real(0.2, 0.6);
+    o.expiry_interval_ms = rng.Range(10, 300);
   }
   return o;
+}
+
+bool IsLeaseBug(SimBug bug) {
+  return !LeaseBugName(bug).empty();
+}
+
+std::string LeaseBugName(SimBug bug) {
+  switch (bug) {
+    case SimBug::kRevokeKeepsAKey: return "revoke-keeps-a-key";
+    case SimBug::kRevokeKeepsLeaseRow: return "revoke-keeps-lease-row";
+    case SimBug::kFastLeaseClock: return "fast-lease-clock";
+    case SimBug::kSnapshotDropIdleLeases: return "snapshot-drop-idle-leases";
+    case SimBug::kRevokeAckedBeforeApplied: return "revoke-acked-before-applied";
+    default: return "";
+  }
 }
 
 std::string DescribeOptions(const SimOptions& o) {
@@ -64,7 +83,7 @@ std::string DescribeOptions(const SimOptions& o) {
       "partition=%.4f/ms(<=%lldms) crash=%.4f/ms(down<=%lldms) disk_fail=%.4f/ms "
       "membership=%.4f/ms compact=%.4f/ms snapshot_count=%llu catchup=%llu snap_speed=%lluB/ms "
       "crash_after_install=%.2f fail_install_write=%.2f "
-      "client_timeout=%lldms "
+      "lease_slots=%d lease_share=%.2f expiry_interval=%lldms client_timeout=%lldms "
       "safety=%lldms liveness<=%lldms",
       o.runtime == Runtime::kNode ? "node" : "raw", static_cast<unsigned long long>(o.seed),
       o.nodes, o.clients, o.keys, o.pre_vote, o.check_quorum,
@@ -76,7 +95,8 @@ std::string DescribeOptions(const SimOptions& o) {
       static_cast<unsigned long long>(o.snapshot_count),
       static_cast<unsigned long long>(o.snapshot_catchup_entries),
       static_cast<unsigned long long>(o.snapshot_bytes_per_ms), o.crash_after_install,
-      o.fail_install_write, static_cast<long long>(o.client_timeout_ms),
+      o.fail_install_write, o.lease_slots, o.lease_share,
+      static_cast<long long>(o.expiry_interval_ms), static_cast<long long>(o.client_timeout_ms),
       static_cast<long long>(o.safety_ms), static_cast<long long>(o.liveness_ms));
   return buf;
 }

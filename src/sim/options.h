@@ -31,6 +31,22 @@ enum class SimBug {
   // its kv column family: the receiver resumes from the snapshot index with
   // its applied index and revision right but no keys. Node runtime only.
   kSnapshotDropKv,
+  // Lease bugs (node runtime only), one per lease check (docs/SIMULATOR.md,
+  // "Leases"). A revocation's store write keeps one of the lease's keys.
+  kRevokeKeepsAKey,
+  // A revocation's store write keeps the lease's row (its keys go): a later
+  // put with the revoked lease is accepted.
+  kRevokeKeepsLeaseRow,
+  // The node's steady clock runs three times too fast: the leader expires
+  // leases long before their TTL.
+  kFastLeaseClock,
+  // The snapshot transfer leaves out the rows of leases no key is attached
+  // to: the receiver's lease set differs from its peers'.
+  kSnapshotDropIdleLeases,
+  // A client's revocation is acknowledged ("found") as soon as it is
+  // proposed, before it is committed and applied: a read after the answer
+  // still sees the lease's keys (or the revocation never happens).
+  kRevokeAckedBeforeApplied,
 };
 
 // Which code runs each replica (replica.h).
@@ -88,6 +104,13 @@ struct SimOptions {
   // Node runtime: simulated snapshot transfer speed (state bytes per ms).
   std::uint64_t snapshot_bytes_per_ms = 0;
 
+  // Leases (node runtime): how many lease slots the clients use (0: no lease
+  // operations; history.h), the share of operations on a slot, and how often
+  // the leader looks for expired leases (NodeOptions::expiry_interval_ms).
+  int lease_slots = 0;
+  double lease_share = 0;
+  std::int64_t expiry_interval_ms = 500;
+
   // Clients.
   std::int64_t client_timeout_ms = 300;
   std::int64_t think_ms_max = 20;
@@ -104,6 +127,10 @@ struct SimOptions {
 // lengths, runtime, bug and trace). Deterministic in rng. The node runtime
 // compacts by policy (snapshot_count), not by compact_rate.
 SimOptions DrawSwarm(const SimOptions& base, Rng& rng);
+
+// Whether `bug` is one of the lease bugs, and its --bug name.
+bool IsLeaseBug(SimBug bug);
+std::string LeaseBugName(SimBug bug);
 
 // One line naming every drawn option, for traces and failure reports.
 std::string DescribeOptions(const SimOptions& o);

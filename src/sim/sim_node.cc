@@ -133,11 +133,13 @@ void SimNode::HandleRequest(const ClientRequest& req, Endpoint from, std::int64_
   refused.request_id = req.request_id;
   refused.status = ReplyStatus::kRefused;
   refused.leader_hint = raft().lead();
+  // The raw runtime has no lessor: its seeds draw no lease slots.
+  ASPEN_ASSERT(req.op.kind != OpKind::kKeepAlive);
   if (!is_leader()) {
     out->push_back(Reply(from, refused));
     return;
   }
-  if (req.op.kind == OpKind::kGet) {
+  if (req.op.kind == OpKind::kGet || req.op.kind == OpKind::kRange) {
     const std::string ctx = "r" + S(req.request_id);
     if (!raw_->ReadIndex(ctx).ok()) {
       out->push_back(Reply(from, refused));
@@ -337,7 +339,7 @@ Status SimNode::ServeReads(std::int64_t now_ms, std::vector<Packet>* out) {
     ClientReply r;
     r.request_id = rd.request.request_id;
     r.status = ReplyStatus::kOk;
-    ASPEN_RETURN_IF_ERROR(DecodeGetResponse(*resp, &r));
+    ASPEN_RETURN_IF_ERROR(DecodeGetResponse(rd.request.op, *resp, &r));
     out->push_back(Reply(rd.client, r));
   }
   return Status::Ok();

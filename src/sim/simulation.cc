@@ -21,6 +21,8 @@ constexpr std::int64_t kSettleQuietMs = 50;
 // bound is in a message storm (each message answered by more than one), which
 // fails the seed rather than exhausting memory.
 constexpr std::size_t kMaxInFlight = 5'000;
+// How often every running replica's lease state is audited (lease_check.h).
+constexpr std::int64_t kLeaseAuditMs = 25;
 
 }  // namespace
 
@@ -41,14 +43,18 @@ Simulation::Simulation(const SimOptions& base)
     const Status st = nodes_[id]->Start(rng_.Next());
     ASPEN_ASSERT_MSG(st.ok(), st.ToString().c_str());
   }
-  for (int c = 0; c < options_.clients; ++c) clients_.emplace_back(c, options_, &rng_, &trace_);
+  lease_book_.slots.resize(static_cast<std::size_t>(options_.lease_slots));
+  for (int c = 0; c < options_.clients; ++c) {
+    clients_.emplace_back(c, options_, &rng_, &trace_, &lease_book_);
+  }
 }
 
 std::unique_ptr<Replica> Simulation::NewReplica(raft::NodeId id) {
   if (options_.runtime == Runtime::kRaw) {
     return std::make_unique<SimNode>(id, options_, &checker_, &trace_, &applied_values_);
   }
-  return std::make_unique<NodeReplica>(id, options_, &clock_, &checker_, &trace_, &applied_values_);
+  return std::make_unique<NodeReplica>(id, options_, &clock_, &checker_, &leases_, &trace_,
+                                       &applied_values_);
 }
 
 void Simulation::Fail(const std::string& why) {
@@ -204,6 +210,7 @@ bool Simulation::Step(bool faults, bool issue) {
     if (n->up()) checker_.OnStep(id, n->raft());
   }
   if (checker_.failed()) Fail(checker_.failure());
+  TrackLeases();
   result_.stats.max_in_flight = std::max(result_.stats.max_in_flight, net_.in_flight());
   if (net_.in_flight() > kMaxInFlight) {
     Fail("message storm: " + S(net_.in_flight()) + " packets in flight, above the bound of " +
@@ -211,6 +218,29 @@ bool Simulation::Step(bool faults, bool issue) {
   }
   ++now_;
   return result_.ok;
+}
+
+void Simulation::TrackLeases() {
+  if (options_.runtime != Runtime::kNode) return;
+  for (auto& [id, n] : nodes_) {
+    const std::uint64_t term = n->is_leader() ? n->raft().term() : 0;
+    std::uint64_t& seen = leading_[id];
+    if (term != 0 && term != seen) leases_.OnLeader(id, now_);
+    seen = term;
+  }
+  for (; answered_ < history_.size(); ++answered_) leases_.OnAnswered(history_[answered_]);
+  for (; expiries_traced_ < leases_.expiries().size(); ++expiries_traced_) {
+    const Operation& e = leases_.expiries()[expiries_traced_];
+    trace_.Line(now_, "lease " + std::to_string(e.lease) + " expired: revocation proposed at " +
+                          std::to_string(e.invoke_ms) + "ms, applied by " +
+                          std::to_string(e.applied_by_ms) + "ms");
+  }
+  if (now_ % kLeaseAuditMs == 0) {
+    for (auto& [id, n] : nodes_) {
+      if (n->up()) leases_.Audit(id, n->applied_index(), *n->store().GetSnapshot(), now_);
+    }
+  }
+  if (leases_.failed()) Fail(leases_.failure());
 }
 
 bool Simulation::Converged(std::string* why) {
@@ -232,6 +262,13 @@ bool Simulation::Converged(std::string* why) {
       return false;
     }
     auto snap = n.store().GetSnapshot();
+    if (options_.runtime == Runtime::kNode) {
+      leases_.Audit(id, commit, *snap, now_);
+      if (leases_.failed()) {
+        Fail(leases_.failure());
+        return false;
+      }
+    }
     auto h = sm::HashKV(*snap);
     if (!h.ok()) {
       *why = "HashKV on node " + S(id) + ": " + h.status().ToString();
@@ -292,8 +329,17 @@ bool Simulation::RunLiveness() {
 
 History Simulation::ResolveUnknownWrites() const {
   History out;
-  out.reserve(history_.size());
+  out.reserve(history_.size() + leases_.expiries().size());
   for (const Operation& op : history_) {
+    if (op.outcome == Outcome::kUnknown && op.kind == OpKind::kLeaseGrant) {
+      // Applied somewhere (by then), or never taken effect.
+      const std::int64_t at = leases_.GrantAppliedAt(op.lease);
+      if (at < 0) continue;
+      Operation resolved = op;
+      resolved.applied_by_ms = std::max(at, op.invoke_ms);
+      out.push_back(std::move(resolved));
+      continue;
+    }
     const bool resolvable =
         op.outcome == Outcome::kUnknown && (op.kind == OpKind::kPut || op.kind == OpKind::kCas);
     if (!resolvable) {
@@ -306,6 +352,7 @@ History Simulation::ResolveUnknownWrites() const {
     resolved.applied_by_ms = it->second;
     out.push_back(std::move(resolved));
   }
+  for (const Operation& op : leases_.expiries()) out.push_back(op);
   return out;
 }
 
@@ -323,6 +370,12 @@ RunResult Simulation::Run() {
   for (const Operation& op : history_) {
     (op.outcome == Outcome::kOk ? s.ops_ok : s.ops_unknown)++;
   }
+  const LeaseChecker::Counters& lc = leases_.counters();
+  s.lease_grants = lc.grants;
+  s.lease_revokes = lc.revokes;
+  s.lease_expiries = lc.expiries;
+  s.lease_keepalives = lc.keepalives;
+  s.lease_refused_puts = lc.refused_puts;
   for (const auto& [id, n] : nodes_) {
     const Replica::SnapshotCounters c = n->snapshot_counters();
     s.snapshots_sent += c.sent;

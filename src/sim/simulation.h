@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "sim/history.h"
+#include "sim/lease_check.h"
 #include "sim/network.h"
 #include "sim/node_replica.h"
 #include "sim/options.h"
@@ -59,6 +60,12 @@ struct RunStats {
   std::uint64_t messages = 0;
   std::uint64_t committed = 0;  // highest committed index
   std::size_t lin_states = 0;
+  // Leases (node runtime; lease_check.h).
+  std::uint64_t lease_grants = 0;
+  std::uint64_t lease_revokes = 0;
+  std::uint64_t lease_expiries = 0;
+  std::uint64_t lease_keepalives = 0;
+  std::uint64_t lease_refused_puts = 0;
   std::size_t max_in_flight = 0;  // packets in the network at once
   std::int64_t end_ms = 0;
 };
@@ -103,6 +110,9 @@ class Simulation {
   void StartNewNode(std::uint64_t id, const std::vector<raft::NodeId>& voters);
   bool RunLiveness();
   bool Converged(std::string* why);
+  // Lease bookkeeping after each step: leaders seen, answers checked,
+  // replicas audited every kLeaseAuditMs.
+  void TrackLeases();
   // The history to check: unknown puts/CAS resolved with applied_values_.
   History ResolveUnknownWrites() const;
   void Fail(const std::string& why);
@@ -118,6 +128,14 @@ class Simulation {
   SimClock clock_;
   Network net_;
   SafetyChecker checker_;
+  LeaseChecker leases_;
+  LeaseBook lease_book_;
+  // Node -> the term it was last seen leading in (0: not leading).
+  std::map<std::uint64_t, std::uint64_t> leading_;
+  // History entries already passed to leases_.OnAnswered.
+  std::size_t answered_ = 0;
+  // Expirations already traced.
+  std::size_t expiries_traced_ = 0;
   std::map<std::uint64_t, std::unique_ptr<Replica>> nodes_;
   std::map<std::uint64_t, std::int64_t> restart_at_;  // down nodes -> restart time
   // Nodes whose removal was proposed -> the log index of that proposal.

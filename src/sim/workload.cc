@@ -1,8 +1,47 @@
 #include "sim/workload.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace aspen::sim {
+
+void Client::NextLeaseOperation(int slot, Operation* op) {
+  std::vector<std::int64_t>& known = leases_->slots.at(static_cast<std::size_t>(slot));
+  static constexpr const char* kSlotKeys[] = {"a", "b", "c"};
+  op->key = LeaseSlotPrefix(slot) + kSlotKeys[rng_->Uniform(3)];
+  // A known lease: one of the two latest mostly, any of them sometimes.
+  auto pick_lease = [&]() -> std::int64_t {
+    if (known.empty()) return 0;
+    if (rng_->Chance(0.25)) return known[rng_->Uniform(known.size())];
+    return known[known.size() - 1 - rng_->Uniform(std::min<std::size_t>(2, known.size()))];
+  };
+  const std::uint64_t pick = rng_->Uniform(100);
+  if (pick < 15 || known.empty()) {
+    op->kind = OpKind::kLeaseGrant;
+    op->key = LeaseSlotPrefix(slot);
+    op->lease = MakeLeaseId(slot, index_, ++leases_granted_);
+    op->ttl_s = rng_->Range(1, 2);
+    known.push_back(op->lease);
+  } else if (pick < 43) {
+    op->kind = OpKind::kPut;
+    op->lease = pick_lease();
+  } else if (pick < 47) {
+    op->kind = OpKind::kPut;
+  } else if (pick < 55) {
+    op->kind = OpKind::kDelete;
+  } else if (pick < 73) {
+    op->kind = OpKind::kRange;
+    op->key = LeaseSlotPrefix(slot);
+  } else if (pick < 93) {
+    op->kind = OpKind::kKeepAlive;
+    op->key = LeaseSlotPrefix(slot);
+    op->lease = pick_lease();
+  } else {
+    op->kind = OpKind::kLeaseRevoke;
+    op->key = LeaseSlotPrefix(slot);
+    op->lease = pick_lease();
+  }
+}
 
 Operation Client::NextOperation(std::int64_t now_ms) {
   Operation op;
@@ -10,6 +49,11 @@ Operation Client::NextOperation(std::int64_t now_ms) {
   op.invoke_ms = now_ms;
   op.key = "k" + std::to_string(rng_->Uniform(static_cast<std::uint64_t>(options_.keys)));
   op.value = "c" + std::to_string(index_) + "." + std::to_string(++counter_);
+  if (options_.lease_slots > 0 && rng_->Chance(options_.lease_share)) {
+    NextLeaseOperation(
+        static_cast<int>(rng_->Uniform(static_cast<std::uint64_t>(options_.lease_slots))), &op);
+    return op;
+  }
   const std::uint64_t pick = rng_->Uniform(100);
   if (pick < 30) {
     op.kind = OpKind::kGet;
@@ -74,6 +118,7 @@ void Client::OnReply(const ClientReply& reply, std::int64_t now_ms, History* his
     case ReplyStatus::kOk:
       current_->read = reply.read;
       current_->flag = reply.flag;
+      current_->range = reply.range;
       leader_hint_ = reply.leader_hint != 0 ? reply.leader_hint : leader_hint_;
       Finish(Outcome::kOk, now_ms, history);
       return;

@@ -6,8 +6,12 @@
 // ends up in the history.
 //
 // Values are unique ("c<client>.<n>"), which keeps the linearizability search
-// small. CAS expects a value the client saw on that key (or one it wrote), so
-// a fair share of them succeed.
+// small. In seeds with lease slots (options.h) a share of the operations act on
+// a slot: grant a lease (TTL 1-2 s), put a slot key with a lease (usually a
+// recent one, sometimes any lease ever granted, so puts with revoked or expired
+// leases happen), put or delete a slot key without one, read the whole slot
+// (one range), keep a lease alive, or revoke one. CAS expects a value the client saw on that key
+// (or one it wrote), so a fair share of them succeed.
 //
 // Thread safety: none.
 #pragma once
@@ -26,10 +30,18 @@
 
 namespace aspen::sim {
 
+// The leases the clients know of, per lease slot, in grant order (shared by
+// every client: an application passes lease ids around). A grant is listed
+// when invoked, so others may use a lease whose grant is still uncertain.
+struct LeaseBook {
+  std::vector<std::vector<std::int64_t>> slots;
+};
+
 class Client {
  public:
-  Client(int index, const SimOptions& options, Rng* rng, Trace* trace)
-      : index_(index), options_(options), rng_(rng), trace_(trace) {}
+  // `leases` is shared by the run's clients; not owned.
+  Client(int index, const SimOptions& options, Rng* rng, Trace* trace, LeaseBook* leases)
+      : index_(index), options_(options), rng_(rng), trace_(trace), leases_(leases) {}
 
   Endpoint endpoint() const { return kClientBase + static_cast<Endpoint>(index_); }
 
@@ -44,6 +56,8 @@ class Client {
 
  private:
   Operation NextOperation(std::int64_t now_ms);
+  // An operation on lease slot `slot` (options.lease_slots > 0).
+  void NextLeaseOperation(int slot, Operation* op);
   void SendCurrent(std::int64_t now_ms, const std::vector<std::uint64_t>& nodes,
                    std::vector<Packet>* out);
   void Finish(Outcome outcome, std::int64_t now_ms, History* history);
@@ -52,7 +66,9 @@ class Client {
   const SimOptions& options_;
   Rng* rng_;
   Trace* trace_;
+  LeaseBook* leases_;
   std::uint64_t counter_ = 0;
+  std::uint64_t leases_granted_ = 0;
   std::uint64_t leader_hint_ = 0;
   std::map<std::string, std::string> seen_;  // key -> a value seen or written
   std::optional<Operation> current_;

@@ -88,6 +88,31 @@ TEST(Lessor, OnlyThePrimaryKeepsAliveAndExpires) {
   EXPECT_FALSE(lessor.is_primary());
 }
 
+TEST(Lessor, AnExpiredLeaseIsNotRenewedWhileItsRevocationIsDue) {
+  // Found by aspen-sim (seed 74, docs/SIMULATOR.md "Leases"): the leader
+  // proposed the revocation of an expired lease, then acknowledged a
+  // keep-alive of it (TTL 1 s), and the revocation applied 17 ms later.
+  ManualClock clock;
+  Lessor lessor(&clock);
+  lessor.Grant(7, 1);
+  lessor.Promote();
+  clock.Advance(1000);
+  ASSERT_EQ(lessor.Expired(10), std::vector<std::int64_t>{7});
+  lessor.MarkRevoking(7, clock.SteadyMs() + 1000);
+  clock.Advance(30);
+  auto renewed = lessor.KeepAlive(7);
+  EXPECT_EQ(renewed.status().code(), Code::kUnavailable);
+  EXPECT_TRUE(lessor.Expired(10).empty());  // the revocation stays in flight
+  clock.Advance(1000);
+  EXPECT_EQ(lessor.Expired(10), std::vector<std::int64_t>{7});  // and is retried
+  // A new leader extends the lease (etcd): it can be renewed again.
+  lessor.Demote();
+  lessor.Promote();
+  EXPECT_EQ(*lessor.KeepAlive(7), 1);
+  lessor.Revoke(7);
+  EXPECT_EQ(lessor.KeepAlive(7).status().code(), Code::kNotFound);
+}
+
 TEST(Lessor, ExpiredIsBoundedAndRemainingRoundsUp) {
   ManualClock clock;
   Lessor lessor(&clock);

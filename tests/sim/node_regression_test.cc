@@ -131,5 +131,94 @@ TEST(NodeRegression, EntryOfAPreviousIncarnationDoesNotAnswerANewRequest) {
   EXPECT_TRUE((*answer)->has_put()) << "the put was answered with " << (*answer)->DebugString();
 }
 
+sm::v1::Command Grant(std::int64_t id, std::int64_t ttl_s) {
+  sm::v1::Command c;
+  c.mutable_lease_grant()->set_id(id);
+  c.mutable_lease_grant()->set_ttl(ttl_s);
+  return c;
+}
+
+sm::v1::Command Revoke(std::int64_t id) {
+  sm::v1::Command c;
+  c.mutable_lease_revoke()->set_id(id);
+  return c;
+}
+
+// Found by aspen-sim seeds 830 and 1821 (docs/SIMULATOR.md, "Leases"): when a
+// revocation of a lease id and then its grant were applied in one batch, the
+// Lessor was told every grant of the batch before every revocation, so it
+// dropped a lease the state holds: KeepAlive answered "lease not found" for a
+// granted lease, and the lease would never expire.
+TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
+  Cluster c(1);
+  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
+  ASSERT_EQ(c.Leader(), 1u);
+  Node& n = *c.nodes.at(1);
+  std::optional<Result<sm::v1::Response>> revoked;
+  std::optional<Result<sm::v1::Response>> granted;
+  // Queued together, they are appended, committed and applied in one batch.
+  n.Propose(Revoke(42), [&](Result<sm::v1::Response> r) { revoked = std::move(r); });
+  n.Propose(Grant(42, 5), [&](Result<sm::v1::Response> r) { granted = std::move(r); });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
+  ASSERT_TRUE(revoked.has_value() && revoked->ok());
+  EXPECT_EQ((*revoked)->error().code(), static_cast<int>(Code::kNotFound));
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  ASSERT_TRUE((*granted)->has_lease_grant()) << (*granted)->DebugString();
+  auto ttl = n.KeepAlive(42);
+  ASSERT_TRUE(ttl.ok()) << ttl.status().ToString();
+  EXPECT_EQ(*ttl, 5);
+}
+
+// Found by aspen-sim (seed 256 with --safety-ms 8000, docs/SIMULATOR.md
+// "Leases"): a leader proposed the revocation of an expired lease, stepped
+// down before it committed, was elected again (extending every lease), renewed
+// the lease for a client (TTL 1 s), and then committed its old revocation 8 ms
+// later. A new leader now takes over the leases only once it has applied an
+// entry of its own term, by when every earlier revocation has applied.
+TEST(NodeRegression, NewLeaderRenewsLeasesOnlyAfterApplyingAnEntryOfItsTerm) {
+  Cluster c(3);
+  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
+  const NodeId old_leader = c.Leader();
+  ASSERT_NE(old_leader, 0u);
+  std::optional<Result<sm::v1::Response>> granted;
+  c.nodes.at(old_leader)->Propose(Grant(42, 30), [&](Result<sm::v1::Response> r) {
+    granted = std::move(r);
+  });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  ASSERT_TRUE(c.nodes.at(old_leader)->KeepAlive(42).ok());
+  c.Deliver();  // every member applied the grant
+
+  // The old leader goes away; deliver one message at a time and stop as soon
+  // as a new leader exists, before its first entry commits.
+  c.nodes.erase(old_leader);
+  NodeId leader = 0;
+  for (int i = 0; i < 1000 && leader == 0; ++i) {
+    if (c.wire.q.empty()) {
+      c.clock.steady_ms += 10;
+      for (auto& [id, n] : c.nodes) n->Tick();
+      for (auto& [id, n] : c.nodes) n->RunOnce();
+      leader = c.Leader();
+      continue;
+    }
+    raft::pb::Message m = std::move(c.wire.q.front());
+    c.wire.q.pop_front();
+    auto it = c.nodes.find(m.to());
+    if (it == c.nodes.end()) continue;
+    (void)it->second->Receive(std::move(m));
+    it->second->RunOnce();
+    leader = c.Leader();
+  }
+  ASSERT_NE(leader, 0u);
+  ASSERT_LT(c.nodes.at(leader)->GetStatus().applied_index,
+            c.nodes.at(leader)->RaftForTesting().log().LastIndex());
+  auto early = c.nodes.at(leader)->KeepAlive(42);
+  EXPECT_EQ(early.status().code(), Code::kUnavailable) << "renewed before its term's first entry";
+  for (int i = 0; i < 100 && !c.nodes.at(leader)->KeepAlive(42).ok(); ++i) c.Step();
+  auto later = c.nodes.at(leader)->KeepAlive(42);
+  ASSERT_TRUE(later.ok()) << later.status().ToString();
+  EXPECT_EQ(*later, 30);
+}
+
 }  // namespace
 }  // namespace aspen::node

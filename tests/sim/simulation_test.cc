@@ -134,6 +134,36 @@ TEST(Simulation, NodeRuntimeCompactsTheLogAndInstallsSnapshots) {
   EXPECT_LE(installed, sent);
 }
 
+TEST(Simulation, NodeRuntimeExercisesLeases) {
+  // The lease coverage must not vanish silently: a fixed run of seeds grants,
+  // revokes, expires and keeps alive leases, refuses puts with dead leases,
+  // and adds the expirations to the checked history.
+  RunStats total;
+  std::uint64_t expiries_in_history = 0;
+  constexpr std::uint64_t kSeeds = 25;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Simulation sim(Base(seed, 0));
+    const RunResult r = sim.Run();
+    ASSERT_TRUE(r.ok) << "seed " << seed << ": " << r.failure;
+    total.lease_grants += r.stats.lease_grants;
+    total.lease_revokes += r.stats.lease_revokes;
+    total.lease_expiries += r.stats.lease_expiries;
+    total.lease_keepalives += r.stats.lease_keepalives;
+    total.lease_refused_puts += r.stats.lease_refused_puts;
+    for (const std::string& line : sim.trace().lines()) {
+      if (line.find("expired: revocation proposed at") != std::string::npos) {
+        ++expiries_in_history;
+      }
+    }
+  }
+  EXPECT_GT(total.lease_grants, kSeeds);
+  EXPECT_GT(total.lease_revokes, 0u);
+  EXPECT_GT(total.lease_expiries, 0u);
+  EXPECT_EQ(expiries_in_history, total.lease_expiries);
+  EXPECT_GT(total.lease_keepalives, 0u);
+  EXPECT_GT(total.lease_refused_puts, 0u);
+}
+
 TEST(Simulation, NodeRuntimeReportsLostSnapshotTransfers) {
   // Transfers lost to a partition, a crash of either side or the network are
   // reported failed to the sender (raft then retries); some seeds lose one.
@@ -212,6 +242,11 @@ TEST(SimCli, ParsesBugNames) {
   EXPECT_EQ(*ParseBug("skip-sync"), SimBug::kSkipSync);
   EXPECT_EQ(*ParseBug("stale-read"), SimBug::kStaleRead);
   EXPECT_EQ(*ParseBug("snapshot-drop-kv"), SimBug::kSnapshotDropKv);
+  EXPECT_EQ(*ParseBug("revoke-keeps-a-key"), SimBug::kRevokeKeepsAKey);
+  EXPECT_EQ(*ParseBug("revoke-keeps-lease-row"), SimBug::kRevokeKeepsLeaseRow);
+  EXPECT_EQ(*ParseBug("fast-lease-clock"), SimBug::kFastLeaseClock);
+  EXPECT_EQ(*ParseBug("snapshot-drop-idle-leases"), SimBug::kSnapshotDropIdleLeases);
+  EXPECT_EQ(*ParseBug("revoke-acked-before-applied"), SimBug::kRevokeAckedBeforeApplied);
   EXPECT_FALSE(ParseBug("segfault").ok());
 }
 
