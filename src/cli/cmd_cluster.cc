@@ -23,12 +23,6 @@ namespace {
 namespace pb = etcdserverpb;
 using Json = nlohmann::json;
 
-std::string Hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& parts) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
@@ -57,16 +51,7 @@ int RunMemberList(const ClientFlags& f) {
   if (!r.ok()) return Fail("member list", r.status());
   if (f.json()) {
     Json members = Json::array();
-    for (const pb::Member& m : r->members()) {
-      members.push_back(
-          {{"id", m.id()},
-           {"id_hex", Hex(m.id())},
-           {"name", m.name()},
-           {"peer_urls", Json(std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()))},
-           {"client_urls",
-            Json(std::vector<std::string>(m.clienturls().begin(), m.clienturls().end()))},
-           {"is_learner", m.islearner()}});
-    }
+    for (const pb::Member& m : r->members()) members.push_back(MemberJson(m));
     PrintJson({{"header", HeaderJson(r->header())}, {"members", members}});
     return kExitOk;
   }
