@@ -37,9 +37,8 @@ struct Tree {
     CLI::App* sql_cmd = app.add_subcommand("sql", "sql");
     sql_cmd->add_option("statement", statement);
     AddClientFlags(sql_cmd, sql, {"table", "json", "csv"});
-    sql_cmd->callback([this, sql_cmd] {
-      ran = CommandTimeoutGiven(*sql_cmd) ? "sql with timeout" : "sql";
-    });
+    sql_cmd->callback(
+        [this, sql_cmd] { ran = CommandTimeoutGiven(*sql_cmd) ? "sql with timeout" : "sql"; });
     CLI::App* serve = app.add_subcommand("serve", "serve");
     serve->add_option("--name", name);
     serve->callback([this] { ran = "serve"; });
