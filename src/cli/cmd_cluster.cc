@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/maint_util.h"
 
 namespace aspen::cli {
 
@@ -27,21 +28,6 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& parts) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
   return out;
-}
-
-// Decimal (SI) byte sizes as etcdctl prints them: "20 kB", "1.2 MB".
-std::string HumanBytes(std::int64_t bytes) {
-  if (bytes < 1000) return std::to_string(bytes) + " B";
-  static constexpr const char* kUnits[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
-  double v = static_cast<double>(bytes);
-  int unit = -1;
-  while (v >= 1000 && unit < 5) {
-    v /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), v < 10 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
-  return buf;
 }
 
 int RunMemberList(const ClientFlags& f) {
@@ -145,9 +131,10 @@ int RunEndpointStatus(const ClientFlags& f) {
     std::string errors;
     for (const std::string& e : s.errors()) errors += (errors.empty() ? "" : ", ") + e;
     std::cout << p.endpoint << ", " << Hex(s.header().member_id()) << ", " << s.version() << ", "
-              << HumanBytes(s.dbsize()) << ", " << (is_leader ? "true" : "false") << ", "
-              << (s.islearner() ? "true" : "false") << ", " << s.raftterm() << ", " << s.raftindex()
-              << ", " << s.raftappliedindex() << ", " << errors << "\n";
+              << maint::HumanBytes(static_cast<std::uint64_t>(s.dbsize())) << ", "
+              << (is_leader ? "true" : "false") << ", " << (s.islearner() ? "true" : "false")
+              << ", " << s.raftterm() << ", " << s.raftindex() << ", " << s.raftappliedindex()
+              << ", " << errors << "\n";
   }
   if (f.json()) PrintJson({{"endpoints", rows}});
   return all_ok ? kExitOk : kExitUnavailable;

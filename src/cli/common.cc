@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -271,8 +272,24 @@ std::unique_ptr<client::Client> Connect(std::string_view command, const ClientFl
   return std::move(created).value();
 }
 
+std::string EtcdServerMessage(const Status& status) {
+  // client::FromGrpc's form: "<GRPC_CODE_NAME>: <the server's message>".
+  const std::string& m = status.message();
+  const std::size_t colon = m.find(": ");
+  if (colon == std::string::npos || colon == 0) return "";
+  for (std::size_t i = 0; i < colon; ++i) {
+    if (!(std::isupper(static_cast<unsigned char>(m[i])) || m[i] == '_')) return "";
+  }
+  const std::string_view words = std::string_view(m).substr(colon + 2);
+  return words.starts_with("etcdserver: ") ? std::string(words) : "";
+}
+
 int Fail(std::string_view command, const Status& status) {
-  std::cerr << "aspen " << command << ": " << status.message() << "\n";
+  if (const std::string words = EtcdServerMessage(status); !words.empty()) {
+    std::cerr << "Error: " << words << "\n";
+  } else {
+    std::cerr << "aspen " << command << ": " << status.message() << "\n";
+  }
   return ExitCodeFor(status);
 }
 

@@ -18,7 +18,8 @@
 // JSON (-o json): exactly one JSON document on stdout per command, ended by a
 // newline. Keys and values are bytes, so they are base64 (as `etcdctl -w json`);
 // revisions, ids and counts are JSON numbers. On an error nothing is printed on
-// stdout; the message goes to stderr as "aspen <command>: <message>".
+// stdout; the message goes to stderr: a server's refusal as etcdctl prints it
+// ("Error: etcdserver: ..."), anything else as "aspen <command>: <message>".
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -103,8 +104,14 @@ Result<client::ClientOptions> OptionsFrom(const ClientFlags& flags);
 // "aspen <command>: ..." to stderr and returns null (exit kExitError).
 std::unique_ptr<client::Client> Connect(std::string_view command, const ClientFlags& flags);
 
-// Prints "aspen <command>: <message>" on stderr and returns ExitCodeFor(status).
+// Prints the error on stderr and returns ExitCodeFor(status): a refusal the
+// server gave in etcd's words as etcdctl prints it ("Error: etcdserver:
+// requested lease not found"), anything else as "aspen <command>: <message>".
 int Fail(std::string_view command, const Status& status);
+// The server's own words when `status` carries an etcd server error (the
+// client's "NOT_FOUND: etcdserver: ..." without the gRPC code name); empty
+// otherwise.
+std::string EtcdServerMessage(const Status& status);
 // Prints "aspen <command>: <message>" on stderr and returns kExitError.
 int UsageError(std::string_view command, std::string_view message);
 
