@@ -126,7 +126,7 @@ void ResolveGlobalFlags(CLI::App& app) {
     if (given != nullptr) {
       value = given->results().back();
     } else if (const char* env = std::getenv(kEndpointsEnv);
-               env != nullptr && std::string_view(g.lookup) == "--endpoints") {
+               env != nullptr && *env != '\0' && std::string_view(g.lookup) == "--endpoints") {
       value = env;
     } else {
       continue;

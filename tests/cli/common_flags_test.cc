@@ -159,6 +159,12 @@ TEST_F(CommonFlagsTest, EnvironmentFillsEndpointsOnlyWhenNoFlagIsGiven) {
     ASSERT_EQ(t.Run({"serve", "--name", "n"}), 0);
     EXPECT_EQ(t.ran, "serve");
   }
+  ::setenv("ASPEN_ENDPOINTS", "", 1);  // set but empty: as if unset
+  {
+    Tree t;
+    ASSERT_EQ(t.Run({"get", "k"}), 0);
+    EXPECT_EQ(t.get.endpoints, "127.0.0.1:2379");
+  }
   ::unsetenv("ASPEN_ENDPOINTS");
   Tree t;
   ASSERT_EQ(t.Run({"get", "k"}), 0);
