@@ -6,20 +6,18 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "client/bench/report.h"
 #include "client/bench/runner.h"
-#include "client/endpoints.h"
 
 namespace aspen::cli {
 
 namespace {
 
 struct BenchFlags {
-  std::string endpoints = "127.0.0.1:2379";
+  ClientFlags common;
   std::string workload = "put";
   std::string consistency = "l";
-  std::string output = "table";
-  std::int64_t timeout_ms = 10'000;
   client::bench::BenchConfig config;
 };
 
@@ -28,17 +26,15 @@ struct BenchFlags {
 int RunBenchCommand(BenchFlags& flags) {
   namespace bench = client::bench;
   bench::BenchConfig& config = flags.config;
-  Result<std::vector<std::string>> endpoints = client::ParseEndpointList(flags.endpoints);
-  if (!endpoints.ok()) {
-    std::cerr << "aspen bench: --endpoints: " << endpoints.status().message() << "\n";
-    return 1;
-  }
-  config.endpoints = std::move(endpoints).value();
+  Result<client::ClientOptions> options = OptionsFrom(flags.common);
+  if (!options.ok()) return UsageError("bench", options.status().message());
+  config.endpoints = std::move(options->endpoints);
+  config.dial_timeout = options->dial_timeout;
+  config.request_timeout = options->call_timeout;
   const std::optional<bench::Workload> workload = bench::ParseWorkload(flags.workload);
   ASPEN_ASSERT(workload.has_value());  // CLI11 already checked membership
   config.workload = *workload;
   config.serializable = flags.consistency == "s" || flags.consistency == "serializable";
-  config.request_timeout = std::chrono::milliseconds(flags.timeout_ms);
   if (config.total == 0 && config.duration_s == 0) config.duration_s = 10;
   if (Status valid = bench::Validate(config); !valid.ok()) {
     std::cerr << "aspen bench: " << valid.message() << "\n";
@@ -57,7 +53,7 @@ int RunBenchCommand(BenchFlags& flags) {
     std::cerr << "aspen bench: " << result.status().ToString() << "\n";
     return 2;
   }
-  if (flags.output == "json") {
+  if (flags.common.json()) {
     std::cout << bench::ReportJson(config, *result) << "\n";
   } else {
     std::cout << bench::ReportTable(config, *result);
@@ -72,8 +68,10 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
   client::bench::BenchConfig& c = flags->config;
   CLI::App* cmd = app.add_subcommand(
       "bench", "Load generator over the etcd v3 API (works against etcd and Aspen)");
-  cmd->add_option("--endpoints", flags->endpoints, "Comma-separated host:port list")
-      ->capture_default_str();
+  // A load run waits longer for its connections and replies than one request.
+  flags->common.dial_timeout = "5s";
+  flags->common.command_timeout = "10s";
+  AddClientFlags(cmd, flags->common);
   cmd->add_option("--workload", flags->workload, "put|get|range|txn-cas|mixed|lease-put")
       ->check(CLI::IsMember({"put", "get", "range", "txn-cas", "mixed", "lease-put"}))
       ->capture_default_str();
@@ -96,13 +94,7 @@ void RegisterBenchCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--lease-ttl", c.lease_ttl_s, "lease-put: lease TTL in seconds")
       ->capture_default_str();
   cmd->add_flag("--prefill", c.prefill, "Put every key once before measuring");
-  cmd->add_option("--timeout-ms", flags->timeout_ms, "Deadline of each request")
-      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}))
-      ->capture_default_str();
   cmd->add_option("--seed", c.seed, "Seed of the key choice")->capture_default_str();
-  cmd->add_option("-o,--output", flags->output, "table|json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
   cmd->callback([flags, exit_code] { *exit_code = RunBenchCommand(*flags); });
 }
 

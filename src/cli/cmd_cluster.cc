@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/maint_util.h"
 
 namespace aspen::cli {
 
@@ -23,31 +24,10 @@ namespace {
 namespace pb = etcdserverpb;
 using Json = nlohmann::json;
 
-std::string Hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& parts) {
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
   return out;
-}
-
-// Decimal (SI) byte sizes as etcdctl prints them: "20 kB", "1.2 MB".
-std::string HumanBytes(std::int64_t bytes) {
-  if (bytes < 1000) return std::to_string(bytes) + " B";
-  static constexpr const char* kUnits[] = {"kB", "MB", "GB", "TB", "PB", "EB"};
-  double v = static_cast<double>(bytes);
-  int unit = -1;
-  while (v >= 1000 && unit < 5) {
-    v /= 1000;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), v < 10 ? "%.1f %s" : "%.0f %s", v, kUnits[unit]);
-  return buf;
 }
 
 int RunMemberList(const ClientFlags& f) {
@@ -57,16 +37,7 @@ int RunMemberList(const ClientFlags& f) {
   if (!r.ok()) return Fail("member list", r.status());
   if (f.json()) {
     Json members = Json::array();
-    for (const pb::Member& m : r->members()) {
-      members.push_back(
-          {{"id", m.id()},
-           {"id_hex", Hex(m.id())},
-           {"name", m.name()},
-           {"peer_urls", Json(std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()))},
-           {"client_urls",
-            Json(std::vector<std::string>(m.clienturls().begin(), m.clienturls().end()))},
-           {"is_learner", m.islearner()}});
-    }
+    for (const pb::Member& m : r->members()) members.push_back(MemberJson(m));
     PrintJson({{"header", HeaderJson(r->header())}, {"members", members}});
     return kExitOk;
   }
@@ -160,9 +131,10 @@ int RunEndpointStatus(const ClientFlags& f) {
     std::string errors;
     for (const std::string& e : s.errors()) errors += (errors.empty() ? "" : ", ") + e;
     std::cout << p.endpoint << ", " << Hex(s.header().member_id()) << ", " << s.version() << ", "
-              << HumanBytes(s.dbsize()) << ", " << (is_leader ? "true" : "false") << ", "
-              << (s.islearner() ? "true" : "false") << ", " << s.raftterm() << ", " << s.raftindex()
-              << ", " << s.raftappliedindex() << ", " << errors << "\n";
+              << maint::HumanBytes(static_cast<std::uint64_t>(s.dbsize())) << ", "
+              << (is_leader ? "true" : "false") << ", " << (s.islearner() ? "true" : "false")
+              << ", " << s.raftterm() << ", " << s.raftindex() << ", " << s.raftappliedindex()
+              << ", " << errors << "\n";
   }
   if (f.json()) PrintJson({{"endpoints", rows}});
   return all_ok ? kExitOk : kExitUnavailable;

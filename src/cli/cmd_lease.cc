@@ -68,7 +68,13 @@ int RunRevoke(const LeaseFlags& f) {
   std::unique_ptr<client::Client> client = Connect("lease revoke", f.common);
   if (client == nullptr) return kExitError;
   Result<pb::LeaseRevokeResponse> r = client->LeaseRevoke(id);
-  if (!r.ok()) return Fail("lease revoke", r.status());
+  if (!r.ok()) {
+    if (const std::string words = EtcdServerMessage(r.status()); !words.empty()) {
+      std::cerr << "Error: failed to revoke lease (" << words << ")\n";  // etcdctl's words
+      return ExitCodeFor(r.status());
+    }
+    return Fail("lease revoke", r.status());
+  }
   if (f.common.json()) {
     PrintJson(IdJson({{"header", HeaderJson(r->header())}, {"revoked", true}}, id));
   } else {
@@ -95,8 +101,13 @@ int RunKeepAlive(const LeaseFlags& f) {
     Result<pb::LeaseKeepAliveResponse> r = client->LeaseKeepAliveOnce(id);
     if (!r.ok()) {
       if (r.status().code() == Code::kNotFound) {
-        // etcdctl's words when the lease is gone.
-        std::cerr << "aspen lease keep-alive: lease " << LeaseHex(id) << " expired or revoked.\n";
+        // The stream answers TTL 0 for a lease that is gone; etcdctl says so on
+        // stdout while renewing, and fails with etcd's error for --once.
+        if (f.once) {
+          std::cerr << "Error: etcdserver: requested lease not found\n";
+        } else {
+          std::cout << "lease " << LeaseHex(id) << " expired or revoked.\n";
+        }
         return kExitNegative;
       }
       return Fail("lease keep-alive", r.status());

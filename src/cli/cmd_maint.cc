@@ -43,19 +43,24 @@ int RunDefrag(const MaintFlags& f) {
   if (!opts.ok()) return UsageError("defrag", opts.status().message());
   const std::vector<std::string>* endpoints = &opts->endpoints;
   int rc = 0;
+  Json rows = Json::array();
   for (const std::string& ep : *endpoints) {
     grpc::ClientContext ctx;
     // Compaction of a large state takes long; allow ten command timeouts.
     maint::SetDeadline(&ctx, opts->call_timeout * 10);
     pb::DefragmentResponse resp;
     grpc::Status s = maint::Stub(ep)->Defragment(&ctx, pb::DefragmentRequest(), &resp);
+    Json row = {{"endpoint", ep}, {"ok", s.ok()}};
     if (s.ok()) {
-      std::cout << "Finished defragmenting etcd member[" << ep << "]\n";
+      if (!f.common.json()) std::cout << "Finished defragmenting etcd member[" << ep << "]\n";
     } else {
       std::cerr << "Failed to defragment etcd member[" << ep << "] (" << s.error_message() << ")\n";
+      row["error"] = s.error_message();
       rc = ExitCodeFor(client::FromGrpc(s));
     }
+    rows.push_back(std::move(row));
   }
+  if (f.common.json()) PrintJson({{"endpoints", std::move(rows)}});
   return rc;
 }
 
@@ -72,7 +77,17 @@ grpc::Status CallAlarm(std::chrono::milliseconds timeout, const std::vector<std:
   return s;
 }
 
-void PrintAlarms(const pb::AlarmResponse& resp) {
+void PrintAlarms(const pb::ResponseHeader& header, const pb::AlarmResponse& resp, bool json) {
+  if (json) {
+    Json alarms = Json::array();
+    for (const pb::AlarmMember& a : resp.alarms()) {
+      alarms.push_back({{"member_id", a.memberid()},
+                        {"member_id_hex", Hex(a.memberid())},
+                        {"alarm", pb::AlarmType_Name(a.alarm())}});
+    }
+    PrintJson({{"header", HeaderJson(header)}, {"alarms", std::move(alarms)}});
+    return;
+  }
   for (const pb::AlarmMember& a : resp.alarms()) {
     std::cout << "memberID:" << a.memberid() << " alarm:" << pb::AlarmType_Name(a.alarm()) << " \n";
   }
@@ -89,7 +104,7 @@ int RunAlarm(const MaintFlags& f, bool disarm) {
   grpc::Status s = CallAlarm(opts->call_timeout, *endpoints, get, &list);
   if (!s.ok()) return maint::FailGrpc(name, "", s);
   if (!disarm) {
-    PrintAlarms(list);
+    PrintAlarms(list.header(), list, f.common.json());
     return 0;
   }
   pb::AlarmResponse disarmed;
@@ -103,7 +118,7 @@ int RunAlarm(const MaintFlags& f, bool disarm) {
     if (!s.ok()) return maint::FailGrpc(name, "", s);
     for (const pb::AlarmMember& m : one.alarms()) *disarmed.add_alarms() = m;
   }
-  PrintAlarms(disarmed);
+  PrintAlarms(list.header(), disarmed, f.common.json());
   return 0;
 }
 
@@ -143,15 +158,13 @@ int VerifyDataDir(const MaintFlags& f) {
   if (!applied.ok()) return Fail("verify", applied.status());
   const std::uint64_t first = (*log)->FirstIndex();
   const std::uint64_t last = (*log)->LastIndex();
-  if (f.common.output == "json") {
-    std::cout << Json{{"logFirstIndex", first},
-                      {"logLastIndex", last},
-                      {"chainTip", storage::ChainHashHex((*log)->LastChainHash())},
-                      {"appliedIndex", applied->applied_index},
-                      {"revision", kv->revision},
-                      {"hashKV", kv->hash32}}
-                     .dump()
-              << "\n";
+  if (f.common.json()) {
+    PrintJson({{"logFirstIndex", first},
+               {"logLastIndex", last},
+               {"chainTip", storage::ChainHashHex((*log)->LastChainHash())},
+               {"appliedIndex", applied->applied_index},
+               {"revision", kv->revision},
+               {"hashKV", kv->hash32}});
     return 0;
   }
   std::cout << "log: entries " << first << ".." << last << ", chain hash verified (tip "
@@ -162,6 +175,41 @@ int VerifyDataDir(const MaintFlags& f) {
   return 0;
 }
 
+// Prints each member's HashKV at `revision` (a line each, or one JSON
+// document) and whether they agree: exit 0, or 2 when they differ.
+int ReportHashes(const MaintFlags& f, const std::vector<std::string>& endpoints,
+                 const std::vector<pb::HashKVResponse>& hashes, std::int64_t revision) {
+  bool equal = true;
+  Json members = Json::array();
+  for (std::size_t i = 0; i < endpoints.size(); ++i) {
+    const pb::HashKVResponse& h = hashes[i];
+    equal &= h.hash() == hashes[0].hash();
+    if (f.common.json()) {
+      members.push_back({{"endpoint", endpoints[i]},
+                         {"member_id", h.header().member_id()},
+                         {"member_id_hex", Hex(h.header().member_id())},
+                         {"hash", h.hash()},
+                         {"compact_revision", h.compact_revision()}});
+      continue;
+    }
+    std::cout << endpoints[i] << ": member " << Hex(h.header().member_id()) << ", revision "
+              << revision << ", hashkv " << h.hash();
+    if (f.rev > 0) std::cout << ", compact revision " << h.compact_revision();
+    std::cout << "\n";
+  }
+  if (f.common.json()) {
+    PrintJson({{"revision", revision}, {"agree", equal}, {"members", std::move(members)}});
+  }
+  if (!equal) {
+    std::cerr << "aspen verify: HashKV at revision " << revision << " differs between members\n";
+    return kExitNegative;
+  }
+  if (!f.common.json()) {
+    std::cout << "OK: " << endpoints.size() << " member(s) agree at revision " << revision << "\n";
+  }
+  return kExitOk;
+}
+
 // Every endpoint's HashKV at one revision.
 int VerifyCluster(const MaintFlags& f) {
   Result<client::ClientOptions> opts = maint::Options(f.common);
@@ -170,7 +218,6 @@ int VerifyCluster(const MaintFlags& f) {
   std::vector<pb::HashKVResponse> hashes(endpoints->size());
   if (f.rev > 0) {
     // At a fixed past revision every member must answer the same hash.
-    bool equal = true;
     for (std::size_t i = 0; i < endpoints->size(); ++i) {
       grpc::ClientContext ctx;
       maint::SetDeadline(&ctx, opts->call_timeout);
@@ -178,17 +225,8 @@ int VerifyCluster(const MaintFlags& f) {
       req.set_revision(f.rev);
       grpc::Status s = maint::Stub((*endpoints)[i])->HashKV(&ctx, req, &hashes[i]);
       if (!s.ok()) return maint::FailGrpc("verify", (*endpoints)[i] + ": ", s);
-      equal &= hashes[i].hash() == hashes[0].hash();
-      std::cout << (*endpoints)[i] << ": member " << std::hex << hashes[i].header().member_id()
-                << std::dec << ", revision " << f.rev << ", hashkv " << hashes[i].hash()
-                << ", compact revision " << hashes[i].compact_revision() << "\n";
     }
-    if (!equal) {
-      std::cerr << "aspen verify: HashKV at revision " << f.rev << " differs between members\n";
-      return kExitNegative;
-    }
-    std::cout << "OK: " << endpoints->size() << " member(s) agree at revision " << f.rev << "\n";
-    return 0;
+    return ReportHashes(f, *endpoints, hashes, f.rev);
   }
   for (int attempt = 0; attempt < f.attempts; ++attempt) {
     bool same_revision = true;
@@ -203,20 +241,7 @@ int VerifyCluster(const MaintFlags& f) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100 * (attempt + 1)));
       continue;
     }
-    bool equal = true;
-    for (std::size_t i = 0; i < endpoints->size(); ++i) {
-      equal &= hashes[i].hash() == hashes[0].hash();
-      std::cout << (*endpoints)[i] << ": member " << std::hex << hashes[i].header().member_id()
-                << std::dec << ", revision " << hashes[i].header().revision() << ", hashkv "
-                << hashes[i].hash() << "\n";
-    }
-    if (!equal) {
-      std::cerr << "aspen verify: HashKV differs between members at one revision\n";
-      return kExitNegative;
-    }
-    std::cout << "OK: " << endpoints->size() << " member(s) agree at revision "
-              << hashes[0].header().revision() << "\n";
-    return 0;
+    return ReportHashes(f, *endpoints, hashes, hashes[0].header().revision());
   }
   return Fail("verify", Status::Unavailable("the members were never at the same revision in " +
                                             std::to_string(f.attempts) +

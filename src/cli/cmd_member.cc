@@ -3,8 +3,6 @@
 // (`-w simple`). IDs are hexadecimal, as etcdctl prints and takes them.
 // Flags, -o json and exit codes are common.h's: 0 ok, 1 bad flags or the
 // server refused, 2 not found (unknown member), 3 unavailable.
-#include <charconv>
-#include <cstdio>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "client/client.h"
+#include "server/config.h"
 
 namespace aspen::cli {
 
@@ -30,42 +29,6 @@ struct MemberFlags {
   bool learner = false;
 };
 
-std::string Hex(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-// A hexadecimal member id (etcdctl's form); false when `text` is not one.
-bool ParseId(const std::string& text, std::uint64_t* id) {
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, *id, 16);
-  return !text.empty() && ec == std::errc() && ptr == end && *id != 0;
-}
-
-std::vector<std::string> SplitUrls(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    std::size_t comma = s.find(',', pos);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > pos) out.push_back(s.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return out;
-}
-
-// One member as `member list -o json` shows it.
-Json MemberJson(const pb::Member& m) {
-  return {
-      {"id", m.id()},
-      {"id_hex", Hex(m.id())},
-      {"name", m.name()},
-      {"peer_urls", Json(std::vector<std::string>(m.peerurls().begin(), m.peerurls().end()))},
-      {"client_urls", Json(std::vector<std::string>(m.clienturls().begin(), m.clienturls().end()))},
-      {"is_learner", m.islearner()}};
-}
-
 Json MembersJson(const google::protobuf::RepeatedPtrField<pb::Member>& members) {
   Json out = Json::array();
   for (const pb::Member& m : members) out.push_back(MemberJson(m));
@@ -73,7 +36,7 @@ Json MembersJson(const google::protobuf::RepeatedPtrField<pb::Member>& members) 
 }
 
 int RunAdd(const MemberFlags& f) {
-  const std::vector<std::string> urls = SplitUrls(f.peer_urls);
+  const std::vector<std::string> urls = server::SplitList(f.peer_urls);
   if (urls.empty()) return UsageError("member add", "--peer-urls is required");
   auto c = Connect("member add", f.common);
   if (c == nullptr) return kExitError;
@@ -103,15 +66,11 @@ int RunAdd(const MemberFlags& f) {
 // Parses the id, connects, runs `call`; `call` prints its answer.
 int RunWithId(const char* command, const MemberFlags& f,
               const std::function<Status(client::Client&, std::uint64_t, bool json)>& call) {
-  std::uint64_t id = 0;
-  if (!ParseId(f.id, &id)) {
-    return UsageError(command, "bad member ID '" + f.id +
-                                   "' (a non-zero hexadecimal ID, as `aspen member list` "
-                                   "prints it)");
-  }
+  Result<std::uint64_t> id = ParseMemberHex(f.id);
+  if (!id.ok()) return UsageError(command, id.status().message());
   auto c = Connect(command, f.common);
   if (c == nullptr) return kExitError;
-  Status s = call(*c, id, f.common.json());
+  Status s = call(*c, *id, f.common.json());
   return s.ok() ? kExitOk : Fail(command, s);
 }
 
@@ -190,7 +149,7 @@ void RegisterMemberCommands(CLI::App& app, int* exit_code) {
       ->required();
   AddClientFlags(update, update_flags->common);
   update->callback([update_flags, exit_code] {
-    const std::vector<std::string> urls = SplitUrls(update_flags->peer_urls);
+    const std::vector<std::string> urls = server::SplitList(update_flags->peer_urls);
     *exit_code = RunWithId("member update", *update_flags,
                            [urls](client::Client& c, std::uint64_t id, bool json) {
                              auto r = c.MemberUpdate(id, urls);

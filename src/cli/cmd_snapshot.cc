@@ -38,12 +38,6 @@ std::uint32_t Hash32(const storage::SnapshotSummary& s) {
          (std::uint32_t{s.sha256[2]} << 8) | std::uint32_t{s.sha256[3]};
 }
 
-std::string Hex(std::uint64_t v, int width = 0) {
-  std::ostringstream o;
-  o << std::hex << std::setw(width) << std::setfill('0') << v;
-  return o.str();
-}
-
 int RunSave(const SnapshotFlags& f) {
   Result<client::ClientOptions> opts = maint::Options(f.common);
   if (!opts.ok()) return UsageError("snapshot save", opts.status().message());
@@ -162,7 +156,7 @@ void RegisterSnapshotCommands(CLI::App& app, int* exit_code) {
   auto status = std::make_shared<SnapshotFlags>();
   CLI::App* status_cmd = cmd->add_subcommand("status", "Verify FILE and print what it holds");
   status_cmd->add_option("file", status->file, "Snapshot file")->required();
-  status_cmd->add_option("-o,--output", status->common.output, "table|json");
+  AddOutputFlag(status_cmd, status->common.output);
   status_cmd->callback([status, exit_code] { *exit_code = RunStatus(*status); });
 
   auto restore = std::make_shared<SnapshotFlags>();

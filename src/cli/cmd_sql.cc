@@ -70,26 +70,11 @@ Result<pb::Value> ParseParam(const std::string& text) {
   } else if (j.is_string()) {
     v.set_text(j.get<std::string>());
   } else if (j.is_object() && j.size() == 1 && j.contains("base64") && j["base64"].is_string()) {
-    static const std::string kAlphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const std::string b64 = j["base64"].get<std::string>();
-    std::string bytes;
-    std::uint32_t acc = 0;
-    int bits = 0;
-    for (char c : b64) {
-      if (c == '=') break;
-      const std::size_t k = kAlphabet.find(c);
-      if (k == std::string::npos) {
-        return Status::InvalidArgument("parameter " + text + ": \"base64\" is not base64");
-      }
-      acc = (acc << 6) | static_cast<std::uint32_t>(k);
-      bits += 6;
-      if (bits >= 8) {
-        bits -= 8;
-        bytes.push_back(static_cast<char>((acc >> bits) & 0xff));
-      }
+    Result<std::string> bytes = Base64Decode(j["base64"].get<std::string>());
+    if (!bytes.ok()) {
+      return Status::InvalidArgument("parameter " + text + ": " + bytes.status().message());
     }
-    v.set_blob(bytes);
+    v.set_blob(*std::move(bytes));
   } else {
     v.set_text(text);
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/common.h"
 #include "sql/vtabs.h"
 
 namespace aspen::cli {
@@ -15,23 +16,6 @@ namespace {
 
 namespace pb = aspen::v1;
 using Json = nlohmann::json;
-
-std::string Base64(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-    if (i + 2 < bytes.size()) chunk |= static_cast<unsigned char>(bytes[i + 2]);
-    out.push_back(kAlphabet[(chunk >> 18) & 63]);
-    out.push_back(kAlphabet[(chunk >> 12) & 63]);
-    out.push_back(i + 1 < bytes.size() ? kAlphabet[(chunk >> 6) & 63] : '=');
-    out.push_back(i + 2 < bytes.size() ? kAlphabet[chunk & 63] : '=');
-  }
-  return out;
-}
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -20,6 +20,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "client/client.h"
 #include "etcdserverpb/watch.grpc.pb.h"
 
 namespace aspen::cli {
@@ -39,35 +40,9 @@ struct WatchFlags {
   std::int64_t retry_ms = 10'000;  // how long to look for a member before giving up
 };
 
-Json KvJson(const mvccpb::KeyValue& kv) {
-  Json j = {{"key", Base64(kv.key())}, {"mod_revision", kv.mod_revision()}};
-  if (kv.create_revision() != 0) j["create_revision"] = kv.create_revision();
-  if (kv.version() != 0) j["version"] = kv.version();
-  if (!kv.value().empty()) j["value"] = Base64(kv.value());
-  if (kv.lease() != 0) j["lease"] = kv.lease();
-  return j;
-}
-
-std::string PrefixEnd(const std::string& key) {
-  std::string end = key;
-  while (!end.empty()) {
-    if (static_cast<unsigned char>(end.back()) < 0xff) {
-      end.back() = static_cast<char>(end.back() + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');  // every key
-}
-
 void Print(const WatchFlags& f, const pb::WatchResponse& r) {
   if (f.client.json()) {
-    Json j = {{"header",
-               {{"cluster_id", r.header().cluster_id()},
-                {"member_id", r.header().member_id()},
-                {"revision", r.header().revision()},
-                {"raft_term", r.header().raft_term()}}},
-              {"watch_id", r.watch_id()}};
+    Json j = {{"header", HeaderJson(r.header())}, {"watch_id", r.watch_id()}};
     Json events = Json::array();
     for (const mvccpb::Event& e : r.events()) {
       Json je = {{"type", e.type() == mvccpb::Event::DELETE ? "DELETE" : "PUT"},
@@ -76,7 +51,8 @@ void Print(const WatchFlags& f, const pb::WatchResponse& r) {
       events.push_back(std::move(je));
     }
     j["events"] = std::move(events);
-    std::cout << j.dump() << std::endl;
+    PrintJson(j);
+    std::cout.flush();
     return;
   }
   for (const mvccpb::Event& e : r.events()) {
@@ -104,7 +80,7 @@ Outcome WatchOn(const WatchFlags& f, const std::string& endpoint,
   pb::WatchRequest req;
   pb::WatchCreateRequest* c = req.mutable_create_request();
   c->set_key(f.key);
-  c->set_range_end(f.prefix ? PrefixEnd(f.key) : f.range_end);
+  c->set_range_end(f.prefix ? client::PrefixEnd(f.key) : f.range_end);
   c->set_start_revision(*next);
   c->set_prev_kv(f.prev_kv);
   if (!stream->Write(req)) {

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/common.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"aspen: a Raft-replicated key-value store with the etcd v3 API and SQL"};
@@ -22,11 +23,13 @@ int main(int argc, char** argv) {
   aspen::cli::RegisterMemberCommands(app, &exit_code);
   aspen::cli::RegisterSnapshotCommands(app, &exit_code);
   aspen::cli::RegisterMaintCommands(app, &exit_code);
+  aspen::cli::AddHelpCommand(app);
+  aspen::cli::AddGlobalFlags(app);  // after every command: they go where commands take them
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Usage errors exit 1 (cli/common.h's scheme); --help and --version exit 0.
-    return app.exit(e) == 0 ? 0 : 1;
+    return aspen::cli::ReportParseError(app, e);
   }
   return exit_code;
 }

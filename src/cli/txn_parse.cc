@@ -90,14 +90,16 @@ Result<std::int64_t> ParseInt(std::string_view text, std::string_view what) {
 // Flag parsing for one request line: "--name=value" or "--name value".
 class Flags {
  public:
-  explicit Flags(std::vector<std::string> args) : args_(std::move(args)) {}
+  // quoted[i]: args[i] was quoted, so it is positional whatever it holds.
+  Flags(std::vector<std::string> args, std::vector<bool> quoted)
+      : args_(std::move(args)), quoted_(std::move(quoted)) {}
 
   // Splits args into positionals and flags; unknown flags are errors.
   Status Parse(const std::vector<std::string_view>& bool_flags,
                const std::vector<std::string_view>& value_flags) {
     for (std::size_t i = 0; i < args_.size(); ++i) {
       const std::string& a = args_[i];
-      if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+      if (quoted_[i] || a.size() < 3 || a.compare(0, 2, "--") != 0) {
         positional_.push_back(a);
         continue;
       }
@@ -138,6 +140,7 @@ class Flags {
 
  private:
   std::vector<std::string> args_;
+  std::vector<bool> quoted_;
   std::vector<std::string> positional_;
   std::map<std::string, std::string> values_;
 };
@@ -311,8 +314,9 @@ Result<std::string> UnquoteGo(std::string_view text) {
   return out;
 }
 
-Result<std::vector<std::string>> SplitArgs(std::string_view line) {
+Result<std::vector<std::string>> SplitArgs(std::string_view line, std::vector<bool>* quoted) {
   std::vector<std::string> args;
+  std::vector<bool> was_quoted;
   std::size_t i = 0;
   while (i < line.size()) {
     if (IsSpace(line[i])) {
@@ -325,19 +329,23 @@ Result<std::vector<std::string>> SplitArgs(std::string_view line) {
       if (n == 0) return Status::InvalidArgument("unterminated quoted string");
       TXN_ASSIGN_OR_RETURN(std::string arg, UnquoteGo(rest.substr(0, n)));
       args.push_back(std::move(arg));
+      was_quoted.push_back(true);
       i += n;
     } else if (rest[0] == '\'') {
       const std::size_t end = rest.find('\'', 1);
       if (end == std::string_view::npos) return Status::InvalidArgument("unterminated ' string");
       args.emplace_back(rest.substr(1, end - 1));
+      was_quoted.push_back(true);
       i += end + 1;
     } else {
       std::size_t n = 0;
       while (n < rest.size() && !IsSpace(rest[n])) ++n;
       args.emplace_back(rest.substr(0, n));
+      was_quoted.push_back(false);
       i += n;
     }
   }
+  if (quoted != nullptr) *quoted = std::move(was_quoted);
   return args;
 }
 
@@ -416,10 +424,12 @@ Result<pb::Compare> ParseCompare(std::string_view line) {
 }
 
 Result<pb::RequestOp> ParseRequestOp(std::string_view line) {
-  TXN_ASSIGN_OR_RETURN(std::vector<std::string> args, SplitArgs(line));
+  std::vector<bool> quoted;
+  TXN_ASSIGN_OR_RETURN(std::vector<std::string> args, SplitArgs(line, &quoted));
   if (args.size() < 2) return Status::InvalidArgument("a request is put|get|del KEY ...");
   const std::string verb = args[0];
-  Flags flags(std::vector<std::string>(args.begin() + 1, args.end()));
+  Flags flags(std::vector<std::string>(args.begin() + 1, args.end()),
+              std::vector<bool>(quoted.begin() + 1, quoted.end()));
   if (verb == "put") return ParsePut(flags);
   if (verb == "get") return ParseGet(flags);
   if (verb == "del") return ParseDel(flags);

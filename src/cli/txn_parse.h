@@ -33,7 +33,10 @@ inline constexpr std::size_t kMaxTxnLineBytes = 2 * 1024 * 1024;
 Result<std::string> UnquoteGo(std::string_view text);
 
 // Splits a request line like etcdctl: bare words, "Go-quoted", 'single-quoted'.
-Result<std::vector<std::string>> SplitArgs(std::string_view line);
+// *quoted (when given) says for each argument whether it was quoted: a quoted
+// argument is a key or value even when it starts with "--".
+Result<std::vector<std::string>> SplitArgs(std::string_view line,
+                                           std::vector<bool>* quoted = nullptr);
 
 Result<etcdserverpb::Compare> ParseCompare(std::string_view line);
 Result<etcdserverpb::RequestOp> ParseRequestOp(std::string_view line);

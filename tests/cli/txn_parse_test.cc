@@ -193,6 +193,14 @@ RC_GTEST_PROP(TxnParseProperty, HexEscapedBytesRoundTrip, (const std::string& by
   RC_ASSERT(put->request_put().key() == bytes);
 }
 
+TEST(TxnParseTest, AQuotedArgumentIsAKeyEvenWhenItLooksLikeAFlag) {
+  Result<pb::RequestOp> put = ParseRequestOp(R"(put "--a" '--b')");
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->request_put().key(), "--a");
+  EXPECT_EQ(put->request_put().value(), "--b");
+  EXPECT_FALSE(ParseRequestOp("put --a v").ok());  // bare: a flag, and an unknown one
+}
+
 RC_GTEST_PROP(CliCommonProperty, Base64RoundTrips, (const std::string& bytes)) {
   const std::string encoded = Base64(bytes);
   RC_ASSERT(encoded.size() % 4 == 0);

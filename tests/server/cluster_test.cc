@@ -11,42 +11,12 @@
 
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = 3000ms;
-  return client::Client::Create(o).value();
-}
-
-// The leader every member in `endpoints` agrees on, or 0.
-std::uint64_t AgreedLeader(const std::vector<std::string>& endpoints) {
-  std::uint64_t leader = 0;
-  for (const std::string& e : endpoints) {
-    auto s = ClientFor({e})->EndpointStatus();
-    if (!s.ok() || s->leader() == 0) return 0;
-    if (leader != 0 && s->leader() != leader) return 0;
-    leader = s->leader();
-  }
-  return leader;
-}
-
-std::uint64_t WaitForLeader(const std::vector<std::string>& endpoints,
-                            std::chrono::milliseconds timeout, std::uint64_t not_this = 0) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::uint64_t l = AgreedLeader(endpoints);
-    if (l != 0 && l != not_this) return l;
-    std::this_thread::sleep_for(50ms);
-  }
-  return 0;
-}
 
 TEST(ClusterTest, KillingTheLeaderKeepsEveryAcknowledgedWrite) {
   Result<std::string> dir = MakeTempDir("aspen-cluster");

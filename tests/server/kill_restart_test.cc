@@ -17,6 +17,7 @@
 #include "client/client.h"
 #include "etcdserverpb/maintenance.grpc.pb.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
@@ -29,38 +30,15 @@ constexpr auto kElectionTimeout = 1000ms;
 constexpr int kElectionBudget = 5;
 constexpr int kWriters = 4;
 constexpr int kRounds = 4;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints,
-                                          std::chrono::milliseconds call_timeout = 2000ms) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 300ms;
-  o.call_timeout = call_timeout;
-  return client::Client::Create(o).value();
-}
-
-// The member id of the leader every endpoint agrees on, or 0.
-std::uint64_t AgreedLeader(const std::vector<std::string>& endpoints) {
-  std::uint64_t leader = 0;
-  for (const std::string& e : endpoints) {
-    auto s = ClientFor({e}, 500ms)->EndpointStatus();
-    if (!s.ok() || s->leader() == 0) return 0;
-    if (leader != 0 && s->leader() != leader) return 0;
-    leader = s->leader();
-  }
-  return leader;
-}
-
-std::uint64_t WaitForLeader(const std::vector<std::string>& endpoints,
-                            std::chrono::milliseconds timeout, std::uint64_t not_this = 0) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const std::uint64_t l = AgreedLeader(endpoints);
-    if (l != 0 && l != not_this) return l;
-    std::this_thread::sleep_for(20ms);
-  }
-  return 0;
-}
+// Members here are killed: connect and ask briefly, poll often.
+constexpr auto kDial = 300ms;
+const LeaderPoll kPoll = [] {
+  LeaderPoll p;
+  p.call_timeout = 500ms;
+  p.dial_timeout = kDial;
+  p.every = 20ms;
+  return p;
+}();
 
 struct Hash {
   bool ok = false;
@@ -88,7 +66,7 @@ class WriteLoad {
   explicit WriteLoad(const std::vector<std::string>& endpoints) {
     for (int t = 0; t < kWriters; ++t) {
       threads_.emplace_back([this, t, endpoints] {
-        auto c = ClientFor(endpoints, 1500ms);
+        auto c = ClientFor(endpoints, 1500ms, kDial);
         for (int n = 0; !stop_.load(); ++n) {
           const std::string key = "w" + std::to_string(t) + "-" + std::to_string(n);
           const std::string value = "v" + std::to_string(n);
@@ -167,7 +145,7 @@ class KillRestartTest : public ::testing::Test {
 
   int IndexOf(std::uint64_t member_id) {
     for (int i = 0; i < 3; ++i) {
-      auto s = ClientFor({endpoints_[i]}, 500ms)->EndpointStatus();
+      auto s = ClientFor({endpoints_[i]}, 500ms, kDial)->EndpointStatus();
       if (s.ok() && s->header().member_id() == member_id) return i;
     }
     return -1;
@@ -189,7 +167,7 @@ class KillRestartTest : public ::testing::Test {
 };
 
 TEST_F(KillRestartTest, RepeatedKill9OfLeaderAndFollowersLosesNoAcknowledgedWrite) {
-  std::uint64_t leader = WaitForLeader(endpoints_, 20s);
+  std::uint64_t leader = WaitForLeader(endpoints_, 20s, 0, kPoll);
   ASSERT_NE(leader, 0u) << members_[0]->Log();
   WriteLoad load(endpoints_);
   ASSERT_TRUE(WaitForProgress(load, 0, 20, 10s)) << "no writes acknowledged before the faults";
@@ -202,7 +180,7 @@ TEST_F(KillRestartTest, RepeatedKill9OfLeaderAndFollowersLosesNoAcknowledgedWrit
     members_[li]->Kill();
     const auto killed_at = std::chrono::steady_clock::now();
     const std::uint64_t next =
-        WaitForLeader(Others(li), kElectionBudget * kElectionTimeout, leader);
+        WaitForLeader(Others(li), kElectionBudget * kElectionTimeout, leader, kPoll);
     ASSERT_NE(next, 0u) << "no new leader within " << kElectionBudget << " election timeouts";
     const auto took = std::chrono::steady_clock::now() - killed_at;
     std::printf("round %d: leader n%d killed, new leader after %lld ms\n", round, li,
@@ -214,14 +192,14 @@ TEST_F(KillRestartTest, RepeatedKill9OfLeaderAndFollowersLosesNoAcknowledgedWrit
     StartMember(li, /*wait_ready=*/true);
 
     // kill -9 a follower, let writes go on, restart it.
-    leader = WaitForLeader(endpoints_, 10s);
+    leader = WaitForLeader(endpoints_, 10s, 0, kPoll);
     ASSERT_NE(leader, 0u);
     const int fi = (IndexOf(leader) + 1 + round % 2) % 3;
     members_[fi]->Kill();
     ASSERT_TRUE(WaitForProgress(load, load.acked(), 10, 10s))
         << "no writes acknowledged with follower n" << fi << " down";
     StartMember(fi, /*wait_ready=*/true);
-    leader = WaitForLeader(endpoints_, 10s);
+    leader = WaitForLeader(endpoints_, 10s, 0, kPoll);
     ASSERT_NE(leader, 0u);
   }
   load.Stop();
@@ -235,7 +213,7 @@ TEST_F(KillRestartTest, RepeatedKill9OfLeaderAndFollowersLosesNoAcknowledgedWrit
     o.prefix = true;
     Result<etcdserverpb::RangeResponse> got = Status::Unavailable("not tried");
     for (int attempt = 0; attempt < 50 && !got.ok(); ++attempt) {
-      got = ClientFor({e}, 3000ms)->Get("w", o);
+      got = ClientFor({e}, 3000ms, kDial)->Get("w", o);
       if (!got.ok()) std::this_thread::sleep_for(100ms);
     }
     ASSERT_TRUE(got.ok()) << e << ": " << got.status().ToString();

@@ -16,25 +16,12 @@
 
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = 3000ms;
-  return client::Client::Create(o).value();
-}
-
-ProgramRun Aspen(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {ASPEN_BINARY};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return RunProgram(argv, "", 60s);
-}
 
 // Masks what legitimately differs between etcd and aspen: ports, ids,
 // versions, sizes, indexes, hashes.
@@ -112,12 +99,12 @@ TEST(MaintenanceTest, NoSpaceRefusesWritesUntilSpaceIsFreedAndTheAlarmDisarmed) 
   EXPECT_EQ(Etcdctl(ep, {"del", "k", "--prefix"}).exit_code, 0);
   EXPECT_NE(Etcdctl(ep, {"put", "x", "y"}).exit_code, 0);
   // aspen's own commands: defrag, then disarm.
-  ProgramRun defrag = Aspen({"defrag", "--endpoints", ep});
+  ProgramRun defrag = RunAspen({"defrag", "--endpoints", ep});
   EXPECT_EQ(defrag.exit_code, 0) << defrag.err;
-  ProgramRun disarm = Aspen({"alarm", "disarm", "--endpoints", ep});
+  ProgramRun disarm = RunAspen({"alarm", "disarm", "--endpoints", ep});
   EXPECT_EQ(disarm.exit_code, 0) << disarm.err;
   EXPECT_NE(disarm.out.find("alarm:NOSPACE"), std::string::npos) << disarm.out;
-  EXPECT_EQ(Aspen({"alarm", "list", "--endpoints", ep}).out, "");
+  EXPECT_EQ(RunAspen({"alarm", "list", "--endpoints", ep}).out, "");
   ProgramRun put = Etcdctl(ep, {"put", "x", "y"});
   EXPECT_EQ(put.exit_code, 0) << put.err;
 }
@@ -212,14 +199,14 @@ TEST(MaintenanceTest, BackupUnderLoadRestoresIntoANewClusterWithEveryKeyAndRevis
   ASSERT_GE(acked.load(), 200) << "the writer made no progress";
   const int acked_before_save = acked.load();
   const std::string file = *dir + "/backup.snap";
-  ProgramRun save = Aspen({"snapshot", "save", file, "--endpoints", old.endpoints[1]});
+  ProgramRun save = RunAspen({"snapshot", "save", file, "--endpoints", old.endpoints[1]});
   ASSERT_EQ(save.exit_code, 0) << save.out << save.err;
   std::this_thread::sleep_for(300ms);
   stop.store(true);
   writer.join();
   ASSERT_GT(acked.load(), acked_before_save) << "the load did not run during the backup";
 
-  ProgramRun status = Aspen({"snapshot", "status", file, "-o", "json"});
+  ProgramRun status = RunAspen({"snapshot", "status", file, "-o", "json"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(status.out, m, std::regex("\"revision\":([0-9]+)")));
@@ -230,7 +217,7 @@ TEST(MaintenanceTest, BackupUnderLoadRestoresIntoANewClusterWithEveryKeyAndRevis
 
   std::vector<MemberPorts> fresh = {PickMemberPorts(), PickMemberPorts(), PickMemberPorts()};
   for (std::size_t i = 0; i < fresh.size(); ++i) {
-    ProgramRun r = Aspen(
+    ProgramRun r = RunAspen(
         {"snapshot", "restore", file, "--data-dir", *dir + "/new/n" + std::to_string(i), "--name",
          "n" + std::to_string(i), "--initial-cluster", InitialCluster(fresh),
          "--initial-advertise-peer-urls", fresh[i].peer_url(), "--initial-cluster-token", "new"});
@@ -267,7 +254,7 @@ TEST(MaintenanceTest, BackupUnderLoadRestoresIntoANewClusterWithEveryKeyAndRevis
   EXPECT_EQ(put->header().revision(), snap_revision + 1);
   std::string eps =
       restored.endpoints[0] + "," + restored.endpoints[1] + "," + restored.endpoints[2];
-  ProgramRun verify = Aspen({"verify", "--endpoints", eps});
+  ProgramRun verify = RunAspen({"verify", "--endpoints", eps});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("OK: 3 member(s) agree"), std::string::npos) << verify.out;
 }
@@ -344,7 +331,7 @@ TEST(MaintenanceTest, HashkvAtAPastRevisionIsEqualOnEveryMemberAndChangesWithThe
   EXPECT_EQ(now[0], HashesAt(eps, r_now)[0]);
 
   // aspen verify --rev agrees; etcd's errors above and below the kept range.
-  ProgramRun verify = Aspen({"verify", "--rev", std::to_string(r), "--endpoints", eps});
+  ProgramRun verify = RunAspen({"verify", "--rev", std::to_string(r), "--endpoints", eps});
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("OK: 3 member(s) agree at revision " + std::to_string(r)),
             std::string::npos)
@@ -371,7 +358,7 @@ TEST(MaintenanceTest, HashkvAtAPastRevisionIsEqualOnEveryMemberAndChangesWithThe
       << json.out;
   // A stopped member's data dir gives the same hash at R.
   c.members[0]->process().Stop(SIGTERM, 5s);
-  ProgramRun offline = Aspen({"verify", "--data-dir", *dir + "/n0", "--rev", std::to_string(r)});
+  ProgramRun offline = RunAspen({"verify", "--data-dir", *dir + "/n0", "--rev", std::to_string(r)});
   EXPECT_EQ(offline.exit_code, 0) << offline.out << offline.err;
   EXPECT_NE(
       offline.out.find("revision " + std::to_string(r) + ", hashkv " + std::to_string(at_r[0])),
@@ -392,7 +379,7 @@ TEST(MaintenanceTest, CorruptedBackupIsRefusedByStatusAndRestore) {
     ASSERT_EQ(save.exit_code, 0) << save.err;
   }
   const std::string good = *dir + "/etcdctl.snap";
-  EXPECT_EQ(Aspen({"snapshot", "status", good}).exit_code, 0);
+  EXPECT_EQ(RunAspen({"snapshot", "status", good}).exit_code, 0);
   std::string bytes;
   {
     std::ifstream in(good, std::ios::binary);
@@ -409,13 +396,13 @@ TEST(MaintenanceTest, CorruptedBackupIsRefusedByStatusAndRestore) {
   write(*dir + "/truncated.snap", bytes.substr(0, bytes.size() - 40));
   for (const std::string name : {"flipped", "truncated"}) {
     const std::string path = *dir + "/" + name + ".snap";
-    ProgramRun st = Aspen({"snapshot", "status", path});
+    ProgramRun st = RunAspen({"snapshot", "status", path});
     EXPECT_EQ(st.exit_code, 1) << name;
     EXPECT_NE(st.err.find("snapshot: "), std::string::npos) << st.err;
     const std::string data_dir = *dir + "/restored-" + name;
-    ProgramRun r = Aspen({"snapshot", "restore", path, "--data-dir", data_dir, "--name", "m1",
-                          "--initial-cluster", "m1=http://127.0.0.1:1",
-                          "--initial-advertise-peer-urls", "http://127.0.0.1:1"});
+    ProgramRun r = RunAspen({"snapshot", "restore", path, "--data-dir", data_dir, "--name", "m1",
+                             "--initial-cluster", "m1=http://127.0.0.1:1",
+                             "--initial-advertise-peer-urls", "http://127.0.0.1:1"});
     EXPECT_EQ(r.exit_code, 1) << name;
     EXPECT_NE(r.err.find("snapshot: "), std::string::npos) << r.err;
     EXPECT_FALSE(std::filesystem::exists(data_dir)) << name;

@@ -22,32 +22,13 @@
 
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints,
-                                          std::chrono::milliseconds call_timeout = 3000ms) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = call_timeout;
-  return client::Client::Create(o).value();
-}
-
-std::string Hex(std::uint64_t id) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(id));
-  return buf;
-}
-
-std::uint64_t SelfId(const std::string& endpoint) {
-  auto s = ClientFor({endpoint})->EndpointStatus();
-  return s.ok() ? s->header().member_id() : 0;
-}
 
 // `member list -w json` with ids, ports and header numbers masked, members
 // sorted (their order follows the ids).
@@ -226,11 +207,11 @@ TEST(MembershipLifecycleTest, RemovingTheLeaderThroughAFollowerHandsOverAndTheLe
   const std::uint64_t leader_id = SelfId(members[leader].process->endpoint());
 
   const auto start = SteadyClock::now();
-  ProgramRun rm = Etcdctl(fep, {"member", "remove", Hex(leader_id)});
+  ProgramRun rm = Etcdctl(fep, {"member", "remove", MemberHex(leader_id)});
   const auto removed = SteadyClock::now();
   ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   // etcdctl pads the id with spaces (%16x).
-  EXPECT_TRUE(std::regex_search(rm.out, std::regex("Member +" + Hex(leader_id) + " removed")))
+  EXPECT_TRUE(std::regex_search(rm.out, std::regex("Member +" + MemberHex(leader_id) + " removed")))
       << rm.out;
   // Writes through the follower resume at once: a new leader is in place.
   auto put = ClientFor({fep}, 1000ms)->Put("after", "1");
@@ -256,7 +237,7 @@ TEST(MembershipLifecycleTest, RemovingTheLeaderThroughAFollowerHandsOverAndTheLe
             std::string::npos)
       << members[leader].process->Log();
   ProgramRun list = Etcdctl(fep, {"member", "list"});
-  EXPECT_EQ(list.out.find(Hex(leader_id)), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(MemberHex(leader_id)), std::string::npos) << list.out;
 }
 
 TEST(MembershipLifecycleTest, AMemberRemovedWhileDownLearnsItFromItsPeersAndExits) {
@@ -274,7 +255,7 @@ TEST(MembershipLifecycleTest, AMemberRemovedWhileDownLearnsItFromItsPeersAndExit
   // Down (stopped) while it is removed: restarted, it never hears from a
   // leader (its peers refuse its messages) and asks them.
   members[down].process->process().Stop(SIGTERM, 5s);
-  ProgramRun rm = Etcdctl(lep, {"member", "remove", Hex(down_id)});
+  ProgramRun rm = Etcdctl(lep, {"member", "remove", MemberHex(down_id)});
   ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(ClientFor({lep})->Put("k" + std::to_string(i), "v").ok());

@@ -15,40 +15,12 @@
 
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = 3000ms;
-  return client::Client::Create(o).value();
-}
-
-// The index of the member every member agrees leads, or -1 after `timeout`.
-int WaitForLeaderIndex(const std::vector<std::string>& endpoints,
-                       std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::uint64_t leader = 0;
-    int index = -1;
-    bool agreed = true;
-    for (int i = 0; i < static_cast<int>(endpoints.size()) && agreed; ++i) {
-      auto s = ClientFor({endpoints[i]})->EndpointStatus();
-      if (!s.ok() || s->leader() == 0 || (leader != 0 && s->leader() != leader)) agreed = false;
-      if (!agreed) break;
-      leader = s->leader();
-      if (s->header().member_id() == leader) index = i;
-    }
-    if (agreed && index >= 0) return index;
-    std::this_thread::sleep_for(50ms);
-  }
-  return -1;
-}
 
 TEST(PeerClusterTest, StoppedFollowerNeverBlocksWritesAndCatchesUpWhenResumed) {
   Result<std::string> dir = MakeTempDir("aspen-peer-cluster");
@@ -56,7 +28,7 @@ TEST(PeerClusterTest, StoppedFollowerNeverBlocksWritesAndCatchesUpWhenResumed) {
   Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3);
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   const std::vector<std::string>& endpoints = cluster->endpoints;
-  const int leader = WaitForLeaderIndex(endpoints, 20s);
+  const int leader = IndexOfMember(endpoints, WaitForLeader(endpoints, 20s));
   ASSERT_GE(leader, 0) << cluster->members[0]->Log();
   const int stopped = (leader + 1) % 3;
   const pid_t stopped_pid = cluster->members[stopped]->process().pid();

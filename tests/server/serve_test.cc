@@ -15,18 +15,12 @@
 #include "base/limits.h"
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<client::Client> ClientFor(const std::string& endpoint) {
-  client::ClientOptions o;
-  o.endpoints = {endpoint};
-  o.call_timeout = 5000ms;
-  return client::Client::Create(o).value();
-}
 
 ProgramRun Serve(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {ASPEN_BINARY, "serve"};
@@ -64,7 +58,7 @@ TEST(ServeTest, SigtermStopsCleanlyAndRestartKeepsDataIgnoringInitialCluster) {
   {
     auto m = AspenMember::Start("default", *dir + "/d", ports, {});
     ASSERT_TRUE(m.ok()) << m.status().ToString();
-    ASSERT_TRUE(ClientFor((*m)->endpoint())->Put("kept", "yes").ok());
+    ASSERT_TRUE(ClientFor({(*m)->endpoint()}, 5s)->Put("kept", "yes").ok());
     ::kill((*m)->process().pid(), SIGTERM);
     EXPECT_EQ((*m)->process().Wait(10s), 0) << (*m)->Log();
     EXPECT_NE((*m)->Log().find("shutting down"), std::string::npos);
@@ -74,7 +68,7 @@ TEST(ServeTest, SigtermStopsCleanlyAndRestartKeepsDataIgnoringInitialCluster) {
       AspenMember::Start("default", *dir + "/d", ports,
                          {"--initial-cluster=default=http://127.0.0.1:1,x=http://127.0.0.1:2"});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  auto got = ClientFor((*m)->endpoint())->Get("kept");
+  auto got = ClientFor({(*m)->endpoint()}, 5s)->Get("kept");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_EQ(got->kvs_size(), 1);
   EXPECT_EQ(got->kvs(0).value(), "yes");
@@ -155,7 +149,7 @@ TEST(ServeTest, ConfigFileSetsFlagsAndFlagsOverrideIt) {
   auto m = AspenMember::Start("overridden", *dir + "/d", ports,
                               {"--config-file=" + *dir + "/aspen.toml"});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  auto list = ClientFor((*m)->endpoint())->MemberList();
+  auto list = ClientFor({(*m)->endpoint()}, 5s)->MemberList();
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->members_size(), 1);
   EXPECT_EQ(list->members(0).name(), "overridden");
@@ -166,7 +160,7 @@ TEST(ServeTest, BadInputGetsClearErrorsAndTheServerKeepsServing) {
   ASSERT_TRUE(dir.ok());
   auto m = AspenMember::Start("default", *dir + "/d", PickMemberPorts(), {});
   ASSERT_TRUE(m.ok()) << m.status().ToString();
-  auto c = ClientFor((*m)->endpoint());
+  auto c = ClientFor({(*m)->endpoint()}, 5s);
 
   Status big_value = c->Put("k", std::string(limits::kMaxValueBytes + 1, 'v')).status();
   EXPECT_EQ(big_value.code(), Code::kResourceExhausted);

@@ -9,37 +9,13 @@
 #include "aspen/sql/v1/sql.grpc.pb.h"
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
 namespace pb = aspen::v1;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = 3000ms;
-  return client::Client::Create(o).value();
-}
-
-// The member id of the leader all of `endpoints` agree on, or 0.
-std::uint64_t WaitForLeader(const std::vector<std::string>& endpoints) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::uint64_t leader = 0;
-    bool agreed = true;
-    for (const std::string& e : endpoints) {
-      auto s = ClientFor({e})->EndpointStatus();
-      if (!s.ok() || s->leader() == 0 || (leader != 0 && s->leader() != leader)) agreed = false;
-      if (s.ok()) leader = s->leader();
-    }
-    if (agreed && leader != 0) return leader;
-    std::this_thread::sleep_for(50ms);
-  }
-  return 0;
-}
 
 // Runs `sql` on `endpoint`; the first column of the first row, or -1.
 std::int64_t QueryInt(const std::string& endpoint, const std::string& sql,
@@ -68,13 +44,9 @@ TEST(SqlClusterTest, FollowersAnswerLinearizableQueriesWithEveryAcknowledgedWrit
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   std::vector<std::unique_ptr<AspenMember>>& members = cluster->members;
   const std::vector<std::string>& endpoints = cluster->endpoints;
-  const std::uint64_t leader = WaitForLeader(endpoints);
+  const std::uint64_t leader = WaitForLeader(endpoints, 20s);
   ASSERT_NE(leader, 0u) << members[0]->Log();
-  int leader_index = -1;
-  for (int i = 0; i < 3; ++i) {
-    auto s = ClientFor({endpoints[i]})->EndpointStatus();
-    if (s.ok() && s->header().member_id() == leader) leader_index = i;
-  }
+  const int leader_index = IndexOfMember(endpoints, leader);
   ASSERT_GE(leader_index, 0);
   auto writer = ClientFor({endpoints[leader_index]});
   for (int i = 0; i < 10; ++i) {

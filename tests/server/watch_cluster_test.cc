@@ -13,24 +13,12 @@
 
 #include "client/client.h"
 #include "server/serve_process.h"
+#include "server/test_client.h"
 
 namespace aspen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::unique_ptr<client::Client> ClientFor(const std::vector<std::string>& endpoints) {
-  client::ClientOptions o;
-  o.endpoints = endpoints;
-  o.dial_timeout = 500ms;
-  o.call_timeout = 3000ms;
-  return client::Client::Create(o).value();
-}
-
-bool HasLeader(const std::string& endpoint) {
-  auto s = ClientFor({endpoint})->EndpointStatus();
-  return s.ok() && s->leader() != 0;
-}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
