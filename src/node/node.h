@@ -332,7 +332,7 @@ class Node {
   // The leader's view of each member's replication (empty on a follower).
   struct PeerProgress {
     std::uint64_t match = 0;
-    bool active = false;  // heard from within the last election timeout
+    bool active = false;  // raft saw it active within the last two election timeouts
   };
   std::map<NodeId, PeerProgress> Progress() const;
 

@@ -255,6 +255,7 @@ struct Node::Impl {
   MembersBook book;
   bool self_removed = false;                           // applied its own removal, or told so
   std::map<NodeId, Node::PeerProgress> peer_progress;  // leader only
+  std::map<NodeId, std::int64_t> peer_active_at;       // leader only: last seen active (steady ms)
   // Store views of the snapshots this node sent, by index (the last few).
   std::map<std::uint64_t, std::shared_ptr<storage::Snapshot>> outgoing_snaps;
 

@@ -333,9 +333,21 @@ void Node::Impl::PublishStatus() {
   status.snapshots_installed = snapshots_installed;
   peer_progress.clear();
   if (is_leader) {
+    // raft clears every peer's recent_active at each quorum check (once an
+    // election timeout) and sets it again on the peer's next answer, so one
+    // reading may show a healthy peer inactive for a heartbeat round trip.
+    // A peer counts as active if raft saw it active within the last two
+    // election timeouts (membership checks must not refuse on that blink).
+    const std::int64_t now = Steady();
+    const std::int64_t window = 2 * opts.election_tick * opts.tick_interval_ms;
     for (const auto& [id, pr] : raw->raft().tracker().progress()) {
-      peer_progress[id] = Node::PeerProgress{pr.match(), id == opts.id || pr.recent_active()};
+      if (id == opts.id || pr.recent_active()) peer_active_at[id] = now;
+      auto seen = peer_active_at.find(id);
+      const bool active = seen != peer_active_at.end() && now - seen->second <= window;
+      peer_progress[id] = Node::PeerProgress{pr.match(), active};
     }
+  } else {
+    peer_active_at.clear();
   }
 }
 

@@ -49,6 +49,54 @@ TEST(NodeCluster, ThreeNodesReplicateToEveryReplica) {
   }
 }
 
+// Membership checks (etcd's "not enough started members") read the leader's
+// Progress(). raft clears each peer's recent_active at every quorum check and
+// sets it again on the peer's next answer; a peer whose heartbeat answers are
+// often lost was shown inactive in between, and `member remove` was refused
+// at random. A peer that stops answering still turns inactive.
+TEST(NodeCluster, HealthyPeersStayActiveAcrossQuorumChecksAndAnIsolatedOneTurnsInactive) {
+  Cluster c;
+  c.StartAll();
+  const NodeId leader = c.WaitLeader();
+  ASSERT_NE(leader, 0u);
+  // Every peer heard from since the election.
+  auto put = ProposeSync(c.node(leader), PutCmd("k", "v"));
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  ASSERT_TRUE(c.WaitApplied(c.node(leader)->GetStatus().commit_index));
+  ASSERT_TRUE(WaitFor([&] {
+    for (const auto& [id, p] : c.node(leader)->Progress()) {
+      if (!p.active) return false;
+    }
+    return true;
+  }));
+  std::atomic<std::uint64_t> answers{0};
+  // Two of every three heartbeat answers are lost: a peer is heard from a few
+  // ticks after each quorum check instead of at once.
+  c.net().SetDropFilter([&](const raft::pb::Message& m) {
+    return m.type() == raft::pb::MSG_HEARTBEAT_RESP && answers.fetch_add(1) % 3 != 0;
+  });
+  int samples = 0, inactive = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1500);
+  while (std::chrono::steady_clock::now() < until) {
+    for (const auto& [id, p] : c.node(leader)->Progress()) {
+      ++samples;
+      if (!p.active) ++inactive;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  EXPECT_GT(samples, 100);
+  EXPECT_EQ(inactive, 0) << "healthy peers shown inactive in " << inactive << " of " << samples
+                         << " readings";
+  c.net().SetDropFilter(nullptr);
+
+  const NodeId isolated = leader == 3 ? 2 : 3;
+  c.net().Isolate(isolated);
+  // Election timeout here: 10 ticks of 10 ms; inactive within a few.
+  EXPECT_TRUE(WaitFor([&] { return !c.node(leader)->Progress().at(isolated).active; },
+                      std::chrono::seconds(3)));
+  c.net().Heal();
+}
+
 TEST(NodeCluster, ProposalOnFollowerIsForwardedAndCompletedAfterApply) {
   Cluster c;
   c.StartAll();
