@@ -58,7 +58,7 @@ wait_healthy() {
 # data under DIR; sets CLUSTER_ENDPOINTS (host:port, comma-separated) and
 # CLUSTER_PIDS. Both systems get the same heartbeat (100 ms) and election
 # timeout (1000 ms); both fsync every commit (etcd's default, Aspen's only
-# mode).
+# mode). ASPEN_SERVE_FLAGS (optional) adds flags to every aspen member.
 start_cluster() {
   local sys=$1 n=$2 dir=$3 i
   local names=() cports=() pports=() mports=() initial=""
@@ -79,7 +79,7 @@ start_cluster() {
       "$ASPEN" serve --name "$name" --data-dir "$dir/$name" \
         --listen-client-urls "http://127.0.0.1:$c" --listen-peer-urls "http://127.0.0.1:$p" \
         --listen-metrics-urls "http://127.0.0.1:$m" --initial-cluster "$initial" \
-        --initial-cluster-token bench > "$dir/$name.log" 2>&1 &
+        --initial-cluster-token bench ${ASPEN_SERVE_FLAGS:-} > "$dir/$name.log" 2>&1 &
     else
       etcd --name "$name" --data-dir "$dir/$name" \
         --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \

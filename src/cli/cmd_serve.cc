@@ -73,6 +73,7 @@ Status BuildConfig(CLI::App* cmd, ServeFlags& f, server::ServeConfig* out) {
   }
   if (given("--max-snapshot-bytes")) c.max_snapshot_bytes = f.config.max_snapshot_bytes;
   if (given("--quota-backend-bytes")) c.quota_backend_bytes = f.config.quota_backend_bytes;
+  if (given("--peer-stream")) c.peer_stream = f.config.peer_stream;
   ASPEN_RETURN_IF_ERROR(server::ValidateConfig(c));
   *out = std::move(c);
   return Status::Ok();
@@ -168,6 +169,9 @@ void RegisterServeCommands(CLI::App& app, int* exit_code) {
   cmd->add_option("--quota-backend-bytes", f.config.quota_backend_bytes,
                   "Raise a NOSPACE alarm and refuse writes once the state takes more bytes "
                   "(default 0: 2 GiB)");
+  cmd->add_option("--peer-stream", f.config.peer_stream,
+                  "How raft messages go to peers: tcp (the peer port's own stream) or grpc "
+                  "(default: tcp)");
   cmd->callback([cmd, flags, exit_code] { *exit_code = RunServe(cmd, *flags); });
 }
 

@@ -133,6 +133,10 @@ Status ValidateConfig(const ServeConfig& c) {
   if (c.max_snapshot_bytes <= 0) {
     return Status::InvalidArgument("--max-snapshot-bytes: must be > 0");
   }
+  if (c.peer_stream != "tcp" && c.peer_stream != "grpc") {
+    return Status::InvalidArgument("--peer-stream: \"" + c.peer_stream +
+                                   "\" is neither tcp nor grpc");
+  }
   return Status::Ok();
 }
 
@@ -327,6 +331,7 @@ Status ApplyKey(const std::string& key, const toml::node& v, ServeConfig* c) {
   if (key == "snapshot-catchup-entries") return SetInt(v, key, &c->snapshot_catchup_entries);
   if (key == "max-snapshot-bytes") return SetInt(v, key, &c->max_snapshot_bytes);
   if (key == "quota-backend-bytes") return SetInt(v, key, &c->quota_backend_bytes);
+  if (key == "peer-stream") return SetString(v, key, &c->peer_stream);
   return Status::InvalidArgument("unknown key \"" + key + "\"");
 }
 

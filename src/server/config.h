@@ -51,6 +51,10 @@ struct ServeConfig {
   // writes that need space fail and a NOSPACE alarm is raised. 0 means the
   // default (kDefaultQuotaBackendBytes, etcd's 2 GiB).
   std::int64_t quota_backend_bytes = 0;
+  // How this member sends raft messages to its peers (Aspen extension):
+  // "tcp" (the peer port's own framed stream) or "grpc" (a gRPC stream).
+  // A member receives both on its peer port whatever this says.
+  std::string peer_stream = "tcp";
 };
 
 // The auto-compaction settings, parsed: a retention in ms (periodic) or in

@@ -113,19 +113,11 @@ class PeerService::StreamReader final : public grpc::ServerReadReactor<ppb::Batc
       return;
     }
     summary_->set_batches(summary_->batches() + 1);
-    if (grpc::Status s = service_->CheckBatch(batch_); !s.ok()) {
-      ++service_->rejected_;
+    std::size_t accepted = 0;
+    if (grpc::Status s = service_->Deliver(&batch_, &accepted); !s.ok()) {
       Finish(s);
       return;
     }
-    std::vector<raft::pb::Message> messages;
-    messages.reserve(static_cast<std::size_t>(batch_.messages_size()));
-    for (raft::pb::Message& m : *batch_.mutable_messages()) messages.push_back(std::move(m));
-    const std::size_t total = messages.size();
-    const std::size_t accepted = service_->handler_->ReceiveBatch(std::move(messages));
-    ASPEN_ASSERT(accepted <= total);
-    service_->received_ += accepted;
-    service_->refused_ += total - accepted;
     summary_->set_messages(summary_->messages() + accepted);
     batch_.Clear();
     StartRead(&batch_);
@@ -138,6 +130,32 @@ class PeerService::StreamReader final : public grpc::ServerReadReactor<ppb::Batc
   ppb::StreamSummary* const summary_;
   ppb::Batch batch_;
 };
+
+grpc::Status PeerService::CheckHello(const ppb::Batch& hello) {
+  grpc::Status s = CheckBatch(hello);
+  if (s.ok() && hello.messages_size() != 0) {
+    s = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "raft stream hello carries messages");
+  }
+  if (!s.ok()) ++rejected_;
+  return s;
+}
+
+grpc::Status PeerService::Deliver(ppb::Batch* batch, std::size_t* accepted_out) {
+  if (grpc::Status s = CheckBatch(*batch); !s.ok()) {
+    ++rejected_;
+    return s;
+  }
+  std::vector<raft::pb::Message> messages;
+  messages.reserve(static_cast<std::size_t>(batch->messages_size()));
+  for (raft::pb::Message& m : *batch->mutable_messages()) messages.push_back(std::move(m));
+  const std::size_t total = messages.size();
+  const std::size_t accepted = handler_->ReceiveBatch(std::move(messages));
+  ASPEN_ASSERT(accepted <= total);
+  received_ += accepted;
+  refused_ += total - accepted;
+  if (accepted_out != nullptr) *accepted_out = accepted;
+  return grpc::Status::OK;
+}
 
 grpc::ServerReadReactor<ppb::Batch>* PeerService::Stream(grpc::CallbackServerContext* /*context*/,
                                                          ppb::StreamSummary* summary) {

@@ -107,6 +107,16 @@ class PeerService final
   // OK, or the status that ends the stream for this batch (see above).
   grpc::Status CheckBatch(const peer::v1::Batch& batch) const;
 
+  // The hello of a raft stream (peer_wire.h): a Batch with no messages that
+  // passes CheckBatch; a refusal is counted as a rejected batch.
+  grpc::Status CheckHello(const peer::v1::Batch& hello);
+
+  // Checks `batch` and hands its messages to the handler (moved out of it);
+  // the check's status otherwise (counted as a rejected batch). Used by the
+  // gRPC Stream and by the peer port's own raft streams (peer_port.h).
+  // `accepted` (optional) gets how many messages the handler took.
+  grpc::Status Deliver(peer::v1::Batch* batch, std::size_t* accepted = nullptr);
+
  private:
   class StreamReader;
   grpc::Status CheckCluster(std::uint64_t cluster_id) const;

@@ -3,6 +3,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <deque>
 #include <utility>
@@ -12,6 +15,7 @@
 #include "base/thread_name.h"
 #include "server/peer_coalesce.h"
 #include "server/peer_snapshot.h"
+#include "server/peer_wire.h"
 
 namespace aspen::server {
 
@@ -75,6 +79,7 @@ class PeerTransport::Peer {
     target_ = std::move(target);
     channel_.reset();
     if (context_ != nullptr) context_->TryCancel();
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
   }
 
   void Stop() {
@@ -82,6 +87,7 @@ class PeerTransport::Peer {
       std::lock_guard lock(mu_);
       stopping_ = true;
       if (context_ != nullptr) context_->TryCancel();
+      if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
       cv_.notify_all();
     }
     if (thread_.joinable()) thread_.join();
@@ -100,6 +106,10 @@ class PeerTransport::Peer {
 
   void Run();
   bool OpenStream(std::unique_lock<std::mutex>& lock);
+  bool OpenTcpStream(std::unique_lock<std::mutex>& lock, const std::string& target);
+  bool Write(const ppb::Batch& batch);
+  bool StreamOpen() const { return writer_ != nullptr || fd_ >= 0; }
+  void CloseStream(std::unique_lock<std::mutex>& lock);
   void BreakStream(std::unique_lock<std::mutex>& lock, std::size_t lost);
 
   const PeerTransportOptions& options_;
@@ -115,6 +125,9 @@ class PeerTransport::Peer {
   PeerTransportStats stats_;                      // guarded by mu_
   std::shared_ptr<grpc::Channel> channel_;        // guarded by mu_
   std::unique_ptr<grpc::ClientContext> context_;  // guarded by mu_; set while a stream is open
+  // The TCP stream's socket (PeerStreamKind::kTcp): set and closed by the
+  // sender thread under mu_, shut down by Stop/SetTarget under mu_.
+  int fd_ = -1;
   // Owned by the sender thread only.
   std::unique_ptr<ppb::Peer::Stub> stub_;
   std::unique_ptr<grpc::ClientWriter<ppb::Batch>> writer_;
@@ -139,6 +152,7 @@ bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
     channel_.reset();
   }
   if (target_.empty()) return false;
+  if (options_.stream == PeerStreamKind::kTcp) return OpenTcpStream(lock, target_);
   if (channel_ == nullptr) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(static_cast<int>(kMaxPeerBatchBytes));
@@ -168,9 +182,60 @@ bool PeerTransport::Peer::OpenStream(std::unique_lock<std::mutex>& lock) {
   return true;
 }
 
-// Ends the current stream (if any), drops the queue, reports the peer and
-// schedules the next attempt. Called with mu_ held.
-void PeerTransport::Peer::BreakStream(std::unique_lock<std::mutex>& lock, std::size_t lost) {
+// Connects to the peer port, sends the preface and the hello and waits for
+// the peer's StreamAccept. Called with mu_ held; releases it meanwhile.
+bool PeerTransport::Peer::OpenTcpStream(std::unique_lock<std::mutex>& lock,
+                                        const std::string& target) {
+  lock.unlock();
+  auto cancelled = [this] {
+    std::lock_guard l(mu_);
+    return stopping_;
+  };
+  Result<int> fd = DialTcp(target, options_.dial_timeout, cancelled);
+  bool ok = fd.ok();
+  if (ok) {
+    ppb::Batch hello;
+    hello.set_cluster_id(options_.cluster_id);
+    hello.set_from(options_.self);
+    hello.set_to(id_);
+    const std::string body = hello.SerializeAsString();
+    char header[kFrameHeaderBytes];
+    EncodeFrameHeader(body.size(), header);
+    std::string out(kRaftStreamPreface);
+    out.append(header, sizeof header);
+    out += body;
+    ok = WriteAll(*fd, out).ok();
+    if (ok) {
+      FrameReader reader(64u << 10);
+      Result<std::string> answer = ReadOneFrame(*fd, &reader, options_.dial_timeout);
+      ppb::StreamAccept accept;
+      // A refusal (another cluster, another member) ends here; the peer
+      // logs why, and this side retries after its back-off.
+      ok = answer.ok() && accept.ParseFromString(*answer) && accept.code() == 0;
+    }
+    if (!ok) ::close(*fd);
+  }
+  lock.lock();
+  if (!ok) return false;
+  if (stopping_) {
+    ::close(*fd);
+    return false;
+  }
+  fd_ = *fd;
+  return true;
+}
+
+bool PeerTransport::Peer::Write(const ppb::Batch& batch) {
+  if (fd_ >= 0) return WriteFrame(fd_, batch.SerializeAsString()).ok();
+  return writer_->Write(batch);
+}
+
+// Closes the open stream, if any. Called with mu_ held.
+void PeerTransport::Peer::CloseStream(std::unique_lock<std::mutex>& lock) {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (writer_ != nullptr) {
     context_->TryCancel();
     lock.unlock();
@@ -179,6 +244,12 @@ void PeerTransport::Peer::BreakStream(std::unique_lock<std::mutex>& lock, std::s
     writer_.reset();
   }
   context_.reset();
+}
+
+// Ends the current stream (if any), drops the queue, reports the peer and
+// schedules the next attempt. Called with mu_ held.
+void PeerTransport::Peer::BreakStream(std::unique_lock<std::mutex>& lock, std::size_t lost) {
+  CloseStream(lock);
   lost += queue_.size();
   queue_.clear();
   queued_bytes_ = 0;
@@ -199,7 +270,7 @@ void PeerTransport::Peer::Run() {
   while (true) {
     cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (stopping_) break;
-    if (writer_ == nullptr) {
+    if (!StreamOpen()) {
       if (Clock::now() < next_attempt_) {
         cv_.wait_until(lock, next_attempt_, [&] { return stopping_; });
         continue;
@@ -223,7 +294,7 @@ void PeerTransport::Peer::Run() {
       queue_.pop_front();
     }
     lock.unlock();
-    const bool ok = writer_->Write(batch);
+    const bool ok = Write(batch);
     lock.lock();
     const auto n = static_cast<std::uint64_t>(batch.messages_size());
     if (ok) {
@@ -233,14 +304,7 @@ void PeerTransport::Peer::Run() {
       BreakStream(lock, n);
     }
   }
-  if (writer_ != nullptr) {
-    context_->TryCancel();
-    lock.unlock();
-    (void)writer_->Finish();
-    lock.lock();
-    writer_.reset();
-    context_.reset();
-  }
+  CloseStream(lock);
 }
 
 PeerTransport::PeerTransport(PeerTransportOptions options) : options_(std::move(options)) {

@@ -1,8 +1,9 @@
 // PeerTransport: node::Transport over gRPC, the sending half of the peer port
 // (proto/aspen/peer/v1/peer.proto). peer_service.h is the receiving half.
 //
-// One sender thread per peer owns one client stream (Peer.Stream) to it and a
-// bounded queue (messages and bytes). Send() only enqueues: it never blocks
+// One sender thread per peer owns one stream to it (the peer port's framed TCP
+// stream, peer_wire.h, or gRPC's Peer.Stream: PeerStreamKind) and a bounded
+// queue (messages and bytes). Send() only enqueues: it never blocks
 // on the network. A message is dropped, and the peer reported unreachable
 // through PeerEvents, when
 //   - the peer's queue is full (a slow or dead peer cannot grow memory),
@@ -71,6 +72,12 @@ class PeerEvents {
   }
 };
 
+// How raft messages travel to a peer: over the peer port's own framed TCP
+// stream (peer_wire.h; about one context switch per message on each side),
+// or over a gRPC client stream (Peer.Stream). Both are served on the same
+// peer port, so members with different settings talk to each other.
+enum class PeerStreamKind { kTcp, kGrpc };
+
 struct PeerTransportOptions {
   raft::NodeId self = 0;
   std::uint64_t cluster_id = 0;
@@ -82,6 +89,7 @@ struct PeerTransportOptions {
   std::chrono::milliseconds backoff_min{50};
   std::chrono::milliseconds backoff_max{2000};
   std::chrono::milliseconds dial_timeout{1000};
+  PeerStreamKind stream = PeerStreamKind::kTcp;
 };
 
 // Counts of queued messages: a message folded into another counts once in

@@ -19,6 +19,7 @@
 #include "server/auto_compactor.h"
 #include "server/http_server.h"
 #include "server/member_upkeep.h"
+#include "server/peer_port.h"
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
 #include "server/services.h"
@@ -131,7 +132,8 @@ struct Server::Parts {
   std::unique_ptr<node::Node> node;
   std::unique_ptr<NodePeerAdapter> adapter;
   std::unique_ptr<PeerService> peer_service;
-  std::unique_ptr<grpc::Server> peer_server;
+  std::unique_ptr<grpc::Server> peer_server;  // no ports: peer_port hands it connections
+  std::unique_ptr<PeerPort> peer_port_listener;
   RequestMetrics metrics;
   std::unique_ptr<WorkerPool> pool;
   std::unique_ptr<PeerClient> peer_client;
@@ -294,6 +296,7 @@ Status Server::Parts::StartNode() {
   PeerTransportOptions topts;
   topts.self = identity.member_id;
   topts.cluster_id = identity.cluster_id;
+  topts.stream = config.peer_stream == "grpc" ? PeerStreamKind::kGrpc : PeerStreamKind::kTcp;
   node::NodeOptions nopts;
   nopts.id = identity.member_id;
   for (const MemberEntry& m : identity.members) {
@@ -344,19 +347,26 @@ Status Server::Parts::StartPeerPort() {
   std::error_code ec;
   std::filesystem::remove_all(staging, ec);
   peer_service->SetSnapshotStaging(staging, static_cast<std::uint64_t>(config.max_snapshot_bytes));
+  // The gRPC server listens on no port of its own: the peer port's listener
+  // (peer_port.h) accepts every connection, serves raft streams itself and
+  // hands the rest (HTTP/2) to it.
   grpc::ServerBuilder b;
-  for (const std::string& u : config.listen_peer_urls) {
-    b.AddListeningPort(ParseListenUrl(u, "--listen-peer-urls")->target(),
-                       grpc::InsecureServerCredentials(),
-                       u == config.listen_peer_urls[0] ? &peer_port : nullptr);
-  }
   b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
   b.RegisterService(peer_service.get());
   peer_server = b.BuildAndStart();
-  if (peer_server == nullptr || peer_port == 0) {
-    return Status::Unavailable("--listen-peer-urls: cannot listen on " +
-                               config.listen_peer_urls[0] + " (address in use?)");
+  if (peer_server == nullptr) return Status::Internal("peer port: gRPC server did not start");
+  PeerPortOptions popts;
+  for (const std::string& u : config.listen_peer_urls) {
+    Result<HostPort> hp = ParseListenUrl(u, "--listen-peer-urls");
+    if (!hp.ok()) return hp.status();
+    popts.listen.emplace_back(hp->host, hp->port);
   }
+  popts.log = [this](std::string_view line) { log(line); };
+  Result<std::unique_ptr<PeerPort>> port =
+      PeerPort::Start(std::move(popts), peer_service.get(), peer_server.get());
+  if (!port.ok()) return port.status();
+  peer_port_listener = std::move(*port);
+  peer_port = peer_port_listener->port();
   return Status::Ok();
 }
 
@@ -477,6 +487,7 @@ void Server::Parts::Stop() {
     // (raft messages, a snapshot) is refused anyway and resent by raft to
     // whoever runs next, so the peer port cancels its calls at once instead of
     // waiting for the peers' never-ending streams.
+    if (peer_port_listener != nullptr) peer_port_listener->Stop();
     if (peer_server != nullptr) peer_server->Shutdown(std::chrono::system_clock::now());
     if (transport != nullptr) transport->Stop();
     node.reset();

@@ -16,8 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "base/assert.h"
+#include "server/peer_port.h"
 #include "server/peer_service.h"
 #include "server/peer_transport.h"
+#include "server/peer_wire.h"
 
 namespace aspen::server {
 namespace {
@@ -67,22 +70,52 @@ class FakeNode : public PeerHandler, public PeerEvents {
   std::map<raft::NodeId, std::string> resolvable;
 };
 
-struct Receiver {
-  Receiver(raft::NodeId self, std::uint64_t cluster) : service(cluster, self, &node) {
+// The production peer port: a gRPC server without ports of its own behind a
+// PeerPort that sniffs each connection (raft stream or gRPC).
+struct PeerServer {
+  explicit PeerServer(PeerService* service, int want_port = 0) {
     grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
-    b.RegisterService(&service);
-    server = b.BuildAndStart();
+    b.RegisterService(service);
+    grpc = b.BuildAndStart();
+    ASPEN_ASSERT(grpc != nullptr);
+    PeerPortOptions o;
+    o.listen = {{"127.0.0.1", want_port}};
+    Result<std::unique_ptr<PeerPort>> started = PeerPort::Start(std::move(o), service, grpc.get());
+    ASPEN_ASSERT_MSG(started.ok(), started.status().ToString().c_str());
+    listener = std::move(*started);
+    port = listener->port();
   }
-  ~Receiver() { server->Shutdown(std::chrono::system_clock::now() + 2s); }
+  ~PeerServer() {
+    listener->Stop();
+    grpc->Shutdown(std::chrono::system_clock::now() + 2s);
+  }
   std::string target() const { return "127.0.0.1:" + std::to_string(port); }
+
+  std::unique_ptr<grpc::Server> grpc;
+  std::unique_ptr<PeerPort> listener;
+  int port = 0;
+};
+
+struct Receiver {
+  Receiver(raft::NodeId self, std::uint64_t cluster)
+      : service(cluster, self, &node), server(&service) {}
+  std::string target() const { return server.target(); }
 
   FakeNode node;
   PeerService service;
-  int port = 0;
-  std::unique_ptr<grpc::Server> server;
+  PeerServer server;
+  int port = server.port;
 };
+
+// Every transport test runs over both stream kinds.
+class PeerTransportTest : public ::testing::TestWithParam<PeerStreamKind> {};
+
+INSTANTIATE_TEST_SUITE_P(Streams, PeerTransportTest,
+                         ::testing::Values(PeerStreamKind::kTcp, PeerStreamKind::kGrpc),
+                         [](const ::testing::TestParamInfo<PeerStreamKind>& p) {
+                           return p.param == PeerStreamKind::kTcp ? "Tcp" : "Grpc";
+                         });
 
 raft::pb::Message Msg(raft::NodeId from, raft::NodeId to, std::uint64_t index) {
   raft::pb::Message m;
@@ -104,10 +137,11 @@ bool WaitFor(F pred, std::chrono::milliseconds timeout = 5s) {
   return pred();
 }
 
-TEST(PeerTransportTest, DeliversMessagesInOrder) {
+TEST_P(PeerTransportTest, DeliversMessagesInOrder) {
   Receiver r(2, kCluster);
   FakeNode sender_node;
-  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  PeerTransport t(
+      {.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}, .stream = GetParam()});
   t.Attach(&sender_node);
   for (std::uint64_t i = 0; i < 500; ++i) t.Send({Msg(1, 2, i)});
   ASSERT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 500; }));
@@ -123,10 +157,11 @@ TEST(PeerTransportTest, DeliversMessagesInOrder) {
 // Appends of single entries, handed over faster than one stream write, reach
 // the peer as fewer messages whose entries are every entry once, in order;
 // heartbeats between them are neither merged nor reordered.
-TEST(PeerTransportTest, ConsecutiveAppendsArriveCoalescedAndInOrder) {
+TEST_P(PeerTransportTest, ConsecutiveAppendsArriveCoalescedAndInOrder) {
   Receiver r(2, kCluster);
   FakeNode sender_node;
-  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  PeerTransport t(
+      {.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}, .stream = GetParam()});
   t.Attach(&sender_node);
   constexpr std::uint64_t kEntries = 2000;
   std::vector<raft::pb::Message> ready;
@@ -180,7 +215,7 @@ TEST(PeerTransportTest, ConsecutiveAppendsArriveCoalescedAndInOrder) {
   EXPECT_EQ(st.dropped_messages, 0u);
 }
 
-TEST(PeerTransportTest, DeadPeerIsReportedUnreachableAndMessagesDropped) {
+TEST_P(PeerTransportTest, DeadPeerIsReportedUnreachableAndMessagesDropped) {
   FakeNode sender_node;
   // A port nobody listens on: bind, read back, close.
   PeerTransport t({.self = 1,
@@ -188,7 +223,8 @@ TEST(PeerTransportTest, DeadPeerIsReportedUnreachableAndMessagesDropped) {
                    .peers = {{3, "127.0.0.1:1"}},
                    .backoff_min = 10ms,
                    .backoff_max = 50ms,
-                   .dial_timeout = 200ms});
+                   .dial_timeout = 200ms,
+                   .stream = GetParam()});
   t.Attach(&sender_node);
   t.Send({Msg(1, 3, 1)});
   ASSERT_TRUE(WaitFor([&] { return sender_node.Unreachable(3); }));
@@ -196,13 +232,14 @@ TEST(PeerTransportTest, DeadPeerIsReportedUnreachableAndMessagesDropped) {
   EXPECT_EQ(t.Stats().sent_messages, 0u);
 }
 
-TEST(PeerTransportTest, FullQueueDropsAndReportsAtOnce) {
+TEST_P(PeerTransportTest, FullQueueDropsAndReportsAtOnce) {
   FakeNode sender_node;
   PeerTransport t({.self = 1,
                    .cluster_id = kCluster,
                    .peers = {{3, "127.0.0.1:1"}},
                    .queue_messages = 4,
-                   .dial_timeout = 2000ms});
+                   .dial_timeout = 2000ms,
+                   .stream = GetParam()});
   t.Attach(&sender_node);
   std::vector<raft::pb::Message> many;
   for (int i = 0; i < 100; ++i) many.push_back(Msg(1, 3, i));
@@ -211,17 +248,17 @@ TEST(PeerTransportTest, FullQueueDropsAndReportsAtOnce) {
   EXPECT_GE(t.Stats().dropped_messages, 96u);
 }
 
-TEST(PeerTransportTest, UnknownPeerIsResolvedThroughEvents) {
+TEST_P(PeerTransportTest, UnknownPeerIsResolvedThroughEvents) {
   Receiver r(4, kCluster);
   FakeNode sender_node;
   sender_node.resolvable[4] = r.target();
-  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {}});
+  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {}, .stream = GetParam()});
   t.Attach(&sender_node);
   t.Send({Msg(1, 4, 9)});
   EXPECT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 1; }));
 }
 
-TEST(PeerTransportTest, ReconnectsAfterThePeerRestarts) {
+TEST_P(PeerTransportTest, ReconnectsAfterThePeerRestarts) {
   FakeNode sender_node;
   auto r = std::make_unique<Receiver>(2, kCluster);
   const std::string target = r->target();
@@ -231,7 +268,8 @@ TEST(PeerTransportTest, ReconnectsAfterThePeerRestarts) {
                    .peers = {{2, target}},
                    .backoff_min = 10ms,
                    .backoff_max = 100ms,
-                   .dial_timeout = 300ms});
+                   .dial_timeout = 300ms,
+                   .stream = GetParam()});
   t.Attach(&sender_node);
   t.Send({Msg(1, 2, 1)});
   ASSERT_TRUE(WaitFor([&] { return r->node.ReceivedCount() == 1; }));
@@ -243,17 +281,12 @@ TEST(PeerTransportTest, ReconnectsAfterThePeerRestarts) {
   }));
   FakeNode node2;
   PeerService service(kCluster, 2, &node2);
-  grpc::ServerBuilder b;
-  b.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials());
-  b.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
-  ASSERT_NE(server, nullptr);
+  PeerServer server(&service, port);
   EXPECT_TRUE(WaitFor([&] {
     t.Send({Msg(1, 2, 3)});
     std::lock_guard lock(node2.mu);
     return !node2.received.empty();
   }));
-  server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
 ppb::Batch GoodBatch() {
@@ -298,10 +331,11 @@ TEST(PeerServiceTest, LocalOrMisaddressedMessagesAreRejected) {
   EXPECT_EQ(s.CheckBatch(spoofed).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST(PeerServiceTest, WrongClusterStreamEndsAndNothingIsDelivered) {
+TEST_P(PeerTransportTest, WrongClusterStreamEndsAndNothingIsDelivered) {
   Receiver r(2, kCluster);
   FakeNode sender_node;
-  PeerTransport t({.self = 1, .cluster_id = 0xbad, .peers = {{2, r.target()}}});
+  PeerTransport t(
+      {.self = 1, .cluster_id = 0xbad, .peers = {{2, r.target()}}, .stream = GetParam()});
   t.Attach(&sender_node);
   t.Send({Msg(1, 2, 1)});
   EXPECT_TRUE(WaitFor([&] { return r.service.Stats().rejected_batches >= 1; }));
@@ -327,13 +361,30 @@ TEST(PeerServiceTest, LeaseCallsAnswerFromTheNode) {
   EXPECT_EQ(st.error_message(), "etcdserver: requested lease not found");
 }
 
-// Raw bytes that are not HTTP/2 (and an HTTP/2 preface followed by junk) on
-// the peer port: the connection is closed, the server keeps serving.
+std::string Frame(const std::string& payload) {
+  char header[kFrameHeaderBytes];
+  EncodeFrameHeader(payload.size(), header);
+  return std::string(header, sizeof header) + payload;
+}
+
+// Raw bytes that are not HTTP/2 (and an HTTP/2 preface followed by junk), and
+// raft streams with a bad hello, an oversized frame or a frame that is not a
+// Batch, on the peer port: the connection is closed, the server keeps serving
+// both kinds of stream.
 TEST(PeerServiceTest, GarbageBytesOnThePortLeaveTheServerServing) {
   Receiver r(2, kCluster);
+  ppb::Batch hello;
+  hello.set_cluster_id(kCluster);
+  hello.set_from(1);
+  hello.set_to(2);
+  const std::string preface(kRaftStreamPreface);
   for (const std::string& junk :
-       {std::string(4096, '\xff'),
-        std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(1000, '\x07')}) {
+       {std::string(4096, '\xff'), std::string("ASPN"),
+        std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string(1000, '\x07'), preface,
+        preface + std::string("\xff\xff\xff\xff", 4) + std::string(100, 'x'),
+        preface + Frame(std::string(50, '\xff')),
+        preface + Frame(hello.SerializeAsString()) + std::string("\xff\xff\xff\x7f", 4),
+        preface + Frame(hello.SerializeAsString()) + Frame(std::string(64, '\xff'))}) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     ASSERT_GE(fd, 0);
     sockaddr_in addr{};
@@ -342,6 +393,7 @@ TEST(PeerServiceTest, GarbageBytesOnThePortLeaveTheServerServing) {
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
     (void)!write(fd, junk.data(), junk.size());
+    ::shutdown(fd, SHUT_WR);  // the server sees the end of the bytes at once
     char buf[256];
     timeval tv{2, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -349,11 +401,20 @@ TEST(PeerServiceTest, GarbageBytesOnThePortLeaveTheServerServing) {
     }
     close(fd);
   }
-  FakeNode sender_node;
-  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
-  t.Attach(&sender_node);
-  t.Send({Msg(1, 2, 1)});
-  EXPECT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == 1; }));
+  EXPECT_EQ(r.node.ReceivedCount(), 0u);
+  for (PeerStreamKind kind : {PeerStreamKind::kTcp, PeerStreamKind::kGrpc}) {
+    FakeNode sender_node;
+    PeerTransport t(
+        {.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}, .stream = kind});
+    t.Attach(&sender_node);
+    const std::size_t before = r.node.ReceivedCount();
+    t.Send({Msg(1, 2, 1)});
+    EXPECT_TRUE(WaitFor([&] { return r.node.ReceivedCount() == before + 1; }));
+  }
+  const PeerPortStats st = r.server.listener->Stats();
+  EXPECT_GE(st.refused_connections, 4u);  // short, preface only, bad hellos
+  EXPECT_GE(st.raft_streams, 3u);
+  EXPECT_GE(st.grpc_connections, 3u);
 }
 
 TEST(PeerServiceTest, OversizedBatchIsRefusedByTheServer) {
@@ -429,10 +490,11 @@ TEST(PeerServiceTest, EachBatchReachesTheNodeInOneHandoffAndRefusalsAreCounted) 
   server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
-TEST(PeerTransportTest, OversizedMessageIsDroppedAndReportedWithoutTouchingTheStream) {
+TEST_P(PeerTransportTest, OversizedMessageIsDroppedAndReportedWithoutTouchingTheStream) {
   Receiver r(2, kCluster);
   FakeNode sender_node;
-  PeerTransport t({.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}});
+  PeerTransport t(
+      {.self = 1, .cluster_id = kCluster, .peers = {{2, r.target()}}, .stream = GetParam()});
   t.Attach(&sender_node);
   raft::pb::Message big = Msg(1, 2, 1);
   big.set_context(std::string(kMaxPeerBatchBytes / 2 + 1, 'x'));
@@ -445,7 +507,7 @@ TEST(PeerTransportTest, OversizedMessageIsDroppedAndReportedWithoutTouchingTheSt
   EXPECT_EQ(t.Stats().broken_streams, 0u);
 }
 
-TEST(PeerTransportTest, PeerKilledMidStreamIsReportedAndLaterMessagesAreDropped) {
+TEST_P(PeerTransportTest, PeerKilledMidStreamIsReportedAndLaterMessagesAreDropped) {
   auto r = std::make_unique<Receiver>(2, kCluster);
   FakeNode sender_node;
   PeerTransport t({.self = 1,
@@ -453,7 +515,8 @@ TEST(PeerTransportTest, PeerKilledMidStreamIsReportedAndLaterMessagesAreDropped)
                    .peers = {{2, r->target()}},
                    .backoff_min = 10ms,
                    .backoff_max = 50ms,
-                   .dial_timeout = 100ms});
+                   .dial_timeout = 100ms,
+                   .stream = GetParam()});
   t.Attach(&sender_node);
   std::vector<raft::pb::Message> first;
   for (int i = 1; i <= 100; ++i) first.push_back(Msg(1, 2, i));
@@ -492,22 +555,17 @@ class StalledNode : public FakeNode {
   bool released = false;
 };
 
-TEST(PeerTransportTest, SlowPeerFillsItsBoundThenMessagesAreDroppedWithoutBlockingSend) {
+TEST_P(PeerTransportTest, SlowPeerFillsItsBoundThenMessagesAreDroppedWithoutBlockingSend) {
   StalledNode node;
   PeerService service(kCluster, 2, &node);
-  grpc::ServerBuilder b;
-  int port = 0;
-  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  b.SetMaxReceiveMessageSize(static_cast<int>(kMaxPeerBatchBytes));
-  b.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
-  ASSERT_NE(server, nullptr);
+  PeerServer server(&service);
   FakeNode sender_node;
   PeerTransport t({.self = 1,
                    .cluster_id = kCluster,
-                   .peers = {{2, "127.0.0.1:" + std::to_string(port)}},
+                   .peers = {{2, server.target()}},
                    .queue_bytes = 1u << 20,
-                   .batch_bytes = 256u << 10});
+                   .batch_bytes = 256u << 10,
+                   .stream = GetParam()});
   t.Attach(&sender_node);
   const std::string payload(64u << 10, 'v');
   auto longest = std::chrono::steady_clock::duration::zero();
@@ -526,7 +584,6 @@ TEST(PeerTransportTest, SlowPeerFillsItsBoundThenMessagesAreDroppedWithoutBlocki
   EXPECT_LT(longest, 500ms);  // Send never waited for the stalled peer
   node.Release();
   t.Stop();
-  server->Shutdown(std::chrono::system_clock::now() + 1s);
 }
 
 }  // namespace
