@@ -124,6 +124,10 @@ void TunePeerSocket(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  // Sent data unacknowledged this long fails the stream's writes instead of
+  // blocking them forever on a peer that vanished.
+  const unsigned int user_timeout_ms = 10'000;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
 }
 
 Result<int> DialTcp(const std::string& target, std::chrono::milliseconds timeout,
