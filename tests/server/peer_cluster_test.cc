@@ -2,7 +2,8 @@
 // a follower that stops reading (SIGSTOP) never holds up the leader, whose
 // writes keep committing with the other follower while many proposals per
 // Ready are queued (and coalesced) for the stopped one; once resumed, it
-// catches up to every acknowledged write.
+// catches up to every acknowledged write. Members sending over different
+// peer streams (tcp, grpc) replicate to each other.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -83,6 +84,58 @@ TEST(PeerClusterTest, StoppedFollowerNeverBlocksWritesAndCatchesUpWhenResumed) {
   }
   EXPECT_EQ(seen.size(), acked.size());
   EXPECT_TRUE(seen == acked) << "the resumed follower did not catch up";
+}
+
+// Members that send over different streams (--peer-stream grpc on one, the
+// default tcp on the others) form one cluster: every member's peer port
+// receives both kinds, so every write made through any member reaches all.
+TEST(PeerClusterTest, MembersSendingOverDifferentStreamsReplicateEveryWrite) {
+  Result<std::string> dir = MakeTempDir("aspen-peer-mixed");
+  ASSERT_TRUE(dir.ok());
+  std::vector<MemberPorts> ports;
+  std::string initial;
+  for (int i = 0; i < 3; ++i) {
+    ports.push_back(PickMemberPorts());
+    initial += (i ? "," : "") + std::string("n") + std::to_string(i) + "=" + ports[i].peer_url();
+  }
+  std::vector<std::unique_ptr<AspenMember>> members;
+  std::vector<std::string> endpoints;
+  for (int i = 0; i < 3; ++i) {
+    auto m = AspenMember::Start("n" + std::to_string(i), *dir + "/n" + std::to_string(i), ports[i],
+                                {"--initial-cluster=" + initial, "--initial-cluster-token=mixed",
+                                 i == 0 ? "--peer-stream=grpc" : "--peer-stream=tcp"},
+                                /*wait_ready=*/false);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    endpoints.push_back((*m)->endpoint());
+    members.push_back(std::move(m).value());
+  }
+  ASSERT_NE(WaitForLeader(endpoints, 20s), 0u) << members[0]->Log();
+  std::map<std::string, std::string> acked;
+  for (int i = 0; i < 30; ++i) {
+    auto c = ClientFor({endpoints[static_cast<std::size_t>(i % 3)]});
+    const std::string k = "m" + std::to_string(i);
+    ASSERT_TRUE(c->Put(k, "v" + std::to_string(i)).ok()) << "through member " << i % 3;
+    acked[k] = "v" + std::to_string(i);
+  }
+  client::GetOptions o;
+  o.prefix = true;
+  o.serializable = true;  // what each member itself has applied
+  for (int i = 0; i < 3; ++i) {
+    auto c = ClientFor({endpoints[static_cast<std::size_t>(i)]});
+    std::map<std::string, std::string> seen;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto got = c->Get("m", o);
+      if (got.ok()) {
+        seen.clear();
+        for (const auto& kv : got->kvs()) seen[kv.key()] = kv.value();
+        if (seen == acked) break;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(seen == acked) << "member n" << i << " has " << seen.size() << " of "
+                               << acked.size() << " writes";
+  }
 }
 
 }  // namespace
