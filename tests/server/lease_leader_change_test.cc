@@ -48,7 +48,7 @@ TEST(LeaseLeaderChangeTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysA
   ASSERT_NE(leader, 0u) << cluster->members[0]->Log();
 
   auto client = ClientFor(endpoints);
-  auto grant = client->LeaseGrant(3);  // etcdctl renews every second
+  auto grant = client->LeaseGrant(5);  // etcdctl renews every 5/3 s
   ASSERT_TRUE(grant.ok()) << grant.status().ToString();
   const std::int64_t lease = grant->id();
   const std::string log = *dir + "/keepalive.log";
@@ -73,7 +73,7 @@ TEST(LeaseLeaderChangeTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysA
     for (const std::string& ep : endpoints) {
       auto ttl = ClientFor({ep})->LeaseTimeToLive(lease);
       ASSERT_TRUE(ttl.ok()) << ep << ": " << ttl.status().ToString();
-      EXPECT_EQ(ttl->grantedttl(), 3);
+      EXPECT_EQ(ttl->grantedttl(), 5);
       EXPECT_GT(ttl->ttl(), 0) << "lease expired after move " << move << " (via " << ep << ")";
     }
     ASSERT_TRUE((*keep)->Running()) << "etcdctl lease keep-alive ended after move " << move;
@@ -85,7 +85,7 @@ TEST(LeaseLeaderChangeTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysA
   std::stringstream out;
   out << in.rdbuf();
   const std::string text = out.str();
-  EXPECT_NE(text.find("keepalived with TTL(3)"), std::string::npos) << text;
+  EXPECT_NE(text.find("keepalived with TTL(5)"), std::string::npos) << text;
   EXPECT_EQ(text.find("expired or revoked"), std::string::npos) << text;
   EXPECT_EQ(text.find("rror"), std::string::npos) << text;
   auto ttl = client->LeaseTimeToLive(lease);
