@@ -1,9 +1,11 @@
-// A lease kept alive by the real `etcdctl lease keep-alive` (one stream over
-// every member's endpoint) while the leadership moves from member to member:
-// the stream never ends and the lease never expires. A keep-alive that
-// reaches a new leader before it has taken over the leases waits there
-// (node/lessor.h); one waiting on a leader that steps down is forwarded to
-// the next leader (server/lease_service.cc).
+// Lease keep-alives wait where etcd's wait (node/lessor.h,
+// server/lease_service.cc), seen from clients of real `aspen serve` members:
+// a keep-alive of an expired lease whose revocation is not applied yet answers
+// "not found" (TTL 0) once it is, instead of UNAVAILABLE; and the real
+// `etcdctl lease keep-alive` (one stream over every member's endpoint) keeps a
+// lease alive while the leadership moves from member to member (a keep-alive
+// reaching a new leader before its lease takeover waits there; one waiting on
+// a leader that steps down is forwarded to the next one).
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -15,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "client/client.h"
 #include "server/serve_process.h"
 #include "server/test_client.h"
 
@@ -38,7 +41,45 @@ int IndexOf(const std::vector<std::string>& endpoints, std::uint64_t id) {
   return -1;
 }
 
-TEST(LeaseLeaderChangeTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysAlive) {
+TEST(LeaseWaitProcessTest, KeepAliveOfAnExpiredLeaseBeforeItsRevocationAnswersNotFound) {
+  Result<std::string> dir = MakeTempDir("aspen-lease-expired");
+  ASSERT_TRUE(dir.ok());
+  auto member = AspenMember::Start("n1", *dir + "/n1", PickMemberPorts(), {});
+  ASSERT_TRUE(member.ok()) << member.status().ToString();
+  auto client = ClientFor({(*member)->endpoint()});
+  // The window: the lease's TTL has passed (time-to-live answers 0) and the
+  // leader's next expiry round (every 500 ms) has not revoked it yet (then
+  // time-to-live answers -1). Polled every 5 ms; a lease whose window was
+  // missed between two polls is replaced by a new one.
+  int hit = 0;
+  for (int attempt = 0; attempt < 5 && hit == 0; ++attempt) {
+    auto grant = client->LeaseGrant(2);  // the minimum TTL at the default timing
+    ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+    const std::int64_t lease = grant->id();
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+      auto ttl = client->LeaseTimeToLive(lease);
+      ASSERT_TRUE(ttl.ok()) << ttl.status().ToString();
+      if (ttl->ttl() < 0) break;  // revoked already: missed this lease's window
+      if (ttl->ttl() == 0) {
+        const auto asked = std::chrono::steady_clock::now();
+        auto kept = client->LeaseKeepAliveOnce(lease);
+        // Before: UNAVAILABLE "lease expired; its revocation is in progress".
+        EXPECT_EQ(kept.status().code(), Code::kNotFound) << kept.status().ToString();
+        auto after = client->LeaseTimeToLive(lease);
+        ASSERT_TRUE(after.ok()) << after.status().ToString();
+        EXPECT_EQ(after->ttl(), -1) << "answered before the revocation applied";
+        EXPECT_LT(std::chrono::steady_clock::now() - asked, 3s);
+        ++hit;
+        break;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  EXPECT_EQ(hit, 1) << "never saw an expired lease before its revocation";
+}
+
+TEST(LeaseWaitProcessTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysAlive) {
   Result<std::string> dir = MakeTempDir("aspen-lease-move");
   ASSERT_TRUE(dir.ok());
   Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3);
