@@ -29,6 +29,11 @@ inline constexpr std::size_t kSnapshotSendBytes = 64 * 1024;
 // (node/completion_runner.h) before it answers them itself.
 inline constexpr std::size_t kMaxQueuedCompletionBatches = 4'096;
 
+// Lease keep-alives and time-to-lives waiting in the Lessor (node/lessor.h:
+// an expired lease's revocation, a new leader's lease takeover) at a time;
+// more are refused with "too many requests".
+inline constexpr std::size_t kMaxLeaseWaiters = 4'096;
+
 // ----- State machine apply (docs/STATE_MACHINE.md) -----
 // The apply path's cache of current kv records (sm/kv_cache.h) holds two
 // generations of at most this many entries / bytes each.

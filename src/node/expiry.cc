@@ -18,6 +18,7 @@ constexpr std::size_t kMaxRevokesPerRound = 64;
 void Node::Impl::TickTimers(std::vector<Completion>* out) {
   ExpireRequests(out);
   RetryStaleReads(out);
+  lessor.AnswerWaiters(out);  // their bound, lease_wait_timeout_ms
   RunCompactionStep();
   if (!is_leader) return;
   const std::int64_t now = Steady();

@@ -10,15 +10,30 @@
 // Deadlines are in Clock::SteadyMs (monotonic): a wall-clock jump neither
 // expires nor extends a lease.
 //
-// Thread safety: every method is thread-safe (one internal mutex). The Ready
-// loop calls Grant/Revoke/Promote/Demote/Expired; gRPC threads call
-// KeepAlive/TimeToLive.
+// Waiting calls (etcd's Renew blocks in the same two windows): a keep-alive
+// of a lease whose deadline has passed waits until the revocation is applied
+// (then NotFound) or this node stops leading; a keep-alive or time-to-live on
+// a node elected leader but not yet primary (Elect, before Promote) waits
+// until Promote (then answers normally) or Demote. A waiting call holds no
+// thread and no lock: its callback is parked here and answered by
+// AnswerWaiters, which the Ready loop calls after every Ready (where
+// revocations apply and Promote/Demote happen) and every tick (for the
+// bound), or by Stop. At most limits::kMaxLeaseWaiters wait at a time; each
+// waits at most `wait_ms` (then Unavailable "request timed out: ...").
+//
+// Thread safety: every method is thread-safe (one internal mutex; callbacks
+// always run with it released). The Ready loop calls Grant/Revoke/Elect/
+// Promote/Demote/Expired/AnswerWaiters/Stop; gRPC threads call KeepAlive/
+// TimeToLive and their waiting forms.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -28,8 +43,16 @@ namespace aspen::node {
 
 class Lessor {
  public:
-  // `clock` is not owned and must outlive the Lessor.
-  explicit Lessor(const Clock* clock);
+  struct Remaining {
+    std::int64_t granted_ttl_s = 0;
+    std::int64_t remaining_ttl_s = 0;  // rounded up; 0 once expired
+  };
+  using KeepAliveDone = std::function<void(Result<std::int64_t>)>;
+  using TimeToLiveDone = std::function<void(Result<Remaining>)>;
+
+  // `clock` is not owned and must outlive the Lessor. A waiting call waits at
+  // most `wait_ms` (the node's lease_wait_timeout_ms, named in the error).
+  explicit Lessor(const Clock* clock, std::int64_t wait_ms = 2500);
 
   // A LeaseGrant was applied: the lease exists with `ttl_s`; its deadline is
   // now + ttl (on every node, so a follower that becomes leader has it).
@@ -38,23 +61,41 @@ class Lessor {
   void Revoke(std::int64_t id);
   // The state was replaced (a raft snapshot was installed): forgets every lease.
   void Clear();
-  // This node became leader: every deadline becomes now + its TTL.
+  // This node became raft leader; it is primary only after Promote. Until
+  // then keep-alives and time-to-lives wait instead of answering "not leader".
+  void Elect();
+  // This node, leader, takes over the leases: every deadline becomes now + its
+  // TTL.
   void Promote();
   // This node stopped being leader: KeepAlive refuses from now on.
   void Demote();
   bool is_primary() const;
 
-  // Leader only. FailedPrecondition "not leader" on a non-primary;
-  // NotFound "lease not found"; Unavailable "lease expired ..." once the
-  // deadline has passed (the revocation is due or in flight: never renew it).
-  // Answers the TTL in seconds.
+  // Never waits. Leader only: FailedPrecondition "not leader" on a node that
+  // is neither primary nor elected; Unavailable "not primary yet ..." on an
+  // elected leader before Promote; NotFound "lease not found"; Unavailable
+  // "lease expired ..." once the deadline has passed (the revocation is due or
+  // in flight: never renew it). Answers the TTL in seconds.
   Result<std::int64_t> KeepAlive(std::int64_t id);
-  struct Remaining {
-    std::int64_t granted_ttl_s = 0;
-    std::int64_t remaining_ttl_s = 0;  // rounded up; 0 once expired
-  };
-  // Same errors as KeepAlive.
+  // Same errors as KeepAlive, except that an expired lease answers
+  // remaining 0.
   Result<Remaining> TimeToLive(std::int64_t id) const;
+
+  // The waiting forms: the answer, when there is one now (`done` is then
+  // dropped, not called), else nullopt and `done` is called exactly once
+  // later, by AnswerWaiters or Stop: with what KeepAlive would answer once the
+  // wait is over, or Unavailable "request timed out: ..." after wait_ms. A
+  // node that is stopped answers Stop's status. Past kMaxLeaseWaiters waiting
+  // calls: ResourceExhausted "too many requests: ..." at once.
+  std::optional<Result<std::int64_t>> KeepAliveOrWait(std::int64_t id, KeepAliveDone done);
+  std::optional<Result<Remaining>> TimeToLiveOrWait(std::int64_t id, TimeToLiveDone done);
+  // Appends to *out the answer of every waiting call that has one now (or
+  // whose time is up), as callbacks to run once the caller holds no lock.
+  void AnswerWaiters(std::vector<std::function<void()>>* out);
+  // The node stops: every waiting call gets `why` (into *out), and so does
+  // every later KeepAliveOrWait / TimeToLiveOrWait. Idempotent.
+  void Stop(const Status& why, std::vector<std::function<void()>>* out);
+  std::size_t waiters() const;
 
   // Leader only (empty otherwise): up to `max` leases whose deadline passed,
   // earliest id first, skipping those marked by MarkRevoking whose retry time
@@ -73,11 +114,30 @@ class Lessor {
     std::int64_t deadline_ms = 0;      // SteadyMs
     std::int64_t revoke_retry_ms = 0;  // 0: no revoke proposed
   };
+  struct Waiter {
+    std::int64_t id = 0;
+    std::int64_t deadline_ms = 0;  // SteadyMs; answered "request timed out" then
+    KeepAliveDone keep_alive;      // exactly one of the two is set
+    TimeToLiveDone time_to_live;
+  };
+  // What a call would do now (under mu_): answer, or wait (then *why says
+  // what for, for the timeout's message).
+  std::optional<Result<std::int64_t>> DecideKeepAliveLocked(std::int64_t id, const char** why);
+  std::optional<Result<Remaining>> DecideTimeToLiveLocked(std::int64_t id, const char** why) const;
+  Status TimedOut(const Waiter& w, const char* why) const;
+  Status TooManyWaiters() const;
 
   const Clock* clock_;
+  const std::int64_t wait_ms_;
   mutable std::mutex mu_;
   std::map<std::int64_t, Lease> leases_;  // guarded by mu_
-  bool primary_ = false;                  // guarded by mu_
+  bool elected_ = false;                  // guarded by mu_; raft leader (Elect..Demote)
+  bool primary_ = false;                  // guarded by mu_; Promote..Demote
+  // Waiting calls, in arrival order. Invariant: size <= kMaxLeaseWaiters;
+  // empty once stopped_.
+  std::vector<Waiter> waiters_;  // guarded by mu_
+  bool stopped_ = false;         // guarded by mu_
+  Status stop_reason_;           // guarded by mu_
 };
 
 }  // namespace aspen::node

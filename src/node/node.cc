@@ -38,6 +38,9 @@ Status ValidateOptions(const NodeOptions& o) {
   }
   if (o.request_timeout_ms <= 0) return Status::InvalidArgument("request_timeout_ms must be > 0");
   if (o.expiry_interval_ms <= 0) return Status::InvalidArgument("expiry_interval_ms must be > 0");
+  if (o.lease_wait_timeout_ms < 0) {
+    return Status::InvalidArgument("lease_wait_timeout_ms must be >= 0");
+  }
   if (o.max_pending_proposals == 0 || o.max_pending_reads == 0 || o.max_inbox_messages == 0) {
     return Status::InvalidArgument(
         "max_pending_proposals, max_pending_reads and "
@@ -53,6 +56,12 @@ Status ValidateOptions(const NodeOptions& o) {
   return Status::Ok();
 }
 
+// NodeOptions::lease_wait_timeout_ms, 0 resolved to its default.
+std::int64_t LeaseWaitMs(const NodeOptions& o) {
+  if (o.lease_wait_timeout_ms > 0) return o.lease_wait_timeout_ms;
+  return 2 * o.election_tick * o.tick_interval_ms + o.expiry_interval_ms;
+}
+
 }  // namespace
 
 Node::Impl::Impl(const NodeOptions& o)
@@ -61,7 +70,7 @@ Node::Impl::Impl(const NodeOptions& o)
       transport(o.transport),
       store(o.store),
       rng(o.rand_seed != 0 ? o.rand_seed : o.id * 0x9e3779b97f4a7c15ULL),
-      lessor(clock) {}
+      lessor(clock, LeaseWaitMs(o)) {}
 
 void Node::Impl::Log(const std::string& line) const {
   const std::string full = "node " + std::to_string(opts.id) + ": " + line;
@@ -426,47 +435,97 @@ NodeStatus Node::GetStatus() const {
   return impl_->status;
 }
 
+Status Node::NotLeader() const {
+  return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) + ")");
+}
+
+void Node::KeepAlive(std::int64_t lease_id, Callback<Result<std::int64_t>> done) {
+  KeepAliveAfter(lease_id, /*caught_up=*/false, std::move(done));
+}
+
+void Node::LeaseTimeToLive(std::int64_t lease_id, Callback<Result<LeaseStatus>> done) {
+  TimeToLiveAfter(lease_id, /*caught_up=*/false, std::move(done));
+}
+
 // A lease granted through another member may be committed, and acknowledged
 // there, before this leader has applied it: the leader's apply can trail its
 // commit index. Before a lease lookup on the leader answers "not found", it
 // waits until it has applied everything committed so far (one read barrier,
-// as etcd's waitAppliedIndex; only on the miss path).
-bool Node::CaughtUpForLeaseMiss() {
-  auto applied = std::make_shared<std::promise<Status>>();
-  std::future<Status> done = applied->get_future();
-  ReadBarrier([applied](Status s) { applied->set_value(std::move(s)); });
-  const auto wait = std::chrono::milliseconds(impl_->opts.request_timeout_ms + 1000);
-  return done.wait_for(wait) == std::future_status::ready && done.get().ok();
+// as etcd's waitAppliedIndex; only on the miss path, and only for an answer
+// given at once: a NotFound after a wait is a revocation just applied).
+void Node::KeepAliveAfter(std::int64_t lease_id, bool caught_up,
+                          Callback<Result<std::int64_t>> done) {
+  auto answer = [this, done](Result<std::int64_t> r) {
+    if (!r.ok() && r.status().code() == Code::kFailedPrecondition) r = NotLeader();
+    done(std::move(r));
+  };
+  std::optional<Result<std::int64_t>> now = impl_->lessor.KeepAliveOrWait(lease_id, answer);
+  if (!now.has_value()) return;  // the Lessor answers once the wait is over
+  if (!caught_up && !now->ok() && now->status().code() == Code::kNotFound) {
+    ReadBarrier([this, lease_id, done, answer, miss = now->status()](Status s) {
+      if (!s.ok()) return answer(miss);
+      KeepAliveAfter(lease_id, /*caught_up=*/true, done);
+    });
+    return;
+  }
+  answer(std::move(*now));
 }
 
+void Node::TimeToLiveAfter(std::int64_t lease_id, bool caught_up,
+                           Callback<Result<LeaseStatus>> done) {
+  auto answer = [this, lease_id, done](Result<Lessor::Remaining> r) {
+    if (!r.ok()) {
+      done(r.status().code() == Code::kFailedPrecondition ? NotLeader() : r.status());
+      return;
+    }
+    LeaseStatus out;
+    out.id = lease_id;
+    out.granted_ttl_s = r->granted_ttl_s;
+    out.remaining_ttl_s = r->remaining_ttl_s;
+    done(out);
+  };
+  std::optional<Result<Lessor::Remaining>> now = impl_->lessor.TimeToLiveOrWait(lease_id, answer);
+  if (!now.has_value()) return;
+  if (!caught_up && !now->ok() && now->status().code() == Code::kNotFound) {
+    ReadBarrier([this, lease_id, done, answer, miss = now->status()](Status s) {
+      if (!s.ok()) return answer(miss);
+      TimeToLiveAfter(lease_id, /*caught_up=*/true, done);
+    });
+    return;
+  }
+  answer(std::move(*now));
+}
+
+namespace {
+
+// Blocks until an asynchronous lease call answers (bounded: the Ready loop
+// answers every waiting call within lease_wait_timeout_ms, a read barrier
+// within request_timeout_ms).
+template <typename T, typename Start>
+Result<T> WaitFor(std::int64_t bound_ms, Start start) {
+  auto answered = std::make_shared<std::promise<Result<T>>>();
+  std::future<Result<T>> f = answered->get_future();
+  start([answered](Result<T> r) { answered->set_value(std::move(r)); });
+  if (f.wait_for(std::chrono::milliseconds(bound_ms)) != std::future_status::ready) {
+    return Status::Unavailable("request timed out: no answer within " + std::to_string(bound_ms) +
+                               " ms (lease_wait_timeout_ms + request_timeout_ms + 1 s)");
+  }
+  return f.get();
+}
+
+}  // namespace
+
 Result<std::int64_t> Node::KeepAlive(std::int64_t lease_id) {
-  auto ttl = impl_->lessor.KeepAlive(lease_id);
-  if (!ttl.ok() && ttl.status().code() == Code::kNotFound && CaughtUpForLeaseMiss()) {
-    ttl = impl_->lessor.KeepAlive(lease_id);
-  }
-  if (!ttl.ok() && ttl.status().code() == Code::kFailedPrecondition) {
-    return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) + ")");
-  }
-  return ttl;
+  const std::int64_t bound = LeaseWaitMs(impl_->opts) + impl_->opts.request_timeout_ms + 1000;
+  return WaitFor<std::int64_t>(
+      bound, [&](Callback<Result<std::int64_t>> done) { KeepAlive(lease_id, std::move(done)); });
 }
 
 Result<LeaseStatus> Node::LeaseTimeToLive(std::int64_t lease_id) {
-  auto left = impl_->lessor.TimeToLive(lease_id);
-  if (!left.ok() && left.status().code() == Code::kNotFound && CaughtUpForLeaseMiss()) {
-    left = impl_->lessor.TimeToLive(lease_id);
-  }
-  if (!left.ok()) {
-    if (left.status().code() == Code::kFailedPrecondition) {
-      return Status::Unavailable("not leader (leader is " + std::to_string(GetStatus().leader) +
-                                 ")");
-    }
-    return left.status();
-  }
-  LeaseStatus out;
-  out.id = lease_id;
-  out.granted_ttl_s = left->granted_ttl_s;
-  out.remaining_ttl_s = left->remaining_ttl_s;
-  return out;
+  const std::int64_t bound = LeaseWaitMs(impl_->opts) + impl_->opts.request_timeout_ms + 1000;
+  return WaitFor<LeaseStatus>(bound, [&](Callback<Result<LeaseStatus>> done) {
+    LeaseTimeToLive(lease_id, std::move(done));
+  });
 }
 
 }  // namespace aspen::node

@@ -75,6 +75,12 @@ struct NodeOptions {
   std::int64_t request_timeout_ms = 5000;
   // How often the leader looks for expired leases and TTL keys.
   std::int64_t expiry_interval_ms = 500;
+  // How long a lease keep-alive or time-to-live waits on the leader for an
+  // expired lease's revocation to apply, or for a new leader to take over
+  // the leases (node/lessor.h); then Unavailable "request timed out: ...".
+  // 0: two election timeouts plus expiry_interval_ms (a leader that cannot
+  // commit steps down within two election timeouts: check_quorum).
+  std::int64_t lease_wait_timeout_ms = 0;
 
   // Called on the loop thread after every store write that applied entries
   // or advanced the physical compaction, with the applied revision. It must
@@ -286,13 +292,30 @@ class Node {
   // ----- Leases (etcd semantics; kept alive on the leader only) -----
 
   // Refreshes the lease's deadline to now + its TTL and answers the TTL in
-  // seconds. Unavailable "not leader (leader is N)" on any other node;
-  // NotFound "lease not found".
+  // seconds. Unavailable "not leader (leader is N)" on any other node (the
+  // server forwards to the leader); NotFound "lease not found".
+  // It WAITS where etcd's Renew waits, holding no thread: on a lease whose
+  // deadline has passed until its revocation is applied (then NotFound) or
+  // this node stops leading ("not leader"); on a node elected leader that has
+  // not yet applied an entry of its term (it has not taken over the leases)
+  // until it has (then it renews) or stops leading. At most
+  // lease_wait_timeout_ms: then Unavailable "request timed out: ... waited
+  // lease_wait_timeout_ms (N ms) ..."; at most limits::kMaxLeaseWaiters calls
+  // wait at once (ResourceExhausted "too many requests: ..." past that).
+  // Unavailable "node stopped" (or the fatal error) when the node stops.
+  // Before answering NotFound, the leader waits (one read barrier) until it has
+  // applied every entry committed when it was called (a lease granted through
+  // another member is found even if this leader's apply trails its commit).
+  // `done` runs on the Ready loop or the reply thread (after a wait or the
+  // read barrier) or inline on the caller's thread.
+  void KeepAlive(std::int64_t lease_id, Callback<Result<std::int64_t>> done);
+  // The lease's granted TTL and remaining time (0 once expired: no wait for
+  // the revocation). Otherwise as KeepAlive, waits included.
+  void LeaseTimeToLive(std::int64_t lease_id, Callback<Result<LeaseStatus>> done);
+  // Synchronous forms: block the calling thread until `done` would run. Not
+  // for a node driven by hand (no loop would answer a waiting call; the wait
+  // then ends after lease_wait_timeout_ms + request_timeout_ms + 1 s).
   Result<std::int64_t> KeepAlive(std::int64_t lease_id);
-  // The lease's granted TTL and remaining time. Same errors as KeepAlive.
-  // Both wait, before answering NotFound, until the leader has applied every
-  // entry committed when they were called (a lease granted through another
-  // member is found even if this leader's apply trails its commit).
   Result<LeaseStatus> LeaseTimeToLive(std::int64_t lease_id);
 
   // ----- Cluster -----
@@ -339,7 +362,11 @@ class Node {
  private:
   struct Impl;
   explicit Node(std::unique_ptr<Impl> impl);
-  bool CaughtUpForLeaseMiss();
+  // KeepAlive / LeaseTimeToLive; `caught_up`: the read barrier of a miss was
+  // taken already.
+  void KeepAliveAfter(std::int64_t lease_id, bool caught_up, Callback<Result<std::int64_t>> done);
+  void TimeToLiveAfter(std::int64_t lease_id, bool caught_up, Callback<Result<LeaseStatus>> done);
+  Status NotLeader() const;
   std::unique_ptr<Impl> impl_;
 };
 

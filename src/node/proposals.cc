@@ -186,6 +186,8 @@ void Node::Impl::FailAll(const Status& why, std::vector<Completion>* out) {
   if (pending_conf.has_value()) fail_status(std::move(pending_conf->done));
   pending_conf.reset();
   pending_conf_change.reset();
+  // Lease calls waiting in the Lessor, and every later one, get `why` too.
+  lessor.Stop(why, out);
 }
 
 }  // namespace aspen::node

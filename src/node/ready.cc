@@ -195,6 +195,9 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
     }
   }
   PublishStatus();
+  // Lease calls waiting for a revocation or for the takeover (lessor.h): this
+  // Ready may have applied the one or done the other, or demoted this node.
+  lessor.AnswerWaiters(out);
 }
 
 Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
@@ -299,6 +302,7 @@ void Node::Impl::OnSoftState(const raft::SoftState& ss) {
   const bool leader_now = ss.role == raft::Role::kLeader;
   if (leader_now && !is_leader) {
     lessor_promote_pending = true;  // HandleReady promotes (node_impl.h)
+    lessor.Elect();                 // lease calls wait for the takeover meanwhile
     next_expiry_ms = Steady() + opts.expiry_interval_ms;
     Log("became leader at term " + std::to_string(raw->GetStatus().hard_state.term()));
   } else if (!leader_now && is_leader) {

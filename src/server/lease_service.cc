@@ -47,22 +47,13 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
   return call.reactor;
 }
 
-grpc::Status LeaseService::KeepAliveOnce(std::int64_t id, epb::LeaseKeepAliveResponse* resp) {
+grpc::Status LeaseService::ForwardKeepAlive(std::int64_t id, epb::LeaseKeepAliveResponse* resp) {
   resp->Clear();
   resp->set_id(id);
   const node::NodeStatus st = env_->node->GetStatus();
-  // The header is taken before the renewal, as etcd does: a lease revoked at
-  // revision R is never reported renewed at a revision above R.
   env_->FillHeader(resp->mutable_header(), st.revision);
-  if (st.role == node::Role::kLeader) {
-    Result<std::int64_t> ttl = env_->node->KeepAlive(id);
-    if (ttl.ok()) {
-      resp->set_ttl(*ttl);
-      return grpc::Status::OK;
-    }
-    if (ttl.status().code() == Code::kNotFound) return grpc::Status::OK;  // TTL 0
-    return ToGrpcStatus(ttl.status());
-  }
+  // Leader again since the caller saw it step down: the client retries.
+  if (st.role == node::Role::kLeader) return etcd::kLeaderChanged.ToGrpc();
   if (st.leader == 0) return etcd::kNoLeader.ToGrpc();
   const std::string target = env_->PeerTarget(st.leader);
   if (target.empty()) return etcd::kNoLeader.ToGrpc();
@@ -76,10 +67,20 @@ grpc::Status LeaseService::KeepAliveOnce(std::int64_t id, epb::LeaseKeepAliveRes
 
 namespace {
 
-// One keep-alive stream: read a request, renew on the worker pool, write the
-// answer, read the next. Deletes itself when done. Stopping the server ends
-// it with "server stopped" (at once while it waits for a request, else after
-// the answer in flight).
+// True for node::Node's Unavailable "not leader (leader is N)": this member
+// stepped down while the call waited; the forward path takes over.
+bool SteppedDown(const Status& s) {
+  return s.code() == Code::kUnavailable && s.message().starts_with("not leader");
+}
+
+// One keep-alive stream: read a request, renew, write the answer, read the
+// next. On the leader the renewal is Node::KeepAlive's callback form: it may
+// wait (an expired lease's revocation, the leader's lease takeover) without
+// holding any thread; a follower forwards it to the leader on the worker pool
+// (one blocking peer call, as before). Deletes itself when done. Stopping the
+// server ends it with "server stopped" (at once while it waits for a request,
+// else once the renewal in flight is answered: the node answers waiting calls
+// "node stopped" when it stops).
 class KeepAliveReactor;
 
 struct KeepAliveHandle {
@@ -101,21 +102,16 @@ class KeepAliveReactor final
   }
 
   void OnReadDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    if (finished_) return;
-    if (!ok) return FinishLocked(grpc::Status::OK);  // the client closed its side
-    const auto start = std::chrono::steady_clock::now();
-    const std::int64_t id = request_.id();
-    busy_ = true;
-    const bool queued = env_->pool->Submit([this, id, start] {
-      grpc::Status s = service_->KeepAliveOnce(id, &response_);
-      env_->metrics->Record("LeaseKeepAlive", s.error_code(),
-                            std::chrono::steady_clock::now() - start);
-      std::lock_guard answered(mu_);
-      if (!s.ok()) return FinishLocked(s);
-      StartWrite(&response_);
-    });
-    if (!queued) FinishLocked(env_->PoolRefused());
+    std::int64_t id = 0;
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) return;
+      if (!ok) return FinishLocked(grpc::Status::OK);  // the client closed its side
+      id = request_.id();
+      busy_ = true;
+    }
+    // No lock held: the node may answer inline.
+    Renew(id, std::chrono::steady_clock::now());
   }
 
   void OnWriteDone(bool ok) override {
@@ -145,6 +141,46 @@ class KeepAliveReactor final
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // While busy_: this object lives until Answer (nothing else finishes it).
+  void Renew(std::int64_t id, Clock::time_point start) {
+    const node::NodeStatus st = env_->node->GetStatus();
+    if (st.role != node::Role::kLeader) return Forward(id, start);
+    // The header is taken before the renewal, as etcd does: a lease revoked at
+    // revision R is never reported renewed at a revision above R.
+    env_->node->KeepAlive(id, [this, id, start, revision = st.revision](Result<std::int64_t> r) {
+      if (!r.ok() && SteppedDown(r.status())) return Forward(id, start);
+      epb::LeaseKeepAliveResponse resp;
+      resp.set_id(id);
+      env_->FillHeader(resp.mutable_header(), revision);
+      grpc::Status s = grpc::Status::OK;
+      if (r.ok()) {
+        resp.set_ttl(*r);
+      } else if (r.status().code() != Code::kNotFound) {  // not found: TTL 0, as etcd
+        s = ToGrpcStatus(r.status());
+      }
+      Answer(s, std::move(resp), start);
+    });
+  }
+
+  void Forward(std::int64_t id, Clock::time_point start) {
+    const bool queued = env_->pool->Submit([this, id, start] {
+      epb::LeaseKeepAliveResponse resp;
+      grpc::Status s = service_->ForwardKeepAlive(id, &resp);
+      Answer(s, std::move(resp), start);
+    });
+    if (!queued) Answer(env_->PoolRefused(), {}, start);
+  }
+
+  void Answer(const grpc::Status& s, epb::LeaseKeepAliveResponse resp, Clock::time_point start) {
+    env_->metrics->Record("LeaseKeepAlive", s.error_code(), Clock::now() - start);
+    std::lock_guard lock(mu_);
+    if (!s.ok()) return FinishLocked(s);
+    response_ = std::move(resp);
+    StartWrite(&response_);
+  }
+
   void FinishLocked(const grpc::Status& status) {
     if (finished_) return;
     finished_ = true;
@@ -163,6 +199,50 @@ class KeepAliveReactor final
   bool finished_ = false;
 };
 
+// The rest of a LeaseTimeToLive once the leader's answer is known (granted,
+// remaining; remaining -1: no such lease), on the worker pool: the attached
+// keys come from a store read.
+void FinishTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
+                      epb::LeaseTimeToLiveResponse* resp, std::int64_t granted,
+                      std::int64_t remaining) {
+  ServiceEnv* env = call.env;
+  resp->set_ttl(remaining);
+  resp->set_grantedttl(granted);
+  if (keys && remaining >= 0) {
+    std::unique_ptr<storage::Snapshot> snap = env->node->GetSnapshot();
+    Result<sm::LeaseInfo> info = sm::LeaseTimeToLive(*snap, id, env->node->NowMs());
+    if (info.ok()) {
+      for (std::string& k : info->keys) resp->add_keys(std::move(k));
+    } else if (info.status().code() != Code::kNotFound) {
+      return call.Finish(ToGrpcStatus(info.status()));
+    }
+  }
+  call.Finish(grpc::Status::OK);
+}
+
+// A follower's LeaseTimeToLive: asks the leader over the peer port (on the
+// worker pool: a blocking call).
+void ForwardTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
+                       epb::LeaseTimeToLiveResponse* resp) {
+  ServiceEnv* env = call.env;
+  const node::NodeStatus st = env->node->GetStatus();
+  resp->set_id(id);
+  env->FillHeader(resp->mutable_header(), st.revision);
+  if (st.role == node::Role::kLeader) return call.Finish(etcd::kLeaderChanged.ToGrpc());
+  const std::string target = st.leader == 0 ? "" : env->PeerTarget(st.leader);
+  if (target.empty()) return call.Finish(etcd::kNoLeader.ToGrpc());
+  peer::v1::LeaseReply reply;
+  grpc::Status s = env->peers->LeaseTimeToLive(target, id, &reply);
+  if (s.ok())
+    return FinishTimeToLive(call, id, keys, resp, reply.granted_ttl(), reply.remaining_ttl());
+  if (s.error_code() != grpc::StatusCode::NOT_FOUND) return call.Finish(s);
+  FinishTimeToLive(call, id, keys, resp, 0, -1);
+}
+
+void SubmitOrRefuse(const internal::Call& call, std::function<void()> work) {
+  if (!call.env->pool->Submit(std::move(work))) call.Finish(call.env->PoolRefused());
+}
+
 }  // namespace
 
 grpc::ServerBidiReactor<epb::LeaseKeepAliveRequest, epb::LeaseKeepAliveResponse>*
@@ -176,47 +256,28 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
   const Call call = Call::Begin(env_, ctx, "LeaseTimeToLive");
   const std::int64_t id = req->id();
   const bool keys = req->keys();
-  auto work = [call, id, keys, resp] {
-    ServiceEnv* env = call.env;
-    const node::NodeStatus st = env->node->GetStatus();
-    resp->set_id(id);
-    env->FillHeader(resp->mutable_header(), st.revision);
-    Status local = Status::Ok();
-    std::int64_t granted = 0, remaining = -1;
-    if (st.role == node::Role::kLeader) {
-      Result<node::LeaseStatus> ls = env->node->LeaseTimeToLive(id);
-      if (ls.ok()) {
-        granted = ls->granted_ttl_s;
-        remaining = ls->remaining_ttl_s;
-      } else if (ls.status().code() != Code::kNotFound) {
-        return call.Finish(ToGrpcStatus(ls.status()));
-      }
-    } else {
-      const std::string target = st.leader == 0 ? "" : env->PeerTarget(st.leader);
-      if (target.empty()) return call.Finish(etcd::kNoLeader.ToGrpc());
-      peer::v1::LeaseReply reply;
-      grpc::Status s = env->peers->LeaseTimeToLive(target, id, &reply);
-      if (s.ok()) {
-        granted = reply.granted_ttl();
-        remaining = reply.remaining_ttl();
-      } else if (s.error_code() != grpc::StatusCode::NOT_FOUND) {
-        return call.Finish(s);
-      }
+  const node::NodeStatus st = env_->node->GetStatus();
+  if (st.role != node::Role::kLeader) {
+    SubmitOrRefuse(call, [call, id, keys, resp] { ForwardTimeToLive(call, id, keys, resp); });
+    return call.reactor;
+  }
+  resp->set_id(id);
+  env_->FillHeader(resp->mutable_header(), st.revision);
+  // May wait for the leader's lease takeover, holding no thread.
+  env_->node->LeaseTimeToLive(id, [call, id, keys, resp](Result<node::LeaseStatus> ls) {
+    if (!ls.ok() && SteppedDown(ls.status())) {
+      return SubmitOrRefuse(call,
+                            [call, id, keys, resp] { ForwardTimeToLive(call, id, keys, resp); });
     }
-    resp->set_ttl(remaining);
-    resp->set_grantedttl(granted);
-    if (keys && remaining >= 0) {
-      std::unique_ptr<storage::Snapshot> snap = env->node->GetSnapshot();
-      Result<sm::LeaseInfo> info = sm::LeaseTimeToLive(*snap, id, env->node->NowMs());
-      if (info.ok()) {
-        for (std::string& k : info->keys) resp->add_keys(std::move(k));
-      } else if (info.status().code() != Code::kNotFound) {
-        return call.Finish(ToGrpcStatus(info.status()));
-      }
+    if (!ls.ok() && ls.status().code() != Code::kNotFound) {
+      return call.Finish(ToGrpcStatus(ls.status()));
     }
-    call.Finish(grpc::Status::OK);
-  };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
+    const std::int64_t granted = ls.ok() ? ls->granted_ttl_s : 0;
+    const std::int64_t remaining = ls.ok() ? ls->remaining_ttl_s : -1;
+    SubmitOrRefuse(call, [call, id, keys, resp, granted, remaining] {
+      FinishTimeToLive(call, id, keys, resp, granted, remaining);
+    });
+  });
   return call.reactor;
 }
 

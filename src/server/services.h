@@ -129,9 +129,11 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
                                         const etcdserverpb::LeaseLeasesRequest* req,
                                         etcdserverpb::LeaseLeasesResponse* resp) override;
 
-  // One keep-alive: renews on the leader (here or forwarded). TTL 0 for an
-  // unknown lease, as etcd answers. Blocks up to the forwarding timeout.
-  grpc::Status KeepAliveOnce(std::int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
+  // One keep-alive of a follower: forwarded to the leader over the peer port
+  // (the leader renews with node::Node::KeepAlive, which may wait there). TTL
+  // 0 for an unknown lease, as etcd answers. Blocks up to the forwarding
+  // timeout; runs on the worker pool.
+  grpc::Status ForwardKeepAlive(std::int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
 
  private:
   ServiceEnv* env_;

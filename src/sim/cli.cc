@@ -103,6 +103,7 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
     total.lease_revokes += r.stats.lease_revokes;
     total.lease_expiries += r.stats.lease_expiries;
     total.lease_keepalives += r.stats.lease_keepalives;
+    total.lease_keepalives_waited += r.stats.lease_keepalives_waited;
     total.lease_refused_puts += r.stats.lease_refused_puts;
     const bool show_trace = base.trace && (!r.ok || range.first == range.last);
     if (show_trace) {
@@ -123,9 +124,11 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
           << " snap_sent=" << s.snapshots_sent << " snap_installed=" << s.snapshots_installed
           << " snap_failed=" << s.snapshots_failed << " grants=" << s.lease_grants
           << " revokes=" << s.lease_revokes << " expiries=" << s.lease_expiries
-          << " keepalives=" << s.lease_keepalives << " lease_refused_puts=" << s.lease_refused_puts
-          << " messages=" << s.messages << " max_in_flight=" << s.max_in_flight
-          << " lin_states=" << s.lin_states << " end=" << s.end_ms << "ms\n";
+          << " keepalives=" << s.lease_keepalives
+          << " keepalives_waited=" << s.lease_keepalives_waited
+          << " lease_refused_puts=" << s.lease_refused_puts << " messages=" << s.messages
+          << " max_in_flight=" << s.max_in_flight << " lin_states=" << s.lin_states
+          << " end=" << s.end_ms << "ms\n";
     }
     if (seed == range.last) break;
   }
@@ -134,7 +137,8 @@ std::uint64_t RunSeeds(const SimOptions& base, SeedRange range, bool quiet, std:
       << total.snapshots_sent << " snapshots sent, " << total.snapshots_installed << " installed, "
       << total.snapshots_failed << " failed; leases: " << total.lease_grants << " granted, "
       << total.lease_revokes << " revoked, " << total.lease_expiries << " expired, "
-      << total.lease_keepalives << " keep-alives, " << total.lease_refused_puts
+      << total.lease_keepalives << " keep-alives (" << total.lease_keepalives_waited
+      << " answered after a wait), " << total.lease_refused_puts
       << " puts refused (lease not found)\n";
   return failed;
 }

@@ -52,6 +52,8 @@ class LeaseChecker {
   // `node` acknowledged a keep-alive of `lease` answering `ttl_s`.
   void OnKeepAliveOk(raft::NodeId node, std::int64_t lease, std::int64_t ttl_s,
                      std::int64_t phased_time);
+  // A keep-alive was answered after a wait in the node (not at once).
+  void OnKeepAliveWaited() { ++counters_.keepalives_waited; }
   // `node` applied a normal entry with `response` at now_ms.
   void OnApply(raft::NodeId node, const raft::pb::Entry& entry, const sm::v1::Response& response,
                std::int64_t now_ms);
@@ -68,10 +70,12 @@ class LeaseChecker {
   std::int64_t GrantAppliedAt(std::int64_t lease) const;
 
   struct Counters {
-    std::uint64_t grants = 0;        // grants applied
-    std::uint64_t revokes = 0;       // client revocations that took effect
-    std::uint64_t expiries = 0;      // expirations that took effect
-    std::uint64_t keepalives = 0;    // keep-alives acknowledged
+    std::uint64_t grants = 0;      // grants applied
+    std::uint64_t revokes = 0;     // client revocations that took effect
+    std::uint64_t expiries = 0;    // expirations that took effect
+    std::uint64_t keepalives = 0;  // keep-alives acknowledged
+    // Keep-alives the node answered after waiting (node/lessor.h), any answer.
+    std::uint64_t keepalives_waited = 0;
     std::uint64_t refused_puts = 0;  // puts answered "lease not found"
     std::uint64_t audits = 0;
   };

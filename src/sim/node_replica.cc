@@ -1,6 +1,7 @@
 #include "sim/node_replica.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -351,32 +352,7 @@ void NodeReplica::ServeWrite(const ClientRequest& req, Endpoint from) {
   });
 }
 
-void NodeReplica::KeepAliveNow(const ClientRequest& req, Endpoint from) {
-  ClientReply r;
-  r.request_id = req.request_id;
-  Result<std::int64_t> ttl = node_->KeepAlive(req.op.lease);
-  if (ttl.ok()) {
-    leases_->OnKeepAliveOk(id_, req.op.lease, *ttl,
-                           LeaseChecker::Phased(clock_->now_ms, processing_));
-    r.status = ReplyStatus::kOk;
-    r.flag = true;
-  } else if (ttl.status().code() == Code::kNotFound) {
-    // The applied state holds the lease, so the Lessor must too.
-    if (!internal_) {
-      internal_ =
-          Status::Internal("node " + S(id_) + ": KeepAlive answered " + ttl.status().ToString() +
-                           " for lease " + std::to_string(req.op.lease) + ", which it has applied");
-    }
-    return;
-  } else {
-    // Unavailable "not leader": certainly not renewed; ask the leader.
-    r.status = ReplyStatus::kRefused;
-  }
-  Reply(from, std::move(r));
-}
-
 void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
-  const std::int64_t lease = req.op.lease;
   // The gRPC server forwards a follower's keep-alive to the leader; here the
   // client retries there (the refusal carries the leader hint).
   if (node_->GetStatus().role != node::Role::kLeader) {
@@ -386,24 +362,44 @@ void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
     Reply(from, std::move(r));
     return;
   }
-  if (MirrorHas(lease)) {
-    KeepAliveNow(req, from);
-    return;
-  }
-  // A miss: as Node::CaughtUpForLeaseMiss, catch up with everything committed
-  // before answering "not found".
-  node_->ReadBarrier([this, req, from](Status st) {
+  // As the gRPC server: Node::KeepAlive's callback form. It answers at once,
+  // after its read barrier on a miss, or after a wait (an expired lease until
+  // its revocation applies, a new leader until it takes over the leases), all
+  // driven by this replica's Tick and Process.
+  // A lease the Lessor holds is answered at once or after a wait in the
+  // Lessor (another one only after the miss's read barrier).
+  auto at_once = std::make_shared<bool>(true);
+  const bool held = MirrorHas(req.op.lease);
+  node_->KeepAlive(req.op.lease, [this, req, from, at_once, held](Result<std::int64_t> ttl) {
     if (crashing_) return;
-    if (st.ok() && MirrorHas(req.op.lease)) {
-      KeepAliveNow(req, from);
-      return;
-    }
+    if (held && !*at_once) leases_->OnKeepAliveWaited();
     ClientReply r;
     r.request_id = req.request_id;
-    r.status = st.ok() ? ReplyStatus::kOk : ReplyStatus::kRefused;
-    r.flag = false;
+    if (ttl.ok()) {
+      leases_->OnKeepAliveOk(id_, req.op.lease, *ttl,
+                             LeaseChecker::Phased(clock_->now_ms, processing_));
+      r.status = ReplyStatus::kOk;
+      r.flag = true;
+    } else if (ttl.status().code() == Code::kNotFound) {
+      // Answered after the catch-up (or the revocation): the applied state
+      // must not hold the lease then.
+      if (MirrorHas(req.op.lease)) {
+        if (!internal_) {
+          internal_ = Status::Internal("node " + S(id_) + ": KeepAlive answered " +
+                                       ttl.status().ToString() + " for lease " +
+                                       std::to_string(req.op.lease) + ", which it has applied");
+        }
+        return;
+      }
+      r.status = ReplyStatus::kOk;
+      r.flag = false;
+    } else {
+      // "not leader", "request timed out", stopped: certainly not renewed.
+      r.status = ReplyStatus::kRefused;
+    }
     Reply(from, std::move(r));
   });
+  *at_once = false;  // an answer from now on came later
 }
 
 void NodeReplica::HandleRequest(const ClientRequest& req, Endpoint from, std::int64_t,

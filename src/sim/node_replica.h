@@ -111,10 +111,9 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   void Reply(Endpoint to, ClientReply r);
   void ServeRead(const ClientRequest& req, Endpoint from);
   void ServeWrite(const ClientRequest& req, Endpoint from);
-  // Keep-alive as the gRPC server's LeaseKeepAlive calls Node::KeepAlive,
-  // without its blocking catch-up on a miss (node_replica.cc).
+  // Keep-alive as the gRPC server's LeaseKeepAlive calls Node::KeepAlive
+  // (its callback form; it may wait, node/lessor.h).
   void ServeKeepAlive(const ClientRequest& req, Endpoint from);
-  void KeepAliveNow(const ClientRequest& req, Endpoint from);
   // Reloads the lessor mirror from the applied state (after an open or a
   // snapshot install).
   void ReloadLessorMirror();
@@ -155,9 +154,8 @@ class NodeReplica final : public Replica, private node::Observer, private node::
   // The leases the node's Lessor holds, as far as the simulator can tell: the
   // applied state's leases when the node opened or installed a snapshot, then
   // every grant and revocation it applied (node/ready.cc mirrors them the same
-  // way). A keep-alive is only sent into Node::KeepAlive for a lease in the
-  // mirror: a miss would block on Node::CaughtUpForLeaseMiss, which a node
-  // driven by hand cannot satisfy.
+  // way). A keep-alive answered "not found" for a lease in the mirror fails
+  // the seed (the Lessor lost a lease the state holds).
   std::set<std::int64_t> lessor_mirror_;
   std::uint64_t mirror_installs_ = 0;  // snapshots_installed at the last reload
   // True while Process runs (phased times, lease_check.h).

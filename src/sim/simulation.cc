@@ -375,6 +375,7 @@ RunResult Simulation::Run() {
   s.lease_revokes = lc.revokes;
   s.lease_expiries = lc.expiries;
   s.lease_keepalives = lc.keepalives;
+  s.lease_keepalives_waited = lc.keepalives_waited;
   s.lease_refused_puts = lc.refused_puts;
   for (const auto& [id, n] : nodes_) {
     const Replica::SnapshotCounters c = n->snapshot_counters();

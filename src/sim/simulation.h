@@ -65,6 +65,7 @@ struct RunStats {
   std::uint64_t lease_revokes = 0;
   std::uint64_t lease_expiries = 0;
   std::uint64_t lease_keepalives = 0;
+  std::uint64_t lease_keepalives_waited = 0;  // answered after a wait (lessor.h)
   std::uint64_t lease_refused_puts = 0;
   std::size_t max_in_flight = 0;  // packets in the network at once
   std::int64_t end_ms = 0;

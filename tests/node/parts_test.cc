@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <optional>
+#include <vector>
 
+#include "base/limits.h"
 #include "node/lessor.h"
 #include "node/members_record.h"
 #include "node/request_tag.h"
@@ -124,6 +128,64 @@ TEST(Lessor, ExpiredIsBoundedAndRemainingRoundsUp) {
   EXPECT_EQ(lessor.TimeToLive(3)->remaining_ttl_s, 0);
   EXPECT_EQ(lessor.Expired(4).size(), 4u);
   EXPECT_EQ(lessor.size(), 10u);
+}
+
+TEST(Lessor, WaitingCallsAreAnsweredWhenTheTakeoverOrDemotionComesAndAreBounded) {
+  ManualClock clock;
+  Lessor lessor(&clock, /*wait_ms=*/1000);
+  lessor.Grant(7, 2);
+  std::vector<std::function<void()>> out;
+  std::optional<Result<std::int64_t>> kept;
+  std::optional<Result<Lessor::Remaining>> left;
+  // A follower answers at once; an elected leader waits for Promote.
+  EXPECT_EQ(lessor.KeepAliveOrWait(7, [](Result<std::int64_t>) {})->status().code(),
+            Code::kFailedPrecondition);
+  lessor.Elect();
+  EXPECT_FALSE(lessor.KeepAliveOrWait(7, [&](Result<std::int64_t> r) { kept = r; }).has_value());
+  EXPECT_FALSE(
+      lessor.TimeToLiveOrWait(7, [&](Result<Lessor::Remaining> r) { left = r; }).has_value());
+  EXPECT_EQ(lessor.KeepAlive(7).status().code(), Code::kUnavailable);  // the form that never waits
+  lessor.AnswerWaiters(&out);
+  EXPECT_TRUE(out.empty());
+  lessor.Promote();
+  lessor.AnswerWaiters(&out);
+  ASSERT_EQ(out.size(), 2u);
+  for (auto& f : out) f();
+  out.clear();
+  ASSERT_TRUE(kept.has_value() && kept->ok());
+  EXPECT_EQ(**kept, 2);
+  ASSERT_TRUE(left.has_value() && left->ok());
+  EXPECT_EQ((*left)->remaining_ttl_s, 2);
+
+  // An expired lease waits; a demotion answers "not leader" (the caller
+  // forwards to the new leader, which extended the lease).
+  clock.Advance(2000);
+  kept.reset();
+  EXPECT_FALSE(lessor.KeepAliveOrWait(7, [&](Result<std::int64_t> r) { kept = r; }).has_value());
+  lessor.Demote();
+  lessor.AnswerWaiters(&out);
+  ASSERT_EQ(out.size(), 1u);
+  out[0]();
+  out.clear();
+  EXPECT_EQ(kept->status().code(), Code::kFailedPrecondition);
+
+  // Bounded: past kMaxLeaseWaiters a call is refused at once, naming it.
+  lessor.Elect();
+  for (std::size_t i = 0; i < limits::kMaxLeaseWaiters; ++i) {
+    ASSERT_FALSE(lessor.KeepAliveOrWait(7, [](Result<std::int64_t>) {}).has_value());
+  }
+  auto refused = lessor.KeepAliveOrWait(7, [](Result<std::int64_t>) {});
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->status().code(), Code::kResourceExhausted);
+  EXPECT_NE(refused->status().message().find("limits::kMaxLeaseWaiters"), std::string::npos);
+  // Each waits at most wait_ms.
+  clock.Advance(999);
+  lessor.AnswerWaiters(&out);
+  EXPECT_TRUE(out.empty());
+  clock.Advance(1);
+  lessor.AnswerWaiters(&out);
+  EXPECT_EQ(out.size(), limits::kMaxLeaseWaiters);
+  EXPECT_EQ(lessor.waiters(), 0u);
 }
 
 }  // namespace

@@ -8,76 +8,13 @@
 #include <memory>
 #include <optional>
 
+#include "node/hand_cluster.h"
 #include "node/node.h"
-#include "storage/mem_store.h"
 
 namespace aspen::node {
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t NowMs() const override { return 1'700'000'000'000 + steady_ms; }
-  std::int64_t SteadyMs() const override { return steady_ms; }
-  std::int64_t steady_ms = 0;
-};
-
-class Wire final : public Transport {
- public:
-  void Send(std::vector<raft::pb::Message> messages) override {
-    for (auto& m : messages) q.push_back(std::move(m));
-  }
-  std::deque<raft::pb::Message> q;
-};
-
-struct Cluster {
-  ManualClock clock;
-  Wire wire;
-  std::map<NodeId, std::unique_ptr<storage::MemStore>> stores;
-  std::map<NodeId, std::unique_ptr<Node>> nodes;
-
-  explicit Cluster(int n) {
-    for (NodeId id = 1; id <= static_cast<NodeId>(n); ++id) {
-      stores[id] = std::make_unique<storage::MemStore>();
-      Open(id, n);
-    }
-  }
-  void Open(NodeId id, int n) {
-    NodeOptions o;
-    o.id = id;
-    for (NodeId p = 1; p <= static_cast<NodeId>(n); ++p) o.initial_cluster[p] = "";
-    o.store = stores[id].get();
-    o.clock = &clock;
-    o.transport = &wire;
-    o.tick_interval_ms = 10;
-    o.log = [](std::string_view) {};
-    auto opened = Node::Open(o);
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    nodes[id] = std::move(opened).value();
-  }
-  void Deliver() {
-    for (auto& [id, n] : nodes) n->RunOnce();
-    while (!wire.q.empty()) {
-      raft::pb::Message m = std::move(wire.q.front());
-      wire.q.pop_front();
-      auto it = nodes.find(m.to());
-      if (it == nodes.end()) continue;
-      const Status st = it->second->Receive(std::move(m));
-      (void)st;  // a message to a restarted node may be stale
-      it->second->RunOnce();
-    }
-  }
-  void Step() {
-    Deliver();
-    clock.steady_ms += 10;
-    for (auto& [id, n] : nodes) n->Tick();
-  }
-  NodeId Leader() {
-    for (auto& [id, n] : nodes) {
-      if (n->GetStatus().role == Role::kLeader) return id;
-    }
-    return 0;
-  }
-};
+using testing::HandCluster;
 
 sm::v1::Command Put(const std::string& key) {
   sm::v1::Command c;
@@ -97,7 +34,7 @@ sm::v1::Command Delete(const std::string& key) {
 // restart, completed the restarted node's new request with the OLD command's
 // response (the new write could be acknowledged without being applied).
 TEST(NodeRegression, EntryOfAPreviousIncarnationDoesNotAnswerANewRequest) {
-  Cluster c(3);
+  HandCluster c(3);
   for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
   const NodeId leader = c.Leader();
   ASSERT_NE(leader, 0u);
@@ -132,16 +69,11 @@ TEST(NodeRegression, EntryOfAPreviousIncarnationDoesNotAnswerANewRequest) {
 }
 
 sm::v1::Command Grant(std::int64_t id, std::int64_t ttl_s) {
-  sm::v1::Command c;
-  c.mutable_lease_grant()->set_id(id);
-  c.mutable_lease_grant()->set_ttl(ttl_s);
-  return c;
+  return testing::GrantCommand(id, ttl_s);
 }
 
 sm::v1::Command Revoke(std::int64_t id) {
-  sm::v1::Command c;
-  c.mutable_lease_revoke()->set_id(id);
-  return c;
+  return testing::RevokeCommand(id);
 }
 
 // Found by aspen-sim seeds 830 and 1821 (docs/SIMULATOR.md, "Leases"): when a
@@ -150,7 +82,7 @@ sm::v1::Command Revoke(std::int64_t id) {
 // dropped a lease the state holds: KeepAlive answered "lease not found" for a
 // granted lease, and the lease would never expire.
 TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
-  Cluster c(1);
+  HandCluster c(1);
   for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
   ASSERT_EQ(c.Leader(), 1u);
   Node& n = *c.nodes.at(1);
@@ -176,7 +108,7 @@ TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
 // later. A new leader now takes over the leases only once it has applied an
 // entry of its own term, by when every earlier revocation has applied.
 TEST(NodeRegression, NewLeaderRenewsLeasesOnlyAfterApplyingAnEntryOfItsTerm) {
-  Cluster c(3);
+  HandCluster c(3);
   for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
   const NodeId old_leader = c.Leader();
   ASSERT_NE(old_leader, 0u);
@@ -189,35 +121,28 @@ TEST(NodeRegression, NewLeaderRenewsLeasesOnlyAfterApplyingAnEntryOfItsTerm) {
   ASSERT_TRUE(c.nodes.at(old_leader)->KeepAlive(42).ok());
   c.Deliver();  // every member applied the grant
 
-  // The old leader goes away; deliver one message at a time and stop as soon
-  // as a new leader exists, before its first entry commits.
+  // The old leader goes away; stop as soon as a new leader exists, before
+  // its first entry commits.
   c.nodes.erase(old_leader);
-  NodeId leader = 0;
-  for (int i = 0; i < 1000 && leader == 0; ++i) {
-    if (c.wire.q.empty()) {
-      c.clock.steady_ms += 10;
-      for (auto& [id, n] : c.nodes) n->Tick();
-      for (auto& [id, n] : c.nodes) n->RunOnce();
-      leader = c.Leader();
-      continue;
-    }
-    raft::pb::Message m = std::move(c.wire.q.front());
-    c.wire.q.pop_front();
-    auto it = c.nodes.find(m.to());
-    if (it == c.nodes.end()) continue;
-    (void)it->second->Receive(std::move(m));
-    it->second->RunOnce();
-    leader = c.Leader();
-  }
+  const NodeId leader = c.ElectOneMessageAtATime();
   ASSERT_NE(leader, 0u);
-  ASSERT_LT(c.nodes.at(leader)->GetStatus().applied_index,
-            c.nodes.at(leader)->RaftForTesting().log().LastIndex());
-  auto early = c.nodes.at(leader)->KeepAlive(42);
-  EXPECT_EQ(early.status().code(), Code::kUnavailable) << "renewed before its term's first entry";
-  for (int i = 0; i < 100 && !c.nodes.at(leader)->KeepAlive(42).ok(); ++i) c.Step();
-  auto later = c.nodes.at(leader)->KeepAlive(42);
-  ASSERT_TRUE(later.ok()) << later.status().ToString();
-  EXPECT_EQ(*later, 30);
+  Node& n = *c.nodes.at(leader);
+  ASSERT_LT(n.GetStatus().applied_index, n.RaftForTesting().log().LastIndex());
+  // The keep-alive waits (etcd's Renew on a member that is not yet the
+  // primary lessor): it is renewed only once the leader applied its entry.
+  std::optional<Result<std::int64_t>> kept;
+  std::uint64_t applied_when_kept = 0;
+  n.KeepAlive(42, [&](Result<std::int64_t> r) {
+    kept = std::move(r);
+    applied_when_kept = n.GetStatus().applied_index;
+  });
+  EXPECT_FALSE(kept.has_value()) << "renewed before its term's first entry";
+  const std::uint64_t term_entry = n.RaftForTesting().log().LastIndex();
+  for (int i = 0; i < 100 && !kept.has_value(); ++i) c.Step();
+  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(kept->ok()) << kept->status().ToString();
+  EXPECT_EQ(**kept, 30);
+  EXPECT_GE(applied_when_kept, term_entry);
 }
 
 }  // namespace

@@ -1,0 +1,158 @@
+// Lease keep-alive and time-to-live wait where etcd's Renew waits (node/
+// lessor.h): an expired lease until its revocation applies, a new leader until
+// it has taken over the leases; bounded by lease_wait_timeout_ms, ended by
+// Stop. Nodes driven by hand on the test's thread (hand_cluster.h), so every
+// step of a wait is deterministic.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+
+#include "node/hand_cluster.h"
+#include "node/node.h"
+#include "sm/reads.h"
+
+namespace aspen::node {
+namespace {
+
+using testing::GrantCommand;
+using testing::HandCluster;
+
+// A single node, leader, holding lease 42 with `ttl_s`.
+void GrantOnSingleNode(HandCluster* c, std::int64_t ttl_s) {
+  for (int i = 0; i < 300 && c->Leader() == 0; ++i) c->Step();
+  ASSERT_EQ(c->Leader(), 1u);
+  std::optional<Result<sm::v1::Response>> granted;
+  c->nodes.at(1)->Propose(GrantCommand(42, ttl_s),
+                          [&](Result<sm::v1::Response> r) { granted = std::move(r); });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c->Step();
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  ASSERT_TRUE((*granted)->has_lease_grant()) << (*granted)->DebugString();
+}
+
+bool LeaseInState(Node& n, std::int64_t id) {
+  auto leases = sm::Leases(*n.GetSnapshot());
+  EXPECT_TRUE(leases.ok());
+  for (const sm::LeaseInfo& l : *leases) {
+    if (l.id == id) return true;
+  }
+  return false;
+}
+
+TEST(LeaseWait, KeepAliveOfAnExpiredLeaseWaitsForItsRevocationThenAnswersNotFound) {
+  HandCluster c(1);
+  GrantOnSingleNode(&c, 1);
+  Node& n = *c.nodes.at(1);
+  // The deadline passes; no expiry round has run, so the revocation is due
+  // but not yet proposed.
+  c.clock.steady_ms += 1500;
+  std::optional<Result<std::int64_t>> kept;
+  bool revoked_when_answered = false;
+  n.KeepAlive(42, [&](Result<std::int64_t> r) {
+    kept = std::move(r);
+    revoked_when_answered = !LeaseInState(n, 42);
+  });
+  std::optional<Result<LeaseStatus>> ttl;
+  n.LeaseTimeToLive(42, [&](Result<LeaseStatus> r) { ttl = std::move(r); });
+  ASSERT_TRUE(ttl.has_value()) << "time-to-live of an expired lease does not wait";
+  ASSERT_TRUE(ttl->ok()) << ttl->status().ToString();
+  EXPECT_EQ((*ttl)->remaining_ttl_s, 0);
+  EXPECT_FALSE(kept.has_value()) << "an expired lease was answered before its revocation";
+  n.RunOnce();
+  EXPECT_FALSE(kept.has_value());
+  // The next expiry round proposes the revocation; once it applies, the
+  // keep-alive answers "not found" (etcd's ErrLeaseNotFound).
+  for (int i = 0; i < 100 && !kept.has_value(); ++i) c.Step();
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->status().code(), Code::kNotFound) << kept->status().ToString();
+  EXPECT_TRUE(revoked_when_answered);
+}
+
+TEST(LeaseWait, KeepAliveOnANewLeaderWaitsForItsLeaseTakeoverAndTimeToLiveToo) {
+  HandCluster c(3);
+  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
+  const NodeId old_leader = c.Leader();
+  ASSERT_NE(old_leader, 0u);
+  std::optional<Result<sm::v1::Response>> granted;
+  c.nodes.at(old_leader)->Propose(GrantCommand(42, 30), [&](Result<sm::v1::Response> r) {
+    granted = std::move(r);
+  });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
+  ASSERT_TRUE(granted.has_value() && granted->ok());
+  c.Deliver();
+  c.nodes.erase(old_leader);
+  const NodeId leader = c.ElectOneMessageAtATime();
+  ASSERT_NE(leader, 0u);
+  Node& n = *c.nodes.at(leader);
+  std::optional<Result<std::int64_t>> kept;
+  std::optional<Result<LeaseStatus>> ttl;
+  n.KeepAlive(42, [&](Result<std::int64_t> r) { kept = std::move(r); });
+  n.LeaseTimeToLive(42, [&](Result<LeaseStatus> r) { ttl = std::move(r); });
+  EXPECT_FALSE(kept.has_value());
+  EXPECT_FALSE(ttl.has_value());
+  // A follower answers at once: not leader (the server forwards).
+  const NodeId follower =
+      c.nodes.begin()->first == leader ? c.nodes.rbegin()->first : c.nodes.begin()->first;
+  std::optional<Result<std::int64_t>> on_follower;
+  c.nodes.at(follower)->KeepAlive(42, [&](Result<std::int64_t> r) { on_follower = std::move(r); });
+  ASSERT_TRUE(on_follower.has_value());
+  EXPECT_EQ(on_follower->status().code(), Code::kUnavailable);
+  EXPECT_EQ(on_follower->status().message().rfind("not leader", 0), 0u)
+      << on_follower->status().ToString();
+  for (int i = 0; i < 100 && !(kept.has_value() && ttl.has_value()); ++i) c.Step();
+  ASSERT_TRUE(kept.has_value() && ttl.has_value());
+  ASSERT_TRUE(kept->ok()) << kept->status().ToString();
+  EXPECT_EQ(**kept, 30);
+  ASSERT_TRUE(ttl->ok()) << ttl->status().ToString();
+  EXPECT_EQ((*ttl)->granted_ttl_s, 30);
+  EXPECT_EQ((*ttl)->remaining_ttl_s, 30);  // the new leader extended it
+}
+
+TEST(LeaseWait, AWaitingKeepAliveEndsWithRequestTimedOutNamingTheBound) {
+  NodeOptions o;
+  o.lease_wait_timeout_ms = 200;
+  HandCluster c(1, o);
+  GrantOnSingleNode(&c, 1);
+  Node& n = *c.nodes.at(1);
+  c.clock.steady_ms += 1500;
+  std::optional<Result<std::int64_t>> kept;
+  n.KeepAlive(42, [&](Result<std::int64_t> r) { kept = std::move(r); });
+  // Only the timers run (Tick without RunOnce): the revocation is proposed
+  // but never applied, so only the bound can end the wait.
+  int ticks = 0;
+  for (; ticks < 100 && !kept.has_value(); ++ticks) {
+    c.clock.steady_ms += 10;
+    n.Tick();
+  }
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(ticks, 20);  // 200 ms of 10 ms ticks
+  EXPECT_EQ(kept->status().code(), Code::kUnavailable);
+  const std::string& m = kept->status().message();
+  EXPECT_EQ(m.rfind("request timed out: ", 0), 0u) << m;
+  EXPECT_NE(m.find("lease_wait_timeout_ms (200 ms)"), std::string::npos) << m;
+  EXPECT_NE(m.find("revocation"), std::string::npos) << m;
+  EXPECT_TRUE(LeaseInState(n, 42));  // never applied
+}
+
+TEST(LeaseWait, StopAnswersEveryWaitingCallAndLaterOnesNodeStopped) {
+  HandCluster c(1);
+  GrantOnSingleNode(&c, 1);
+  Node& n = *c.nodes.at(1);
+  c.clock.steady_ms += 1500;
+  std::optional<Result<std::int64_t>> first, second;
+  n.KeepAlive(42, [&](Result<std::int64_t> r) { first = std::move(r); });
+  n.KeepAlive(42, [&](Result<std::int64_t> r) { second = std::move(r); });
+  EXPECT_FALSE(first.has_value() || second.has_value());
+  n.Stop();
+  ASSERT_TRUE(first.has_value() && second.has_value());
+  EXPECT_EQ(first->status().code(), Code::kUnavailable);
+  EXPECT_EQ(first->status().message(), "node stopped");
+  EXPECT_EQ(second->status().message(), "node stopped");
+  auto later = n.KeepAlive(42);  // synchronous form: answered at once
+  EXPECT_EQ(later.status().message(), "node stopped");
+  auto later_ttl = n.LeaseTimeToLive(42);
+  EXPECT_EQ(later_ttl.status().message(), "node stopped");
+}
+
+}  // namespace
+}  // namespace aspen::node
