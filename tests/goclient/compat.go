@@ -20,6 +20,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -33,6 +34,8 @@ import (
 
 	"go.etcd.io/etcd/clientv3"
 	"go.etcd.io/etcd/clientv3/concurrency"
+	"go.etcd.io/etcd/clientv3/leasing"
+	"go.etcd.io/etcd/clientv3/mirror"
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	"go.etcd.io/etcd/mvcc/mvccpb"
 	"go.uber.org/zap"
@@ -289,6 +292,13 @@ func kvGetOptions(ctx context.Context, s *rec) {
 	s.add("get prefix maxcreate base+2", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithMaxCreateRev(s.abs(2)))))
 	s.add("get prefix minmod limit 1", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithMinModRev(s.abs(3)), clientv3.WithLimit(1))))
 	s.add("get prefix minmod countonly", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithMinModRev(s.abs(3)), clientv3.WithCountOnly())))
+	s.add("get prefix rev -1", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithRev(-1))))
+	s.add("get prefix limit -1", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithLimit(-1))))
+	s.add("get prefix rev base+5 minmod base+2", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(5)), clientv3.WithMinModRev(s.abs(2)))))
+	s.add("get prefix sort key asc limit 2", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByKey, clientv3.SortAscend), clientv3.WithLimit(2))))
+	s.add("get prefix sort version asc rev base+5", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithSort(clientv3.SortByVersion, clientv3.SortAscend), clientv3.WithRev(s.abs(5)))))
+	s.add("get range end before key", s.get(c.Get(ctx, "kv/d", clientv3.WithRange("kv/b"))))
+	s.add("get range key = end", s.get(c.Get(ctx, "kv/b", clientv3.WithRange("kv/b"))))
 	s.add("get empty key", s.get(c.Get(ctx, "")))
 	s.add("get all keys from kv/ countonly", s.get(c.Get(ctx, "kv/", clientv3.WithFromKey(), clientv3.WithCountOnly(), clientv3.WithRange("kv0"))))
 }
@@ -393,8 +403,24 @@ func txnCompares(ctx context.Context, s *rec) {
 			[]clientv3.Op{clientv3.OpDelete("txn/n", clientv3.WithPrefix(), clientv3.WithPrevKV())})).Commit()))
 	s.add("get after nested", s.get(c.Get(ctx, "txn/", clientv3.WithPrefix())))
 	s.add("txn read only", s.txn(c.Txn(ctx).Then(clientv3.OpGet("txn/a"), clientv3.OpGet("txn/c")).Commit()))
+	s.add("txn put then get rev -1", s.txn(c.Txn(ctx).Then(clientv3.OpPut("txn/neg", "1"),
+		clientv3.OpGet("txn/neg", clientv3.WithRev(-1))).Commit()))
 	s.add("txn get rev", s.txn(c.Txn(ctx).Then(clientv3.OpGet("txn/a", clientv3.WithRev(s.abs(1)))).Commit()))
 	s.add("txn empty", s.txn(c.Txn(ctx).Commit()))
+	s.add("txn empty range value = empty", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Value("txn/x"), "=", "").WithRange("txn/y")).Commit()))
+	s.add("txn prefix value > empty", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Value("txn/"), ">", "").WithPrefix()).Commit()))
+	s.add("txn prefix lease = none", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.LeaseValue("txn/"), "=", clientv3.NoLease).WithPrefix()).Commit()))
+	s.add("txn fromkey create > 0", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision("txn/"), ">", 0).WithRange("\x00")).Commit()))
+	s.add("txn ignore value", s.txn(c.Txn(ctx).Then(clientv3.OpPut("txn/a", "", clientv3.WithIgnoreValue(), clientv3.WithPrevKV()),
+		clientv3.OpGet("txn/a")).Commit()))
+	s.add("txn ignore value missing", s.txn(c.Txn(ctx).Then(clientv3.OpPut("txn/none", "", clientv3.WithIgnoreValue())).Commit()))
+	s.add("txn get options", s.txn(c.Txn(ctx).Then(
+		clientv3.OpGet("txn/", clientv3.WithPrefix(), clientv3.WithLimit(1), clientv3.WithSort(clientv3.SortByKey, clientv3.SortDescend)),
+		clientv3.OpGet("txn/", clientv3.WithPrefix(), clientv3.WithCountOnly()),
+		clientv3.OpGet("txn/", clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithMinModRev(s.abs(5))),
+		clientv3.OpGet("txn/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(3)))).Commit()))
+	s.add("txn delete prefix prevkv then get", s.txn(c.Txn(ctx).Then(clientv3.OpDelete("txn/n", clientv3.WithPrefix(), clientv3.WithPrevKV()),
+		clientv3.OpPut("txn/z", "z"), clientv3.OpGet("txn/", clientv3.WithPrefix(), clientv3.WithKeysOnly())).Commit()))
 	s.add("txn delete missing", s.txn(c.Txn(ctx).Then(clientv3.OpDelete("txn/none")).Commit()))
 	s.add("txn put same key in then and else", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version("txn/a"), ">", 0)).
 		Then(clientv3.OpPut("txn/a", "13")).Else(clientv3.OpPut("txn/a", "14")).Commit()))
@@ -423,6 +449,8 @@ func compaction(ctx context.Context, s *rec) {
 	compact("compact base+2 (older)", s.abs(2))
 	compact("compact base+3 (same)", s.abs(3))
 	compact("compact future", s.abs(1000))
+	compact("compact 0", 0)
+	compact("compact -1", -1)
 	compact("compact base+4 physical", s.abs(4), clientv3.WithCompactPhysical())
 	s.add("get rev base+3 after physical", s.get(c.Get(ctx, "cmp/k", clientv3.WithRev(s.abs(3)))))
 	s.add("get rev base+4 after physical", s.get(c.Get(ctx, "cmp/k", clientv3.WithRev(s.abs(4)))))
@@ -461,7 +489,8 @@ func watchHistory(ctx context.Context, s *rec) {
 		s.add("compact base+4", s.rel(r.Header.Revision))
 	}
 	watch("prefix from compacted base+2", 0, "w/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(2)))
-	watch("prefix from base+4 (the compaction point)", 6, "w/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(4)))
+	watch("prefix from base+4 (the compaction point) prevkv", 6, "w/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(4)), clientv3.WithPrevKV())
+	watch("prefix from compacted base+3 prevkv", 0, "w/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(3)), clientv3.WithPrevKV())
 }
 
 func watchLive(ctx context.Context, s *rec) {
@@ -514,6 +543,24 @@ func watchLive(ctx context.Context, s *rec) {
 	s.add("put wl/all", s.put(c.Put(ctx, "wl/all", "x")))
 	s.add("all-keys watch", s.watchN(wctx, wch5, 1, 100*time.Millisecond))
 	s.add("from-key watch", s.watchN(wctx, wch6, 1, 100*time.Millisecond))
+
+	// A watch that requires a leader (clientv3 sends "hasleader" metadata).
+	rctx, rcancel := context.WithCancel(clientv3.WithRequireLeader(wctx))
+	wr := c.Watch(rctx, "wl/req")
+	time.Sleep(50 * time.Millisecond)
+	s.add("put wl/req", s.put(c.Put(ctx, "wl/req", "r")))
+	s.add("require-leader watch", s.watchN(rctx, wr, 1, 100*time.Millisecond))
+	rcancel()
+
+	// Two watchers on one stream: cancelling one leaves the other.
+	actx, acancel := context.WithCancel(wctx)
+	wa := c.Watch(actx, "wl/two")
+	wb := c.Watch(wctx, "wl/two")
+	time.Sleep(50 * time.Millisecond)
+	acancel()
+	s.add("put wl/two", s.put(c.Put(ctx, "wl/two", "2")))
+	s.add("cancelled watcher", s.watchN(wctx, wa, 0, 100*time.Millisecond))
+	s.add("other watcher", s.watchN(wctx, wb, 1, 100*time.Millisecond))
 
 	// Cancel: the channel closes.
 	cancel()
@@ -685,6 +732,12 @@ func leaseOps(ctx context.Context, s *rec) {
 	kcancel3()
 
 	// Expiry deletes the attached keys (and bumps the revision once per lease).
+	for _, t := range []int64{0, -5} {
+		if idt := grant(fmt.Sprintf("grant %d", t), t); idt != 0 {
+			_, err := c.Revoke(ctx, idt)
+			s.add(fmt.Sprintf("revoke ttl %d lease", t), errName(err))
+		}
+	}
 	if id1 := grant("grant 1", 1); id1 != 0 {
 		ttl("timetolive ttl-1 lease", id1, 2)
 		_, err := c.Revoke(ctx, id1)
@@ -703,6 +756,13 @@ func leaseOps(ctx context.Context, s *rec) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	s.add("expiry", gone)
+	if r, err := c.Get(ctx, "lease/exp2"); err == nil && len(r.Kvs) == 0 {
+		// The keys of one lease go in one revision, as DELETE events.
+		wctx, wcancel := context.WithCancel(ctx)
+		wch := c.Watch(wctx, "lease/exp", clientv3.WithPrefix(), clientv3.WithRev(s.abs(8)), clientv3.WithPrevKV())
+		s.add("expiry events", s.watchN(wctx, wch, 2, 100*time.Millisecond))
+		wcancel()
+	}
 	s.add("history of expiry", s.get(c.Get(ctx, "lease/exp", clientv3.WithPrefix(), clientv3.WithCountOnly())))
 	ttl("timetolive expired", short, 3)
 }
@@ -1082,7 +1142,163 @@ func errorCases(ctx context.Context, s *rec) {
 	s.add("txn get and put same key", s.txn(c.Txn(ctx).Then(clientv3.OpGet("err/a"), clientv3.OpPut("err/a", "3")).Commit()))
 	s.add("txn put empty key", s.txn(c.Txn(ctx).Then(clientv3.OpPut("", "v")).Commit()))
 	s.add("txn compare empty key", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version(""), "=", 0)).Commit()))
+	// Which error wins when a request has several faults.
+	s.add("txn duplicate + future rev get", s.txn(c.Txn(ctx).Then(clientv3.OpPut("err/d", "1"), clientv3.OpPut("err/d", "2"),
+		clientv3.OpGet("err/d", clientv3.WithRev(s.abs(1000)))).Commit()))
+	s.add("txn future rev get + duplicate", s.txn(c.Txn(ctx).Then(clientv3.OpGet("err/d", clientv3.WithRev(s.abs(1000))),
+		clientv3.OpPut("err/d", "1"), clientv3.OpPut("err/d", "2")).Commit()))
+	s.add("txn empty key + duplicate", s.txn(c.Txn(ctx).Then(clientv3.OpPut("", "1"),
+		clientv3.OpPut("err/d", "1"), clientv3.OpPut("err/d", "2")).Commit()))
+	s.add("txn duplicate + unknown lease", s.txn(c.Txn(ctx).Then(clientv3.OpPut("err/d", "1", clientv3.WithLease(0x7eadbeef)),
+		clientv3.OpPut("err/d", "2")).Commit()))
+	s.add("txn unknown lease in untaken branch", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version("err/none"), ">", 0)).
+		Then(clientv3.OpPut("err/d", "1", clientv3.WithLease(0x7eadbeef))).Else(clientv3.OpGet("err/d")).Commit()))
+	s.add("txn future rev get in untaken branch", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version("err/none"), ">", 0)).
+		Then(clientv3.OpGet("err/d", clientv3.WithRev(s.abs(1000)))).Else(clientv3.OpGet("err/d")).Commit()))
+	s.add("txn ignore value missing key in untaken branch", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version("err/none"), ">", 0)).
+		Then(clientv3.OpPut("err/none", "", clientv3.WithIgnoreValue())).Else(clientv3.OpGet("err/d")).Commit()))
 	s.add("get err/ prefix", s.get(c.Get(ctx, "err/", clientv3.WithPrefix())))
+}
+
+// historyBulk: 2,510 revisions' worth of events, read by a watch from the
+// first (catch-up in batches) and by the mirror package (paged Gets at one
+// revision, then a watch).
+func historyBulk(ctx context.Context, s *rec) {
+	c := s.cli
+	const txns, perTxn = 25, 100
+	for t := 0; t < txns; t++ {
+		ops := []clientv3.Op{}
+		for i := 0; i < perTxn; i++ {
+			ops = append(ops, clientv3.OpPut(fmt.Sprintf("bulk/%04d", t*perTxn+i), fmt.Sprint(t)))
+		}
+		if _, err := c.Txn(ctx).Then(ops...).Commit(); err != nil {
+			s.add(fmt.Sprintf("txn %d", t), errName(err))
+			return
+		}
+	}
+	for i := 0; i < 10; i++ {
+		if _, err := c.Put(ctx, fmt.Sprintf("bulk/%04d", i*7), "updated"); err != nil {
+			s.add(fmt.Sprintf("update %d", i), errName(err))
+			return
+		}
+	}
+	s.add("delete every 100th", s.del(c.Delete(ctx, "bulk/00", clientv3.WithPrefix())))
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	r := s.watchN(wctx, c.Watch(wctx, "bulk/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(1)), clientv3.WithPrevKV()),
+		txns*perTxn+10+100, 200*time.Millisecond).(map[string]interface{})
+	events := r["events"].([]interface{})
+	digest, _ := jsonLine(events)
+	sum := sha256.Sum256([]byte(digest))
+	summary := map[string]interface{}{"count": len(events), "sha256": fmt.Sprintf("%x", sum[:8]),
+		"errs": r["errs"], "closed": r["closed"]}
+	if len(events) > 0 {
+		summary["first"] = events[0]
+		summary["last"] = events[len(events)-1]
+	}
+	s.add("watch from base+1", summary)
+
+	sy := mirror.NewSyncer(c, "bulk/", 0)
+	rch, ech := sy.SyncBase(ctx)
+	pages, keys, first, last := 0, 0, "", ""
+	for resp := range rch {
+		pages++
+		for _, kv := range resp.Kvs {
+			if first == "" {
+				first = string(kv.Key)
+			}
+			last = string(kv.Key)
+			keys++
+		}
+	}
+	var syncErr error
+	select {
+	case syncErr = <-ech:
+	default:
+	}
+	s.add("mirror sync base", map[string]interface{}{"pages": pages, "keys": keys, "first": first, "last": last,
+		"err": errName(syncErr)})
+	uch := sy.SyncUpdates(wctx)
+	s.add("put bulk/new", s.put(c.Put(ctx, "bulk/new", "n")))
+	s.add("mirror updates", s.watchN(wctx, uch, 1, 100*time.Millisecond))
+	s.add("delete bulk", s.del(c.Delete(ctx, "bulk/", clientv3.WithPrefix())))
+}
+
+// bigEvents: a revision of about 1.5 MB, watched with and without fragments.
+func bigEvents(ctx context.Context, s *rec) {
+	c := s.cli
+	big := strings.Repeat("b", 500*1000)
+	s.add("txn 3 x 500 KB", s.txn(c.Txn(ctx).Then(clientv3.OpPut("big/1", big), clientv3.OpPut("big/2", big),
+		clientv3.OpPut("big/3", big)).Commit()))
+	s.add("put big/4 small", s.put(c.Put(ctx, "big/4", "small")))
+	sizes := func(r interface{}) interface{} {
+		m := r.(map[string]interface{})
+		out := []string{}
+		for _, e := range m["events"].([]interface{}) {
+			kv := e.(map[string]interface{})["kv"].(map[string]interface{})
+			out = append(out, fmt.Sprintf("%s %d@%d", kv["k"], len(kv["v"].(string)), kv["mod"]))
+		}
+		return map[string]interface{}{"events": out, "errs": m["errs"], "closed": m["closed"]}
+	}
+	for _, frag := range []bool{false, true} {
+		wctx, cancel := context.WithCancel(ctx)
+		opts := []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithRev(s.abs(1))}
+		if frag {
+			opts = append(opts, clientv3.WithFragment())
+		}
+		s.add(fmt.Sprintf("watch fragment=%v", frag), sizes(s.watchN(wctx, c.Watch(wctx, "big/", opts...), 4, 100*time.Millisecond)))
+		cancel()
+	}
+	r, err := c.Get(ctx, "big/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	s.add("get keys", s.get(r, err))
+	s.add("delete", s.del(c.Delete(ctx, "big/", clientv3.WithPrefix())))
+}
+
+// leasingKV: the leasing package caches keys under leases it holds and
+// revokes them through txns and watches when another client writes.
+func leasingKV(ctx context.Context, s *rec) {
+	l1, close1, err := leasing.NewKV(s.cli, "leasing-pfx/", concurrency.WithTTL(10))
+	if err != nil {
+		s.add("leasing kv 1", errName(err))
+		return
+	}
+	defer close1()
+	l2, close2, err := leasing.NewKV(s.cli2, "leasing-pfx/", concurrency.WithTTL(10))
+	if err != nil {
+		s.add("leasing kv 2", errName(err))
+		return
+	}
+	defer close2()
+	val := func(name string, kv clientv3.KV, key string) {
+		r, err := kv.Get(ctx, key)
+		if err != nil {
+			s.add(name, errName(err))
+		} else if len(r.Kvs) == 0 {
+			s.add(name, "<none>")
+		} else {
+			s.add(name, string(r.Kvs[0].Value))
+		}
+	}
+	_, err = l1.Put(ctx, "lk/a", "1")
+	s.add("l1 put", errName(err))
+	val("l1 get", l1, "lk/a")
+	val("l1 get (cached)", l1, "lk/a")
+	_, err = l2.Put(ctx, "lk/a", "2")
+	s.add("l2 put", errName(err))
+	val("l1 get after l2 put", l1, "lk/a")
+	val("l2 get", l2, "lk/a")
+	tr, err := l1.Txn(ctx).If(clientv3.Compare(clientv3.Value("lk/a"), "=", "2")).
+		Then(clientv3.OpPut("lk/a", "3")).Else(clientv3.OpGet("lk/a")).Commit()
+	if err != nil {
+		s.add("l1 txn", errName(err))
+	} else {
+		s.add("l1 txn", tr.Succeeded)
+	}
+	val("l2 get after l1 txn", l2, "lk/a")
+	_, err = l2.Delete(ctx, "lk/a")
+	s.add("l2 delete", errName(err))
+	val("l1 get after delete", l1, "lk/a")
+	val("plain get", s.cli, "lk/a")
 }
 
 var scenarios = []scenario{
@@ -1099,6 +1315,9 @@ var scenarios = []scenario{
 	{"maintenance", 10 * time.Second, maintenance},
 	{"cluster", 10 * time.Second, cluster},
 	{"errors", 10 * time.Second, errorCases},
+	{"history_bulk", 20 * time.Second, historyBulk},
+	{"big_events", 10 * time.Second, bigEvents},
+	{"leasing_kv", 15 * time.Second, leasingKV},
 }
 
 func newClient(endpoints []string) (*clientv3.Client, error) {
