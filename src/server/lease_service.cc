@@ -216,7 +216,13 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
     }
     call.Finish(grpc::Status::OK);
   };
-  if (!env_->pool->Submit(std::move(work))) call.Finish(env_->PoolRefused());
+  // A read barrier first: a revoke (or grant, or put with the lease)
+  // acknowledged through another member before this call is applied here
+  // before the lessor and the attached keys are read. A follower applies an
+  // entry as soon as it learns the commit, which can be before the leader
+  // does; without the barrier a session's lease answered alive right after
+  // its Close (seen with clientv3 on a 3-node cluster, tests/goclient).
+  internal::RunRead(call, /*serializable=*/false, std::move(work));
   return call.reactor;
 }
 

@@ -767,6 +767,41 @@ func leaseOps(ctx context.Context, s *rec) {
 	ttl("timetolive expired", short, 3)
 }
 
+// leaseRevokeElsewhere: a lease revoked through one client is never alive
+// for TimeToLive through the other right after (on a cluster the two
+// clients' calls land on different members).
+func leaseRevokeElsewhere(ctx context.Context, s *rec) {
+	const workers, rounds = 8, 50
+	var mu sync.Mutex
+	counts := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < rounds; i++ {
+				outcome := "revoked, then not found"
+				g, err := s.cli.Grant(ctx, 30)
+				if err == nil {
+					_, err = s.cli2.Revoke(ctx, g.ID)
+				}
+				if err != nil {
+					outcome = "grant/revoke: " + errName(err)
+				} else if r, err := s.cli.TimeToLive(ctx, g.ID); err != nil {
+					outcome = "timetolive: " + errName(err)
+				} else if r.TTL != -1 {
+					outcome = "revoked, then alive"
+				}
+				mu.Lock()
+				counts[outcome]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	s.add("outcomes", counts)
+}
+
 func newSessions(ctx context.Context, s *rec) (*concurrency.Session, *concurrency.Session, bool) {
 	s1, err := concurrency.NewSession(s.cli, concurrency.WithTTL(10), concurrency.WithContext(ctx))
 	if err != nil {
@@ -1309,6 +1344,7 @@ var scenarios = []scenario{
 	{"watch_history", 15 * time.Second, watchHistory},
 	{"watch_live", 15 * time.Second, watchLive},
 	{"lease", 25 * time.Second, leaseOps},
+	{"lease_revoke_elsewhere", 15 * time.Second, leaseRevokeElsewhere},
 	{"mutex", 15 * time.Second, mutex},
 	{"election", 15 * time.Second, election},
 	{"stm", 15 * time.Second, stm},

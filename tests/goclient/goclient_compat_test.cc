@@ -28,7 +28,8 @@ constexpr const char* kMissing = GOCLIENT_MISSING;
 // Scenarios that only use what a client of a cluster sees the same way from
 // any member (no member-specific Status, no single-member list).
 const std::vector<std::string> kClusterScenarios = {
-    "kv_get_options", "txn_compares", "watch_live", "lease", "mutex", "election", "stm"};
+    "kv_get_options",         "txn_compares", "watch_live", "lease",
+    "lease_revoke_elsewhere", "mutex",        "election",   "stm"};
 
 struct GoRun {
   ProgramRun run;
