@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -31,6 +32,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/etcd/clientv3"
 	"go.etcd.io/etcd/clientv3/concurrency"
@@ -132,12 +134,21 @@ func errName(err error) string {
 	return "error: " + err.Error()
 }
 
+// text shows bytes as a string when they are UTF-8 (JSON would replace
+// other bytes with U+FFFD), as "hex:..." otherwise.
+func text(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return "hex:" + hex.EncodeToString(b)
+}
+
 func (s *rec) kv(kv *mvccpb.KeyValue) map[string]interface{} {
 	if kv == nil {
 		return nil
 	}
 	return map[string]interface{}{
-		"k": string(kv.Key), "v": string(kv.Value), "create": s.rel(kv.CreateRevision),
+		"k": text(kv.Key), "v": text(kv.Value), "create": s.rel(kv.CreateRevision),
 		"mod": s.rel(kv.ModRevision), "ver": kv.Version, "lease": kv.Lease != 0,
 	}
 }
@@ -328,6 +339,15 @@ func kvPutDelete(ctx context.Context, s *rec) {
 	s.add("get prefix after", s.get(c.Get(ctx, "kv2/", clientv3.WithPrefix())))
 	s.add("put kv2/a again", s.put(c.Put(ctx, "kv2/a", "new", clientv3.WithPrevKV())))
 	s.add("get kv2/a recreated", s.get(c.Get(ctx, "kv2/a")))
+	s.add("put \\xff\\xffk", s.put(c.Put(ctx, "\xff\xffk", "hi")))
+	s.add("get prefix \\xff", s.get(c.Get(ctx, "\xff", clientv3.WithPrefix())))
+	s.add("get from-key \\xff\\xff", s.get(c.Get(ctx, "\xff\xff", clientv3.WithFromKey())))
+	s.add("delete prefix \\xff prevkv", s.del(c.Delete(ctx, "\xff", clientv3.WithPrefix(), clientv3.WithPrevKV())))
+	s.add("put kv2/v", s.put(c.Put(ctx, "kv2/v", "1")))
+	s.add("delete kv2/v", s.del(c.Delete(ctx, "kv2/v")))
+	s.add("put kv2/v again", s.put(c.Put(ctx, "kv2/v", "2", clientv3.WithPrevKV())))
+	s.add("get kv2/v (version restarts)", s.get(c.Get(ctx, "kv2/v")))
+	s.add("txn version = 1 after recreate", s.txn(c.Txn(ctx).If(clientv3.Compare(clientv3.Version("kv2/v"), "=", 1)).Commit()))
 	s.add("1 MiB value", s.put(c.Put(ctx, "kv2/big", strings.Repeat("v", 1<<20))))
 	r, err := c.Get(ctx, "kv2/big")
 	if err != nil {
@@ -693,6 +713,21 @@ func leaseOps(ctx context.Context, s *rec) {
 	grant("grant too large ttl", 9000000001)
 	grant("grant max ttl", 9000000000)
 	ttl("timetolive never granted", 0x7eadbeef, 60)
+	// A key moved from one lease to another belongs to the second only.
+	la := grant("grant A", 60)
+	lb := grant("grant B", 60)
+	s.add("put lease/m with A", s.put(c.Put(ctx, "lease/m", "1", clientv3.WithLease(la))))
+	s.add("put lease/n with A", s.put(c.Put(ctx, "lease/n", "1", clientv3.WithLease(la))))
+	s.add("put lease/m with B prevkv", s.put(c.Put(ctx, "lease/m", "2", clientv3.WithLease(lb), clientv3.WithPrevKV())))
+	s.add("delete lease/n", s.del(c.Delete(ctx, "lease/n")))
+	ttl("A keys", la, 60, clientv3.WithAttachedKeys())
+	ttl("B keys", lb, 60, clientv3.WithAttachedKeys())
+	_, err = c.Revoke(ctx, la)
+	s.add("revoke A", errName(err))
+	s.add("get lease/m after revoking A", s.get(c.Get(ctx, "lease/m")))
+	_, err = c.Revoke(ctx, lb)
+	s.add("revoke B", errName(err))
+	s.add("get lease/m after revoking B", s.get(c.Get(ctx, "lease/m")))
 	if r, err := c.Leases(ctx); err != nil {
 		s.add("leases after revoke", errName(err))
 	} else {
