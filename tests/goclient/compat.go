@@ -28,6 +28,7 @@ import (
 	"io"
 	"io/ioutil"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,7 @@ import (
 	"go.etcd.io/etcd/clientv3/concurrency"
 	"go.etcd.io/etcd/clientv3/leasing"
 	"go.etcd.io/etcd/clientv3/mirror"
+	"go.etcd.io/etcd/clientv3/snapshot"
 	"go.etcd.io/etcd/etcdserver/api/v3rpc/rpctypes"
 	"go.etcd.io/etcd/mvcc/mvccpb"
 	"go.uber.org/zap"
@@ -1107,6 +1109,19 @@ func maintenance(ctx context.Context, s *rec) {
 		rc.Close()
 		s.add("snapshot", map[string]interface{}{"bytes_positive": n > 0, "err": errName(err)})
 	}
+	// The snapshot package's Save (what etcdctl snapshot save runs): it
+	// checks etcd's sha256 trailer by the stream's size.
+	if dir, err := ioutil.TempDir("", "aspen-goclient-snap"); err != nil {
+		s.add("snapshot.Save", "tempdir: "+err.Error())
+	} else {
+		path := filepath.Join(dir, "backup.db")
+		err := snapshot.NewV3(zap.NewNop()).Save(ctx, clientv3.Config{Endpoints: []string{s.endpoint},
+			DialTimeout: 5 * time.Second}, path)
+		fi, statErr := os.Stat(path)
+		s.add("snapshot.Save", map[string]interface{}{"err": errName(err),
+			"file": statErr == nil && fi.Size() > 0})
+		os.RemoveAll(dir)
+	}
 	if h, err := c.HashKV(ctx, s.endpoint, 0); err != nil {
 		s.add("hashkv", errName(err))
 	} else {
@@ -1135,7 +1150,18 @@ func cluster(ctx context.Context, s *rec) {
 	}
 	s.add("member list", map[string]interface{}{"members": members, "header_member_listed": selfListed,
 		"header_revision": r.Header.Revision, "header_cluster_set": r.Header.ClusterId != 0})
-	// A lease member call: MemberUpdate of an unknown id.
+	// Sync replaces the client's endpoints with the members' client URLs.
+	if c3, err := newClient([]string{s.endpoint}); err != nil {
+		s.add("sync", "connect: "+errName(err))
+	} else {
+		err := c3.Sync(ctx)
+		eps := len(c3.Endpoints())
+		_, getErr := c3.Get(ctx, "cluster/none")
+		s.add("sync", map[string]interface{}{"err": errName(err), "endpoints": eps,
+			"get after sync": errName(getErr)})
+		c3.Close()
+	}
+	// Unknown member ids.
 	if _, err := c.MemberUpdate(ctx, 0x7eadbeef, []string{"http://127.0.0.1:1"}); err != nil {
 		s.add("member update unknown", errName(err))
 	} else {
