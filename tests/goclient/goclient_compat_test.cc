@@ -7,6 +7,7 @@
 // `aspen serve` and a fresh etcd and compares the scenarios step by step.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -126,6 +127,8 @@ std::string StepResult(const GoRun& run, const std::string& scenario, const std:
 
 TEST(GoClientCompatTest, EveryScenarioMatchesEtcdOnASingleNode) {
   ASSERT_STREQ(kMissing, "") << "the clientv3 differential test cannot run: " << kMissing;
+  ASSERT_TRUE(std::filesystem::exists(kBinary))
+      << kBinary << " is missing: build the target goclient_compat_bin (go build of compat.go)";
   const std::vector<std::string> names = ScenarioNames();
   ASSERT_GE(names.size(), 10u) << kBinary << " -list printed too few scenarios";
 
@@ -161,6 +164,8 @@ TEST(GoClientCompatTest, EveryScenarioMatchesEtcdOnASingleNode) {
 
 TEST(GoClientCompatTest, ClientsOfAThreeNodeAspenClusterSeeWhatEtcdClientsSee) {
   ASSERT_STREQ(kMissing, "") << "the clientv3 differential test cannot run: " << kMissing;
+  ASSERT_TRUE(std::filesystem::exists(kBinary))
+      << kBinary << " is missing: build the target goclient_compat_bin (go build of compat.go)";
   Result<std::unique_ptr<EtcdProcess>> etcd = EtcdProcess::Start();
   ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
   Result<std::string> dir = MakeTempDir("aspen-goclient-cluster");
