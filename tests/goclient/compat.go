@@ -297,6 +297,12 @@ func kvGetOptions(ctx context.Context, s *rec) {
 	s.add("get prefix rev base+5 limit 1", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithRev(s.abs(5)), clientv3.WithLimit(1))))
 	s.add("get prefix countonly", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithCountOnly())))
 	s.add("get prefix keysonly", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithKeysOnly())))
+	s.add("get prefix keysonly sort value desc", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithKeysOnly(),
+		clientv3.WithSort(clientv3.SortByValue, clientv3.SortDescend))))
+	s.add("get prefix keysonly sort value asc limit 2", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithKeysOnly(),
+		clientv3.WithSort(clientv3.SortByValue, clientv3.SortAscend), clientv3.WithLimit(2))))
+	s.add("get prefix keysonly sort value desc rev base+4", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithKeysOnly(),
+		clientv3.WithSort(clientv3.SortByValue, clientv3.SortDescend), clientv3.WithRev(s.abs(4)))))
 	s.add("get prefix keysonly countonly", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithKeysOnly(), clientv3.WithCountOnly())))
 	s.add("get prefix serializable", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithSerializable())))
 	s.add("get prefix minmod base+3", s.get(c.Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithMinModRev(s.abs(3)))))
