@@ -103,6 +103,9 @@ void ExpectSameScenarios(const GoRun& want, const GoRun& got, const std::string&
     EXPECT_FALSE(g.contains("start_error")) << name << ": " << g["start_error"];
     const json& ws = w["steps"];
     const json& gs = g["steps"];
+    EXPECT_EQ(gs.size(), ws.size())
+        << "scenario " << name << " has a different number of steps\n"
+        << "  etcd:  " << w.dump() << "\n  " << what << ": " << g.dump();
     const std::size_t n = std::max(ws.size(), gs.size());
     for (std::size_t s = 0; s < n; ++s) {
       const std::string op =
