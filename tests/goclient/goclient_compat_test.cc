@@ -118,6 +118,16 @@ void ExpectSameScenarios(const GoRun& want, const GoRun& got, const std::string&
   }
 }
 
+// Removes a test's temp dir at scope exit (declared before the processes
+// using it, so it goes after they are stopped).
+struct RemoveDirAtExit {
+  std::string path;
+  ~RemoveDirAtExit() {
+    std::error_code ignored;
+    if (!path.empty()) std::filesystem::remove_all(path, ignored);
+  }
+};
+
 std::string StepResult(const GoRun& run, const std::string& scenario, const std::string& op) {
   for (const json& sc : run.scenarios) {
     if (sc["scenario"] != scenario) continue;
@@ -139,6 +149,7 @@ TEST(GoClientCompatTest, EveryScenarioMatchesEtcdOnASingleNode) {
   ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
   Result<std::string> dir = MakeTempDir("aspen-goclient");
   ASSERT_TRUE(dir.ok());
+  RemoveDirAtExit cleanup{*dir};
   Result<std::unique_ptr<AspenMember>> aspen =
       AspenMember::Start("default", *dir + "/data", PickMemberPorts(), {});
   ASSERT_TRUE(aspen.ok()) << aspen.status().ToString();
@@ -173,6 +184,7 @@ TEST(GoClientCompatTest, ClientsOfAThreeNodeAspenClusterSeeWhatEtcdClientsSee) {
   ASSERT_TRUE(etcd.ok()) << etcd.status().ToString();
   Result<std::string> dir = MakeTempDir("aspen-goclient-cluster");
   ASSERT_TRUE(dir.ok());
+  RemoveDirAtExit cleanup{*dir};
   Result<AspenCluster> cluster = AspenCluster::Start(*dir, 3);
   ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
   ASSERT_NE(WaitForLeader(cluster->endpoints, 20s), 0u) << cluster->members[0]->Log();
