@@ -1167,24 +1167,58 @@ func cluster(ctx context.Context, s *rec) {
 			"get after sync": errName(getErr)})
 		c3.Close()
 	}
+	// Every call below is a raft configuration change in etcd (validated when
+	// applied). etcd 3.4's raft drops a conf change proposed while the
+	// previous one is not yet marked applied, and the call then ends in
+	// ErrTimeout; under load that happens to consecutive calls. So the calls
+	// are spaced, each attempt has its own deadline, and an attempt that timed
+	// out is retried (at most 3 attempts; the same for both servers).
+	reconf := func(call func(context.Context) error) error {
+		var err error
+		for attempt := 0; attempt < 3; attempt++ {
+			time.Sleep(200 * time.Millisecond)
+			actx, cancel := context.WithTimeout(ctx, 9*time.Second)
+			err = call(actx)
+			timedOut := actx.Err() != nil
+			cancel()
+			if ctx.Err() != nil || (err != rpctypes.ErrTimeout && !timedOut) {
+				break
+			}
+			fmt.Fprintf(os.Stderr, "aspen-goclient-compat: cluster: retrying a conf change after %v\n", err)
+		}
+		return err
+	}
 	// Unknown member ids.
-	if _, err := c.MemberUpdate(ctx, 0x7eadbeef, []string{"http://127.0.0.1:1"}); err != nil {
+	if err := reconf(func(ctx context.Context) error {
+		_, err := c.MemberUpdate(ctx, 0x7eadbeef, []string{"http://127.0.0.1:1"})
+		return err
+	}); err != nil {
 		s.add("member update unknown", errName(err))
 	} else {
 		s.add("member update unknown", "ok")
 	}
-	if _, err := c.MemberRemove(ctx, 0x7eadbeef); err != nil {
+	if err := reconf(func(ctx context.Context) error {
+		_, err := c.MemberRemove(ctx, 0x7eadbeef)
+		return err
+	}); err != nil {
 		s.add("member remove unknown", errName(err))
 	} else {
 		s.add("member remove unknown", "ok")
 	}
 	if len(r.Members) == 1 {
 		peer := r.Members[0].PeerURLs
-		_, err := c.MemberAddAsLearner(ctx, peer)
+		err := reconf(func(ctx context.Context) error {
+			_, err := c.MemberAddAsLearner(ctx, peer)
+			return err
+		})
 		s.add("member add existing peer url", errName(err))
 	}
 	// A learner that never starts: promote is refused, remove works.
-	add, err := c.MemberAddAsLearner(ctx, []string{"http://127.0.0.1:9"})
+	var add *clientv3.MemberAddResponse
+	err = reconf(func(ctx context.Context) (err error) {
+		add, err = c.MemberAddAsLearner(ctx, []string{"http://127.0.0.1:9"})
+		return err
+	})
 	if err != nil {
 		s.add("member add learner", errName(err))
 		return
@@ -1200,9 +1234,16 @@ func cluster(ctx context.Context, s *rec) {
 	}
 	s.add("member add learner", map[string]interface{}{"members": len(add.Members), "listed": listed,
 		"new": newMember, "learner": add.Member.IsLearner})
-	_, err = c.MemberPromote(ctx, add.Member.ID)
+	err = reconf(func(ctx context.Context) error {
+		_, err := c.MemberPromote(ctx, add.Member.ID)
+		return err
+	})
 	s.add("member promote unstarted learner", errName(err))
-	rm, err := c.MemberRemove(ctx, add.Member.ID)
+	var rm *clientv3.MemberRemoveResponse
+	err = reconf(func(ctx context.Context) (err error) {
+		rm, err = c.MemberRemove(ctx, add.Member.ID)
+		return err
+	})
 	if err != nil {
 		s.add("member remove learner", errName(err))
 	} else {
@@ -1416,7 +1457,7 @@ var scenarios = []scenario{
 	{"election", 15 * time.Second, election},
 	{"stm", 15 * time.Second, stm},
 	{"maintenance", 10 * time.Second, maintenance},
-	{"cluster", 10 * time.Second, cluster},
+	{"cluster", 60 * time.Second, cluster}, // see reconf: etcd's conf changes may need retries
 	{"errors", 10 * time.Second, errorCases},
 	{"history_bulk", 20 * time.Second, historyBulk},
 	{"big_events", 10 * time.Second, bigEvents},
