@@ -68,6 +68,7 @@ bench-vs-etcd: configure
 
 fmt:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+	@if command -v gofmt > /dev/null; then git ls-files '*.go' | xargs -r gofmt -w; fi
 
 check-fmt: deps
 	@./scripts/check-format.sh

@@ -9,6 +9,14 @@ for f in "${files[@]}"; do
   [ -f "$f" ] || continue
   clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")
 done
+# Go sources (tests/goclient) against gofmt, when Go is installed.
+if command -v gofmt > /dev/null; then
+  mapfile -t gofiles < <(git ls-files '*.go')
+  for f in "${gofiles[@]}"; do
+    [ -f "$f" ] || continue
+    [ -z "$(gofmt -l "$f")" ] || bad+=("$f")
+  done
+fi
 if [ ${#bad[@]} -gt 0 ]; then
   echo "check-format: ${#bad[@]} file(s) differ from .clang-format (run 'make fmt'):"
   printf '  %s\n' "${bad[@]}"

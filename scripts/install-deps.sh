@@ -15,8 +15,9 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   etcd-server etcd-client strace python3
-  # etcd v3 reference protos for the conformance test (tests/client)
-  golang-etcd-server-dev
+  # etcd v3 reference protos for the conformance test (tests/client); etcd's
+  # own Go client (clientv3) and the compiler for tests/goclient
+  golang-etcd-server-dev golang-go
 )
 
 missing=()

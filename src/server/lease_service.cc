@@ -256,28 +256,35 @@ grpc::ServerUnaryReactor* LeaseService::LeaseTimeToLive(grpc::CallbackServerCont
   const Call call = Call::Begin(env_, ctx, "LeaseTimeToLive");
   const std::int64_t id = req->id();
   const bool keys = req->keys();
-  const node::NodeStatus st = env_->node->GetStatus();
-  if (st.role != node::Role::kLeader) {
-    SubmitOrRefuse(call, [call, id, keys, resp] { ForwardTimeToLive(call, id, keys, resp); });
-    return call.reactor;
-  }
-  resp->set_id(id);
-  env_->FillHeader(resp->mutable_header(), st.revision);
-  // May wait for the leader's lease takeover, holding no thread.
-  env_->node->LeaseTimeToLive(id, [call, id, keys, resp](Result<node::LeaseStatus> ls) {
-    if (!ls.ok() && SteppedDown(ls.status())) {
-      return SubmitOrRefuse(call,
-                            [call, id, keys, resp] { ForwardTimeToLive(call, id, keys, resp); });
-    }
-    if (!ls.ok() && ls.status().code() != Code::kNotFound) {
-      return call.Finish(ToGrpcStatus(ls.status()));
-    }
-    const std::int64_t granted = ls.ok() ? ls->granted_ttl_s : 0;
-    const std::int64_t remaining = ls.ok() ? ls->remaining_ttl_s : -1;
-    SubmitOrRefuse(call, [call, id, keys, resp, granted, remaining] {
-      FinishTimeToLive(call, id, keys, resp, granted, remaining);
+  auto work = [call, id, keys, resp] {
+    ServiceEnv* env = call.env;
+    const node::NodeStatus st = env->node->GetStatus();
+    if (st.role != node::Role::kLeader) return ForwardTimeToLive(call, id, keys, resp);
+    resp->set_id(id);
+    env->FillHeader(resp->mutable_header(), st.revision);
+    // May wait for the leader's lease takeover, holding no thread.
+    env->node->LeaseTimeToLive(id, [call, id, keys, resp](Result<node::LeaseStatus> ls) {
+      if (!ls.ok() && SteppedDown(ls.status())) {
+        return SubmitOrRefuse(call,
+                              [call, id, keys, resp] { ForwardTimeToLive(call, id, keys, resp); });
+      }
+      if (!ls.ok() && ls.status().code() != Code::kNotFound) {
+        return call.Finish(ToGrpcStatus(ls.status()));
+      }
+      const std::int64_t granted = ls.ok() ? ls->granted_ttl_s : 0;
+      const std::int64_t remaining = ls.ok() ? ls->remaining_ttl_s : -1;
+      SubmitOrRefuse(call, [call, id, keys, resp, granted, remaining] {
+        FinishTimeToLive(call, id, keys, resp, granted, remaining);
+      });
     });
-  });
+  };
+  // A read barrier first: a revoke (or grant, or put with the lease)
+  // acknowledged through another member before this call is applied here
+  // before the lessor and the attached keys are read. A follower applies an
+  // entry as soon as it learns the commit, which can be before the leader
+  // does; without the barrier a session's lease answered alive right after
+  // its Close (seen with clientv3 on a 3-node cluster, tests/goclient).
+  internal::RunRead(call, /*serializable=*/false, std::move(work));
   return call.reactor;
 }
 

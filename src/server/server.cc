@@ -40,7 +40,18 @@ class NodePeerAdapter final : public PeerHandler, public PeerEvents {
     return node_->ReceiveBatch(std::move(messages));
   }
   Result<std::int64_t> KeepAlive(std::int64_t id) override { return node_->KeepAlive(id); }
+  // A member forwards LeaseTimeToLive here when this node leads. The leader
+  // applies everything committed so far first (one read barrier, bounded by
+  // the node's request timeout), so a revoke another member has applied and
+  // acknowledged is never answered as a live lease (lease_service.cc).
   Result<node::LeaseStatus> LeaseTimeToLive(std::int64_t id) override {
+    auto applied = std::make_shared<std::promise<Status>>();
+    std::future<Status> done = applied->get_future();
+    node_->ReadBarrier([applied](Status s) { applied->set_value(std::move(s)); });
+    if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      return Status::Unavailable("lease timetolive: read barrier did not finish within 30 s");
+    }
+    if (Status s = done.get(); !s.ok()) return s;
     return node_->LeaseTimeToLive(id);
   }
   void ReportUnreachable(raft::NodeId peer) override { node_->ReportUnreachable(peer); }

@@ -184,7 +184,7 @@ Status CheckRangeRevision(const v1::RangeRequest& req, std::int64_t current_revi
   if (req.revision() > current_revision) {
     return Status::OutOfRange("mvcc: required revision is a future revision");
   }
-  if (req.revision() != 0 && req.revision() < compact_revision) {
+  if (req.revision() > 0 && req.revision() < compact_revision) {
     return Status::OutOfRange("mvcc: required revision has been compacted (requested " +
                               std::to_string(req.revision()) + ", compacted at " +
                               std::to_string(compact_revision) + ")");
@@ -199,7 +199,7 @@ Status ExecRange(const KvView& view, std::int64_t current_revision, std::int64_t
   resp->mutable_header()->set_revision(current_revision);
   const KeyRange range = MakeKeyRange(req.key(), req.range_end());
   const v1::RangeRequest::SortOrder order = EffectiveOrder(req);
-  if (req.revision() != 0 && req.revision() < current_revision) {
+  if (req.revision() > 0 && req.revision() < current_revision) {
     std::vector<Item> items;
     std::int64_t count = 0;
     ASPEN_RETURN_IF_ERROR(ForEachVersionAt(

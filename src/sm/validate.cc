@@ -206,7 +206,8 @@ Status ValidateRange(const v1::RangeRequest& r) {
   if (!v1::RangeRequest::SortTarget_IsValid(r.sort_target())) {
     return Status::InvalidArgument("range: invalid sort option (sort_target)");
   }
-  if (r.revision() < 0) return Status::InvalidArgument("range: revision is negative");
+  // A revision <= 0 reads the current revision, as in etcd (mvcc rangeKeys):
+  // clientv3 passes negative revisions through unchanged.
   return Status::Ok();
 }
 

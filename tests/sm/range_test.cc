@@ -128,6 +128,18 @@ TEST_F(RangeTest, FutureRevisionIsRejectedAndPastRevisionIsReadFromHistory) {
   EXPECT_TRUE(Range(*snap, r, h.now_ms).ok());
 }
 
+TEST_F(RangeTest, NegativeRevisionReadsTheCurrentRevisionAsInEtcd) {
+  v1::Command compact;
+  compact.mutable_compact()->set_revision(3);
+  h.Apply(compact);
+  v1::RangeRequest r = Req("a", "z");
+  r.set_revision(-1);
+  v1::RangeResponse now = h.Range(r);
+  EXPECT_EQ(Keys(now), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(now.kvs(1).value(), "v0");
+  EXPECT_EQ(now.header().revision(), 6);
+}
+
 TEST_F(RangeTest, EmptyKeyAndUnknownSortAreInvalid) {
   auto snap = h.store().GetSnapshot();
   EXPECT_EQ(Range(*snap, Req("", ""), h.now_ms).status().message(), "range: key is not provided");
