@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -85,13 +87,23 @@ ProgramRun RunProgram(const std::vector<std::string>& argv, const std::string& i
 }
 
 MemberPorts PickMemberPorts() {
+  // Ports this test process handed out before: a port is only free until
+  // someone binds it, and the members of a cluster are picked before any of
+  // them starts, so two members could otherwise be given the same port (one
+  // member's metrics port was another's peer port in a CI run).
+  static std::mutex mu;
+  static std::set<int> handed_out;
+  std::lock_guard lock(mu);
+  auto pick = [&] {
+    while (true) {
+      const int port = PickFreeLoopbackPort().value();
+      if (handed_out.insert(port).second) return port;
+    }
+  };
   MemberPorts p;
-  // Distinct ports: PickFreeLoopbackPort may hand out the same port twice.
-  while (p.client == 0 || p.peer == p.client || p.metrics == p.client || p.metrics == p.peer) {
-    p.client = PickFreeLoopbackPort().value();
-    p.peer = PickFreeLoopbackPort().value();
-    p.metrics = PickFreeLoopbackPort().value();
-  }
+  p.client = pick();
+  p.peer = pick();
+  p.metrics = pick();
   return p;
 }
 
