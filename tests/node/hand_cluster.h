@@ -40,6 +40,8 @@ struct HandCluster {
   std::map<NodeId, std::unique_ptr<Node>> nodes;
   // Applied to every node's options before Open (tick_interval_ms is 10).
   NodeOptions base;
+  // Every delivered message as "from>to:type@term", in delivery order.
+  std::vector<std::string> trace;
 
   explicit HandCluster(int n, NodeOptions options = {}) : base(std::move(options)) {
     for (NodeId id = 1; id <= static_cast<NodeId>(n); ++id) {
@@ -68,6 +70,8 @@ struct HandCluster {
       wire.q.pop_front();
       auto it = nodes.find(m.to());
       if (it == nodes.end()) continue;
+      trace.push_back(std::to_string(m.from()) + ">" + std::to_string(m.to()) + ":" +
+                      std::to_string(m.type()) + "@" + std::to_string(m.term()));
       const Status st = it->second->Receive(std::move(m));
       (void)st;  // a message to a restarted node may be stale
       it->second->RunOnce();

@@ -2,86 +2,16 @@
 // network), as the simulator drives them: the same inputs give the same run.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <deque>
-#include <map>
-#include <memory>
+#include <string>
+#include <vector>
 
-#include "node/node.h"
+#include "node/hand_cluster.h"
 #include "sm/reads.h"
-#include "storage/mem_store.h"
 
 namespace aspen::node {
 namespace {
 
-class ManualClock final : public Clock {
- public:
-  std::int64_t NowMs() const override { return 1'700'000'000'000 + steady_ms; }
-  std::int64_t SteadyMs() const override { return steady_ms; }
-  std::int64_t steady_ms = 0;
-};
-
-// Queues every message; the test delivers them in order.
-class QueueTransport final : public Transport {
- public:
-  explicit QueueTransport(std::deque<raft::pb::Message>* q) : q_(q) {}
-  void Send(std::vector<raft::pb::Message> messages) override {
-    for (auto& m : messages) q_->push_back(std::move(m));
-  }
-
- private:
-  std::deque<raft::pb::Message>* q_;
-};
-
-struct HandCluster {
-  ManualClock clock;
-  std::deque<raft::pb::Message> wire;
-  std::map<NodeId, std::unique_ptr<storage::MemStore>> stores;
-  std::map<NodeId, std::unique_ptr<QueueTransport>> transports;
-  std::map<NodeId, std::unique_ptr<Node>> nodes;
-  std::vector<std::string> trace;
-
-  explicit HandCluster(int n) {
-    for (NodeId id = 1; id <= static_cast<NodeId>(n); ++id) {
-      stores[id] = std::make_unique<storage::MemStore>();
-      transports[id] = std::make_unique<QueueTransport>(&wire);
-      NodeOptions o;
-      o.id = id;
-      for (NodeId p = 1; p <= static_cast<NodeId>(n); ++p) o.initial_cluster[p] = "";
-      o.store = stores[id].get();
-      o.clock = &clock;
-      o.transport = transports[id].get();
-      o.tick_interval_ms = 10;
-      o.log = [](std::string_view) {};
-      auto opened = Node::Open(o);
-      EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-      nodes[id] = std::move(opened).value();
-    }
-  }
-
-  // One step: run every node, deliver the wire, advance the clock, tick.
-  void Step() {
-    for (auto& [id, n] : nodes) n->RunOnce();
-    while (!wire.empty()) {
-      raft::pb::Message m = std::move(wire.front());
-      wire.pop_front();
-      const NodeId to = m.to();
-      trace.push_back(std::to_string(m.from()) + ">" + std::to_string(to) + ":" +
-                      std::to_string(m.type()) + "@" + std::to_string(m.term()));
-      EXPECT_TRUE(nodes.at(to)->Receive(std::move(m)).ok());
-      nodes.at(to)->RunOnce();
-    }
-    clock.steady_ms += 10;
-    for (auto& [id, n] : nodes) n->Tick();
-  }
-
-  NodeId Leader() {
-    for (auto& [id, n] : nodes) {
-      if (n->GetStatus().role == Role::kLeader) return id;
-    }
-    return 0;
-  }
-};
+using testing::HandCluster;
 
 std::vector<std::string> RunScenario() {
   HandCluster c(3);
