@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -125,6 +126,24 @@ inline sm::v1::Command RevokeCommand(std::int64_t id) {
   sm::v1::Command c;
   c.mutable_lease_revoke()->set_id(id);
   return c;
+}
+
+// Steps until a leader is elected, then grants lease `id` with `ttl_s`
+// through it and steps until the grant is answered. The leader, or 0 (with a
+// test failure) when either does not happen within the bound.
+inline NodeId ElectAndGrant(HandCluster* c, std::int64_t id, std::int64_t ttl_s) {
+  for (int i = 0; i < 300 && c->Leader() == 0; ++i) c->Step();
+  const NodeId leader = c->Leader();
+  EXPECT_NE(leader, 0u);
+  if (leader == 0) return 0;
+  std::optional<Result<sm::v1::Response>> granted;
+  c->nodes.at(leader)->Propose(GrantCommand(id, ttl_s),
+                               [&](Result<sm::v1::Response> r) { granted = std::move(r); });
+  for (int i = 0; i < 100 && !granted.has_value(); ++i) c->Step();
+  EXPECT_TRUE(granted.has_value() && granted->ok());
+  if (!granted.has_value() || !granted->ok()) return 0;
+  EXPECT_TRUE((*granted)->has_lease_grant()) << (*granted)->DebugString();
+  return leader;
 }
 
 }  // namespace aspen::node::testing

@@ -15,20 +15,8 @@
 namespace aspen::node {
 namespace {
 
-using testing::GrantCommand;
+using testing::ElectAndGrant;
 using testing::HandCluster;
-
-// A single node, leader, holding lease 42 with `ttl_s`.
-void GrantOnSingleNode(HandCluster* c, std::int64_t ttl_s) {
-  for (int i = 0; i < 300 && c->Leader() == 0; ++i) c->Step();
-  ASSERT_EQ(c->Leader(), 1u);
-  std::optional<Result<sm::v1::Response>> granted;
-  c->nodes.at(1)->Propose(GrantCommand(42, ttl_s),
-                          [&](Result<sm::v1::Response> r) { granted = std::move(r); });
-  for (int i = 0; i < 100 && !granted.has_value(); ++i) c->Step();
-  ASSERT_TRUE(granted.has_value() && granted->ok());
-  ASSERT_TRUE((*granted)->has_lease_grant()) << (*granted)->DebugString();
-}
 
 bool LeaseInState(Node& n, std::int64_t id) {
   auto leases = sm::Leases(*n.GetSnapshot());
@@ -41,7 +29,7 @@ bool LeaseInState(Node& n, std::int64_t id) {
 
 TEST(LeaseWait, KeepAliveOfAnExpiredLeaseWaitsForItsRevocationThenAnswersNotFound) {
   HandCluster c(1);
-  GrantOnSingleNode(&c, 1);
+  ASSERT_EQ(ElectAndGrant(&c, 42, 1), 1u);  // one node, leader, holding lease 42
   Node& n = *c.nodes.at(1);
   // The deadline passes; no expiry round has run, so the revocation is due
   // but not yet proposed.
@@ -70,15 +58,8 @@ TEST(LeaseWait, KeepAliveOfAnExpiredLeaseWaitsForItsRevocationThenAnswersNotFoun
 
 TEST(LeaseWait, KeepAliveOnANewLeaderWaitsForItsLeaseTakeoverAndTimeToLiveToo) {
   HandCluster c(3);
-  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
-  const NodeId old_leader = c.Leader();
+  const NodeId old_leader = ElectAndGrant(&c, 42, 30);
   ASSERT_NE(old_leader, 0u);
-  std::optional<Result<sm::v1::Response>> granted;
-  c.nodes.at(old_leader)->Propose(GrantCommand(42, 30), [&](Result<sm::v1::Response> r) {
-    granted = std::move(r);
-  });
-  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
-  ASSERT_TRUE(granted.has_value() && granted->ok());
   c.Deliver();
   c.nodes.erase(old_leader);
   const NodeId leader = c.ElectOneMessageAtATime();
@@ -112,7 +93,7 @@ TEST(LeaseWait, AWaitingKeepAliveEndsWithRequestTimedOutNamingTheBound) {
   NodeOptions o;
   o.lease_wait_timeout_ms = 200;
   HandCluster c(1, o);
-  GrantOnSingleNode(&c, 1);
+  ASSERT_EQ(ElectAndGrant(&c, 42, 1), 1u);  // one node, leader, holding lease 42
   Node& n = *c.nodes.at(1);
   c.clock.steady_ms += 1500;
   std::optional<Result<std::int64_t>> kept;
@@ -136,7 +117,7 @@ TEST(LeaseWait, AWaitingKeepAliveEndsWithRequestTimedOutNamingTheBound) {
 
 TEST(LeaseWait, StopAnswersEveryWaitingCallAndLaterOnesNodeStopped) {
   HandCluster c(1);
-  GrantOnSingleNode(&c, 1);
+  ASSERT_EQ(ElectAndGrant(&c, 42, 1), 1u);  // one node, leader, holding lease 42
   Node& n = *c.nodes.at(1);
   c.clock.steady_ms += 1500;
   std::optional<Result<std::int64_t>> first, second;

@@ -23,6 +23,32 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The keys under `prefix` that the member at `endpoint` itself has applied
+// (serializable reads), polled every `every` until they equal `want` or
+// `timeout` passes; the last reading.
+std::map<std::string, std::string> AppliedUnder(const std::string& endpoint,
+                                                const std::string& prefix,
+                                                const std::map<std::string, std::string>& want,
+                                                std::chrono::milliseconds timeout,
+                                                std::chrono::milliseconds every) {
+  client::GetOptions o;
+  o.prefix = true;
+  o.serializable = true;
+  auto c = ClientFor({endpoint});
+  std::map<std::string, std::string> seen;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto got = c->Get(prefix, o);
+    if (got.ok()) {
+      seen.clear();
+      for (const auto& kv : got->kvs()) seen[kv.key()] = kv.value();
+      if (seen == want) break;
+    }
+    std::this_thread::sleep_for(every);
+  }
+  return seen;
+}
+
 TEST(PeerClusterTest, StoppedFollowerNeverBlocksWritesAndCatchesUpWhenResumed) {
   Result<std::string> dir = MakeTempDir("aspen-peer-cluster");
   ASSERT_TRUE(dir.ok());
@@ -67,21 +93,8 @@ TEST(PeerClusterTest, StoppedFollowerNeverBlocksWritesAndCatchesUpWhenResumed) {
   EXPECT_LT(took, 20s);
 
   ASSERT_EQ(kill(stopped_pid, SIGCONT), 0);
-  client::GetOptions o;
-  o.prefix = true;
-  o.serializable = true;  // what the resumed member itself has applied
-  auto resumed = ClientFor({endpoints[stopped]});
-  std::map<std::string, std::string> seen;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto got = resumed->Get("k", o);
-    if (got.ok()) {
-      seen.clear();
-      for (const auto& kv : got->kvs()) seen[kv.key()] = kv.value();
-      if (seen == acked) break;
-    }
-    std::this_thread::sleep_for(100ms);
-  }
+  const std::map<std::string, std::string> seen =
+      AppliedUnder(endpoints[stopped], "k", acked, 20s, 100ms);
   EXPECT_EQ(seen.size(), acked.size());
   EXPECT_TRUE(seen == acked) << "the resumed follower did not catch up";
 }
@@ -117,22 +130,9 @@ TEST(PeerClusterTest, MembersSendingOverDifferentStreamsReplicateEveryWrite) {
     ASSERT_TRUE(c->Put(k, "v" + std::to_string(i)).ok()) << "through member " << i % 3;
     acked[k] = "v" + std::to_string(i);
   }
-  client::GetOptions o;
-  o.prefix = true;
-  o.serializable = true;  // what each member itself has applied
   for (int i = 0; i < 3; ++i) {
-    auto c = ClientFor({endpoints[static_cast<std::size_t>(i)]});
-    std::map<std::string, std::string> seen;
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto got = c->Get("m", o);
-      if (got.ok()) {
-        seen.clear();
-        for (const auto& kv : got->kvs()) seen[kv.key()] = kv.value();
-        if (seen == acked) break;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
+    const std::map<std::string, std::string> seen =
+        AppliedUnder(endpoints[static_cast<std::size_t>(i)], "m", acked, 10s, 50ms);
     EXPECT_TRUE(seen == acked) << "member n" << i << " has " << seen.size() << " of "
                                << acked.size() << " writes";
   }

@@ -68,14 +68,6 @@ TEST(NodeRegression, EntryOfAPreviousIncarnationDoesNotAnswerANewRequest) {
   EXPECT_TRUE((*answer)->has_put()) << "the put was answered with " << (*answer)->DebugString();
 }
 
-sm::v1::Command Grant(std::int64_t id, std::int64_t ttl_s) {
-  return testing::GrantCommand(id, ttl_s);
-}
-
-sm::v1::Command Revoke(std::int64_t id) {
-  return testing::RevokeCommand(id);
-}
-
 // Found by aspen-sim seeds 830 and 1821 (docs/SIMULATOR.md, "Leases"): when a
 // revocation of a lease id and then its grant were applied in one batch, the
 // Lessor was told every grant of the batch before every revocation, so it
@@ -89,8 +81,10 @@ TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
   std::optional<Result<sm::v1::Response>> revoked;
   std::optional<Result<sm::v1::Response>> granted;
   // Queued together, they are appended, committed and applied in one batch.
-  n.Propose(Revoke(42), [&](Result<sm::v1::Response> r) { revoked = std::move(r); });
-  n.Propose(Grant(42, 5), [&](Result<sm::v1::Response> r) { granted = std::move(r); });
+  n.Propose(testing::RevokeCommand(42),
+            [&](Result<sm::v1::Response> r) { revoked = std::move(r); });
+  n.Propose(testing::GrantCommand(42, 5),
+            [&](Result<sm::v1::Response> r) { granted = std::move(r); });
   for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
   ASSERT_TRUE(revoked.has_value() && revoked->ok());
   EXPECT_EQ((*revoked)->error().code(), static_cast<int>(Code::kNotFound));
@@ -109,15 +103,8 @@ TEST(NodeRegression, RevokeThenGrantOfOneIdInOneBatchKeepsTheLease) {
 // entry of its own term, by when every earlier revocation has applied.
 TEST(NodeRegression, NewLeaderRenewsLeasesOnlyAfterApplyingAnEntryOfItsTerm) {
   HandCluster c(3);
-  for (int i = 0; i < 300 && c.Leader() == 0; ++i) c.Step();
-  const NodeId old_leader = c.Leader();
+  const NodeId old_leader = testing::ElectAndGrant(&c, 42, 30);
   ASSERT_NE(old_leader, 0u);
-  std::optional<Result<sm::v1::Response>> granted;
-  c.nodes.at(old_leader)->Propose(Grant(42, 30), [&](Result<sm::v1::Response> r) {
-    granted = std::move(r);
-  });
-  for (int i = 0; i < 100 && !granted.has_value(); ++i) c.Step();
-  ASSERT_TRUE(granted.has_value() && granted->ok());
   ASSERT_TRUE(c.nodes.at(old_leader)->KeepAlive(42).ok());
   c.Deliver();  // every member applied the grant
 
