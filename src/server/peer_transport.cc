@@ -309,7 +309,8 @@ bool PeerTransport::Peer::TryWriteNow(std::vector<raft::pb::Message>* messages) 
   std::size_t tail_bytes = 0;
   std::uint64_t coalesced = 0;
   for (raft::pb::Message& m : *messages) {
-    const std::size_t b = m.ByteSizeLong();
+    // Sized by the loop above and not changed since.
+    const auto b = static_cast<std::size_t>(m.GetCachedSize());
     if (batch.messages_size() > 0 &&
         CoalesceInto(batch.mutable_messages(batch.messages_size() - 1), &tail_bytes, &m, b)) {
       ++coalesced;
