@@ -1,7 +1,7 @@
 // Membership changes and catch-up with real `aspen serve` processes on
 // loopback, driven by the real etcdctl: etcdctl's member commands against a
 // real etcd and against Aspen (ids, ports and timestamps masked); growing
-// 1 -> 3 -> 5 members under writes and shrinking back to 3; replacing a
+// 1 -> 3 -> 5 members under writes and shrinking back to 1; replacing a
 // member whose data dir was lost; a follower that comes back after the log
 // was compacted past it catches up by snapshot.
 #include <gtest/gtest.h>
@@ -97,9 +97,10 @@ std::string SelfIdHex(const std::string& endpoint) {
   return id == 0 ? "" : MemberHex(id);
 }
 
-std::uint32_t HashKv(const std::string& endpoint) {
+// HashKV of `endpoint` up to `revision` (0: all of it).
+std::uint32_t HashKv(const std::string& endpoint, std::int64_t revision = 0) {
   // `endpoint hashkv -w simple` prints "<endpoint>, <hash>".
-  ProgramRun r = Etcdctl(endpoint, {"endpoint", "hashkv"});
+  ProgramRun r = Etcdctl(endpoint, {"endpoint", "hashkv", "--rev=" + std::to_string(revision)});
   const std::size_t comma = r.out.rfind(", ");
   if (r.exit_code != 0 || comma == std::string::npos) return 0;
   return static_cast<std::uint32_t>(std::stoul(r.out.substr(comma + 2)));
@@ -254,7 +255,7 @@ TEST(MembershipTest, EtcdctlMemberCommandsAnswerAsEtcdDoes) {
   same({"member", "list", "-w", "table"});
 }
 
-TEST(MembershipTest, GrowsOneToFiveUnderWritesAndShrinksToThree) {
+TEST(MembershipTest, GrowsOneToFiveUnderWritesAndShrinksBackToOne) {
   Result<std::string> dir = MakeTempDir("aspen-member-grow");
   ASSERT_TRUE(dir.ok());
   std::vector<std::unique_ptr<Member>> members;
@@ -280,35 +281,58 @@ TEST(MembershipTest, GrowsOneToFiveUnderWritesAndShrinksToThree) {
   }
   EXPECT_EQ(MemberRows(n0).size(), 5u);
 
-  // Shrink: remove n4 and n3 (whoever leads), then stop them.
-  for (int i = 4; i >= 3; --i) {
-    const std::string id = SelfIdHex(members[i]->process->endpoint());
+  // Every member left holds every write acknowledged so far, and they agree.
+  // The writer keeps writing, so members are hashed up to one revision that
+  // all of them have applied.
+  auto check_members = [&](const char* stage) {
+    const std::map<std::string, std::string> acked = writer.acked();
+    EXPECT_GT(acked.size(), 50u) << stage;
+    auto status = ClientFor({n0})->EndpointStatus();
+    ASSERT_TRUE(status.ok()) << status.status().ToString();
+    const std::int64_t revision = status->header().revision();
+    std::set<std::uint32_t> hashes;
+    for (auto& m : members) {
+      const std::string ep = m->process->endpoint();
+      ASSERT_TRUE(CaughtUp(ep, n0, 10s)) << stage << ": " << m->name;
+      std::map<std::string, std::string> have = AllKeys(ep);
+      for (const auto& [k, v] : acked) {
+        auto it = have.find(k);
+        ASSERT_TRUE(it != have.end())
+            << stage << ": " << m->name << " lacks acknowledged key " << k;
+        EXPECT_EQ(it->second, v);
+      }
+      hashes.insert(HashKv(ep, revision));
+    }
+    EXPECT_EQ(hashes.size(), 1u) << stage;
+    EXPECT_EQ(hashes.count(0), 0u) << stage;
+  };
+
+  // Shrink one member at a time (whoever leads: removing the leader hands
+  // leadership over first), under writes, down to n0 alone.
+  auto remove_last = [&] {
+    const std::string id = SelfIdHex(members.back()->process->endpoint());
     ASSERT_FALSE(id.empty());
     ProgramRun rm = Etcdctl(n0, {"member", "remove", id});
     ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
-    members[i]->process->process().Stop(SIGTERM, 5s);
+    members.back()->process->process().Stop(SIGTERM, 5s);
     members.pop_back();
-  }
-  std::this_thread::sleep_for(500ms);
-  writer.Stop();
-  const std::map<std::string, std::string> acked = writer.acked();
-  EXPECT_GT(acked.size(), 50u);
+  };
+  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(remove_last());
   EXPECT_EQ(MemberRows(n0).size(), 3u);
+  std::this_thread::sleep_for(300ms);
+  ASSERT_NO_FATAL_FAILURE(check_members("at 3 members"));
 
-  std::set<std::uint32_t> hashes;
-  for (auto& m : members) {
-    const std::string ep = m->process->endpoint();
-    ASSERT_TRUE(CaughtUp(ep, n0, 10s));
-    std::map<std::string, std::string> have = AllKeys(ep);
-    for (const auto& [k, v] : acked) {
-      auto it = have.find(k);
-      ASSERT_TRUE(it != have.end()) << m->name << " lacks acknowledged key " << k;
-      EXPECT_EQ(it->second, v);
-    }
-    hashes.insert(HashKv(ep));
+  for (int i = 0; i < 2; ++i) ASSERT_NO_FATAL_FAILURE(remove_last());
+  EXPECT_EQ(MemberRows(n0).size(), 1u);
+  // The lone member still takes writes on its own.
+  const std::size_t before = writer.acked().size();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (writer.acked().size() < before + 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
   }
-  EXPECT_EQ(hashes.size(), 1u);
-  EXPECT_EQ(hashes.count(0), 0u);
+  writer.Stop();
+  EXPECT_GE(writer.acked().size(), before + 20) << "n0 alone stopped taking writes";
+  ASSERT_NO_FATAL_FAILURE(check_members("at 1 member"));
 }
 
 // Starts a 3-member cluster with `extra` flags on every member.
