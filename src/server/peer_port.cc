@@ -90,7 +90,7 @@ void PeerPort::Stop() {
   listen_fds_.clear();
   std::unique_lock lock(mu_);
   for (int fd : connections_) ::shutdown(fd, SHUT_RDWR);
-  idle_.wait(lock, [&] { return connections_.empty(); });
+  idle_.wait(lock, [&] { return connections_.empty() && handing_to_grpc_ == 0; });
 }
 
 PeerPortStats PeerPort::Stats() const {
@@ -151,20 +151,26 @@ void PeerPort::Serve(int fd) {
     TunePeerSocket(fd);
     std::lock_guard lock(mu_);
     connections_.erase(fd);
-    if (connections_.empty()) idle_.notify_all();
+    ++handing_to_grpc_;
     ++grpc_connections_;
     handed_to_grpc = true;
   } else {
     ++refused_;  // fewer than 8 bytes before EOF or the timeout, or stopping
   }
   if (handed_to_grpc) {
+    // The fd is gRPC's from here on (it may close it, and accept may hand
+    // the number out again), so it left connections_ first; Stop waits on
+    // the count instead, so grpc_server_ outlives this call.
     grpc::AddInsecureChannelFromFd(grpc_server_, fd);
+    std::lock_guard lock(mu_);
+    --handing_to_grpc_;
+    if (connections_.empty() && handing_to_grpc_ == 0) idle_.notify_all();
     return;
   }
   std::lock_guard lock(mu_);
   ::close(fd);
   connections_.erase(fd);
-  if (connections_.empty()) idle_.notify_all();
+  if (connections_.empty() && handing_to_grpc_ == 0) idle_.notify_all();
 }
 
 void PeerPort::ServeRaftStream(int fd) {

@@ -95,6 +95,9 @@ class PeerPort {
   mutable std::mutex mu_;
   std::condition_variable idle_;
   std::set<int> connections_;  // guarded by mu_: sockets sniffed or served here
+  // Guarded by mu_: sockets being handed to gRPC (no longer ours, but the
+  // hand-off still uses grpc_server_, so Stop waits for it).
+  int handing_to_grpc_ = 0;
 };
 
 }  // namespace aspen::server
