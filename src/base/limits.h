@@ -34,6 +34,11 @@ inline constexpr std::size_t kMaxQueuedCompletionBatches = 4'096;
 // more are refused with "too many requests".
 inline constexpr std::size_t kMaxLeaseWaiters = 4'096;
 
+// Lease calls a follower has forwarded to the leader and not yet had answered
+// (server/peer_client.h, asynchronous: they hold no thread); more are refused
+// with "too many requests".
+inline constexpr std::size_t kMaxForwardedLeaseCalls = 4'096;
+
 // ----- State machine apply (docs/STATE_MACHINE.md) -----
 // The apply path's cache of current kv records (sm/kv_cache.h) holds two
 // generations of at most this many entries / bytes each.

@@ -47,22 +47,26 @@ grpc::ServerUnaryReactor* LeaseService::LeaseRevoke(grpc::CallbackServerContext*
   return call.reactor;
 }
 
-grpc::Status LeaseService::ForwardKeepAlive(std::int64_t id, epb::LeaseKeepAliveResponse* resp) {
-  resp->Clear();
-  resp->set_id(id);
+void LeaseService::ForwardKeepAlive(std::int64_t id, KeepAliveDone done) {
+  epb::LeaseKeepAliveResponse resp;
+  resp.set_id(id);
   const node::NodeStatus st = env_->node->GetStatus();
-  env_->FillHeader(resp->mutable_header(), st.revision);
+  env_->FillHeader(resp.mutable_header(), st.revision);
   // Leader again since the caller saw it step down: the client retries.
-  if (st.role == node::Role::kLeader) return etcd::kLeaderChanged.ToGrpc();
-  if (st.leader == 0) return etcd::kNoLeader.ToGrpc();
+  if (st.role == node::Role::kLeader) return done(etcd::kLeaderChanged.ToGrpc(), std::move(resp));
+  if (st.leader == 0) return done(etcd::kNoLeader.ToGrpc(), std::move(resp));
   const std::string target = env_->PeerTarget(st.leader);
-  if (target.empty()) return etcd::kNoLeader.ToGrpc();
-  peer::v1::LeaseReply reply;
-  grpc::Status s = env_->peers->LeaseKeepAlive(target, id, &reply);
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return grpc::Status::OK;  // TTL 0
-  if (!s.ok()) return s;
-  resp->set_ttl(reply.remaining_ttl());
-  return grpc::Status::OK;
+  if (target.empty()) return done(etcd::kNoLeader.ToGrpc(), std::move(resp));
+  env_->peers->LeaseKeepAliveAsync(
+      target, id,
+      [resp = std::move(resp), done = std::move(done)](const grpc::Status& s,
+                                                       const peer::v1::LeaseReply& reply) mutable {
+        if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+          return done(grpc::Status::OK, std::move(resp));  // TTL 0
+        }
+        if (s.ok()) resp.set_ttl(reply.remaining_ttl());
+        done(s, std::move(resp));
+      });
 }
 
 namespace {
@@ -76,11 +80,13 @@ bool SteppedDown(const Status& s) {
 // One keep-alive stream: read a request, renew, write the answer, read the
 // next. On the leader the renewal is Node::KeepAlive's callback form: it may
 // wait (an expired lease's revocation, the leader's lease takeover) without
-// holding any thread; a follower forwards it to the leader on the worker pool
-// (one blocking peer call, as before). Deletes itself when done. Stopping the
-// server ends it with "server stopped" (at once while it waits for a request,
-// else once the renewal in flight is answered: the node answers waiting calls
-// "node stopped" when it stops).
+// holding any thread; a follower forwards it to the leader with an
+// asynchronous peer call, holding no thread either (a leader that waits would
+// otherwise hold one of the few workers the follower's reads need). Deletes
+// itself when done. Stopping the server ends it with "server stopped" (at
+// once while it waits for a request, else once the renewal in flight is
+// answered: the node answers waiting calls "node stopped" when it stops, and
+// the peer client cancels forwarded calls).
 class KeepAliveReactor;
 
 struct KeepAliveHandle {
@@ -150,7 +156,13 @@ class KeepAliveReactor final
     // The header is taken before the renewal, as etcd does: a lease revoked at
     // revision R is never reported renewed at a revision above R.
     env_->node->KeepAlive(id, [this, id, start, revision = st.revision](Result<std::int64_t> r) {
-      if (!r.ok() && SteppedDown(r.status())) return Forward(id, start);
+      // Answered on the Ready loop's thread: the forward starts elsewhere.
+      if (!r.ok() && SteppedDown(r.status())) {
+        if (!env_->pool->Submit([this, id, start] { Forward(id, start); })) {
+          Answer(env_->PoolRefused(), {}, start);
+        }
+        return;
+      }
       epb::LeaseKeepAliveResponse resp;
       resp.set_id(id);
       env_->FillHeader(resp.mutable_header(), revision);
@@ -165,12 +177,10 @@ class KeepAliveReactor final
   }
 
   void Forward(std::int64_t id, Clock::time_point start) {
-    const bool queued = env_->pool->Submit([this, id, start] {
-      epb::LeaseKeepAliveResponse resp;
-      grpc::Status s = service_->ForwardKeepAlive(id, &resp);
-      Answer(s, std::move(resp), start);
-    });
-    if (!queued) Answer(env_->PoolRefused(), {}, start);
+    service_->ForwardKeepAlive(
+        id, [this, start](const grpc::Status& s, epb::LeaseKeepAliveResponse resp) {
+          Answer(s, std::move(resp), start);
+        });
   }
 
   void Answer(const grpc::Status& s, epb::LeaseKeepAliveResponse resp, Clock::time_point start) {
@@ -220,8 +230,10 @@ void FinishTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
   call.Finish(grpc::Status::OK);
 }
 
-// A follower's LeaseTimeToLive: asks the leader over the peer port (on the
-// worker pool: a blocking call).
+void SubmitOrRefuse(const internal::Call& call, std::function<void()> work);
+
+// A follower's LeaseTimeToLive: asks the leader over the peer port, holding
+// no thread while it answers; the rest runs on the worker pool.
 void ForwardTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
                        epb::LeaseTimeToLiveResponse* resp) {
   ServiceEnv* env = call.env;
@@ -231,12 +243,15 @@ void ForwardTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
   if (st.role == node::Role::kLeader) return call.Finish(etcd::kLeaderChanged.ToGrpc());
   const std::string target = st.leader == 0 ? "" : env->PeerTarget(st.leader);
   if (target.empty()) return call.Finish(etcd::kNoLeader.ToGrpc());
-  peer::v1::LeaseReply reply;
-  grpc::Status s = env->peers->LeaseTimeToLive(target, id, &reply);
-  if (s.ok())
-    return FinishTimeToLive(call, id, keys, resp, reply.granted_ttl(), reply.remaining_ttl());
-  if (s.error_code() != grpc::StatusCode::NOT_FOUND) return call.Finish(s);
-  FinishTimeToLive(call, id, keys, resp, 0, -1);
+  env->peers->LeaseTimeToLiveAsync(
+      target, id, [call, id, keys, resp](const grpc::Status& s, const peer::v1::LeaseReply& reply) {
+        if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) return call.Finish(s);
+        const std::int64_t granted = s.ok() ? reply.granted_ttl() : 0;
+        const std::int64_t remaining = s.ok() ? reply.remaining_ttl() : -1;
+        SubmitOrRefuse(call, [call, id, keys, resp, granted, remaining] {
+          FinishTimeToLive(call, id, keys, resp, granted, remaining);
+        });
+      });
 }
 
 void SubmitOrRefuse(const internal::Call& call, std::function<void()> work) {

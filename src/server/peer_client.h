@@ -10,20 +10,25 @@
 #include <grpcpp/channel.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "aspen/peer/v1/peer.grpc.pb.h"
+#include "base/limits.h"
 
 namespace aspen::server {
 
 class PeerClient {
  public:
-  PeerClient(std::uint64_t cluster_id, std::chrono::milliseconds timeout)
-      : cluster_id_(cluster_id), timeout_(timeout) {}
+  PeerClient(std::uint64_t cluster_id, std::chrono::milliseconds timeout,
+             std::size_t max_async_calls = limits::kMaxForwardedLeaseCalls)
+      : cluster_id_(cluster_id), timeout_(timeout), max_async_calls_(max_async_calls) {}
 
   // `target` is "host:port".
   grpc::Status LeaseKeepAlive(const std::string& target, std::int64_t id,
@@ -31,18 +36,39 @@ class PeerClient {
   grpc::Status LeaseTimeToLive(const std::string& target, std::int64_t id,
                                peer::v1::LeaseReply* reply);
   grpc::Status Member(const std::string& target, peer::v1::MemberInfo* reply);
+
+  // The lease calls without holding a thread while the leader answers (it
+  // may wait: an expired lease's revocation, its lease takeover). `done` runs
+  // exactly once, on a gRPC thread, with what the blocking form would return;
+  // inline with "etcdserver: too many requests" beyond kMaxForwardedLeaseCalls
+  // (max_async_calls) in flight, or "etcdserver: server stopped" after Stop
+  // (also what a call that Stop cancels gets).
+  using LeaseDone = std::function<void(const grpc::Status&, const peer::v1::LeaseReply&)>;
+  void LeaseKeepAliveAsync(const std::string& target, std::int64_t id, LeaseDone done);
+  void LeaseTimeToLiveAsync(const std::string& target, std::int64_t id, LeaseDone done);
+  // Cancels the asynchronous calls in flight and returns once each `done`
+  // has returned; later calls are answered at once.
+  void Stop();
   // Asks the leader at `target` to promote learner `id` (etcd's errors).
   grpc::Status MemberPromote(const std::string& target, std::uint64_t id);
 
  private:
+  struct AsyncLeaseCall;
+  enum class LeaseMethod { kKeepAlive, kTimeToLive };
+  void StartLeaseCall(LeaseMethod method, const std::string& target, std::int64_t id,
+                      LeaseDone done);
   peer::v1::Peer::Stub* Stub(const std::string& target);
   void SetDeadline(grpc::ClientContext* ctx) const;
   static grpc::Status Unreachable(const std::string& target, const grpc::Status& s);
 
   const std::uint64_t cluster_id_;
   const std::chrono::milliseconds timeout_;
+  const std::size_t max_async_calls_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<peer::v1::Peer::Stub>> stubs_;  // guarded by mu_
+  std::condition_variable async_idle_;
+  std::set<AsyncLeaseCall*> async_calls_;  // guarded by mu_: started, `done` not yet returned
+  bool stopped_ = false;                   // guarded by mu_
 };
 
 // "host:port" from an etcd-style URL ("http://host:port"), or from the first

@@ -489,6 +489,9 @@ void Server::Parts::Stop() {
     // deadline (a client that keeps an idle channel open would hold it).
     if (node != nullptr) node->Stop();
     if (pool != nullptr) pool->Stop();
+    // Lease calls forwarded to the leader end now (their streams and calls
+    // are answered "server stopped"); later ones are refused at once.
+    if (peer_client != nullptr) peer_client->Stop();
     if (sql_runner != nullptr) sql_runner->Stop();
     if (client_server != nullptr) {
       client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));

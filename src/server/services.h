@@ -131,9 +131,11 @@ class LeaseService final : public etcdserverpb::Lease::CallbackService {
 
   // One keep-alive of a follower: forwarded to the leader over the peer port
   // (the leader renews with node::Node::KeepAlive, which may wait there). TTL
-  // 0 for an unknown lease, as etcd answers. Blocks up to the forwarding
-  // timeout; runs on the worker pool.
-  grpc::Status ForwardKeepAlive(std::int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
+  // 0 for an unknown lease, as etcd answers. Holds no thread while the leader
+  // answers: `done` runs once, on a gRPC thread or inline.
+  using KeepAliveDone =
+      std::function<void(const grpc::Status&, etcdserverpb::LeaseKeepAliveResponse)>;
+  void ForwardKeepAlive(std::int64_t id, KeepAliveDone done);
 
  private:
   ServiceEnv* env_;

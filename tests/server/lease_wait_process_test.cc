@@ -134,5 +134,68 @@ TEST(LeaseWaitProcessTest, EtcdctlKeepAliveSurvivesLeaderMovesAndTheLeaseStaysAl
   EXPECT_GT(ttl->ttl(), 0);
 }
 
+// A follower forwards keep-alives to the leader with asynchronous peer calls
+// (server/peer_client.h). It used to make them on its worker pool, one
+// blocking call each: with the leader hung (SIGSTOP here; a partition or a
+// frozen VM alike) every forward waited out the 2 s peer deadline, a dozen
+// keep-alive streams held all 4 workers, and the follower's serializable
+// reads, which run on the same pool, stalled for seconds (this test's reads
+// hit their 3 s deadline on the old code). The long election timeout keeps
+// the hung leader the one the follower forwards to.
+TEST(LeaseWaitProcessTest, AFollowerKeepsServingReadsWhileKeepAlivesItForwardsWaitOnAHungLeader) {
+  Result<std::string> dir = MakeTempDir("aspen-lease-hung");
+  ASSERT_TRUE(dir.ok());
+  Result<AspenCluster> cluster =
+      AspenCluster::Start(*dir, 3, "t1", {"--election-timeout=6000", "--heartbeat-interval=100"});
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  const std::vector<std::string>& endpoints = cluster->endpoints;
+  const std::uint64_t leader = WaitForLeader(endpoints, 30s);
+  ASSERT_NE(leader, 0u) << cluster->members[0]->Log();
+  const int lead = IndexOf(endpoints, leader);
+  ASSERT_GE(lead, 0);
+  const std::string follower = endpoints[(lead + 1) % 3];
+  auto client = ClientFor({follower});
+  ASSERT_TRUE(client->Put("k", "v").ok());
+
+  // Twelve keep-alive streams on the follower, each renewing every second.
+  std::vector<std::unique_ptr<ChildProcess>> keepers;
+  for (int i = 0; i < 12; ++i) {
+    auto grant = client->LeaseGrant(3);
+    ASSERT_TRUE(grant.ok()) << grant.status().ToString();
+    auto keep = ChildProcess::Spawn({"/usr/bin/etcdctl", "--endpoints=" + follower, "lease",
+                                     "keep-alive", Hex(static_cast<std::uint64_t>(grant->id()))},
+                                    *dir + "/keepalive" + std::to_string(i) + ".log");
+    ASSERT_TRUE(keep.ok()) << keep.status().ToString();
+    keepers.push_back(std::move(*keep));
+  }
+  std::this_thread::sleep_for(1500ms);
+
+  const pid_t hung = cluster->members[lead]->process().pid();
+  ::kill(hung, SIGSTOP);
+  std::chrono::milliseconds slowest{0};
+  int reads = 0;
+  std::string failed;
+  const auto until = std::chrono::steady_clock::now() + 4s;
+  while (std::chrono::steady_clock::now() < until) {
+    const auto start = std::chrono::steady_clock::now();
+    client::GetOptions o;
+    o.serializable = true;
+    auto got = client->Get("k", o);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    if (!got.ok() && failed.empty()) failed = got.status().ToString();
+    slowest = std::max(slowest, took);
+    ++reads;
+    std::this_thread::sleep_for(10ms);
+  }
+  ::kill(hung, SIGCONT);
+  for (auto& k : keepers) k->Stop(SIGINT, 2s);
+  EXPECT_EQ(failed, "") << "a serializable read on the follower failed";
+  EXPECT_GT(reads, 20);
+  // Before: 3 s (the read's deadline); now tens of ms.
+  EXPECT_LT(slowest, 1000ms) << "a serializable read on the follower waited behind forwarded "
+                                "keep-alives";
+}
+
 }  // namespace
 }  // namespace aspen::testing
