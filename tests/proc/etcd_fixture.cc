@@ -14,8 +14,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "client/client.h"
 
@@ -131,6 +135,47 @@ Result<int> PickFreeLoopbackPort() {
   return static_cast<int>(ntohs(addr.sin_port));
 }
 
+namespace {
+
+// The directories MakeTempDir made in this process (and the logs beside
+// them, `<dir>.log`). Removed when the process exits, unless a test failed
+// (then they are kept for a post-mortem and named on stderr) or
+// ASPEN_KEEP_TEST_DIRS is set. Every member a test starts writes a
+// pre-sized WAL, so runs that kept them filled the disk.
+class TempDirs {
+ public:
+  void Add(std::string dir) {
+    std::lock_guard lock(mu_);
+    dirs_.push_back(std::move(dir));
+  }
+  ~TempDirs() {
+    // A forked child that exits must not remove its parent's directories.
+    if (::getpid() != owner_ || std::getenv("ASPEN_KEEP_TEST_DIRS") != nullptr) return;
+    if (::testing::UnitTest::GetInstance()->Failed()) {
+      for (const std::string& d : dirs_)
+        std::fprintf(stderr, "test directory kept: %s\n", d.c_str());
+      return;
+    }
+    for (const std::string& d : dirs_) {
+      std::error_code ec;
+      std::filesystem::remove_all(d, ec);
+      std::filesystem::remove(d + ".log", ec);
+    }
+  }
+
+ private:
+  const pid_t owner_ = ::getpid();
+  std::mutex mu_;
+  std::vector<std::string> dirs_;
+};
+
+TempDirs& MadeTempDirs() {
+  static TempDirs dirs;
+  return dirs;
+}
+
+}  // namespace
+
 Result<std::string> MakeTempDir(const std::string& prefix) {
   const char* tmp = std::getenv("TMPDIR");
   std::string pattern =
@@ -138,6 +183,7 @@ Result<std::string> MakeTempDir(const std::string& prefix) {
   if (::mkdtemp(pattern.data()) == nullptr) {
     return Status::IOError("mkdtemp " + pattern + ": " + std::strerror(errno));
   }
+  MadeTempDirs().Add(pattern);
   return pattern;
 }
 

@@ -123,7 +123,9 @@ class EtcdCluster {
   std::vector<std::unique_ptr<ChildProcess>> processes_;
 };
 
-// A fresh empty directory under $TMPDIR (or /tmp) named prefix-XXXXXX.
+// A fresh empty directory under $TMPDIR (or /tmp) named prefix-XXXXXX,
+// removed with everything in it when the test process exits, unless a test
+// failed or ASPEN_KEEP_TEST_DIRS is set.
 Result<std::string> MakeTempDir(const std::string& prefix);
 
 }  // namespace aspen::testing
