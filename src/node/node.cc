@@ -149,6 +149,7 @@ Status Node::Impl::Init() {
   auto leases = sm::Leases(*store->GetSnapshot());
   if (!leases.ok()) return leases.status();
   for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
+  lessor.Applied(sm->applied_index());
   auto compaction = sm::ReadCompactionState(*store->GetSnapshot());
   if (!compaction.ok()) return compaction.status();
   compact_done = compaction->done_revision();

@@ -113,6 +113,11 @@ struct Node::Impl {
   Status ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
                         Applied* applied);
   void FinishApplied(Applied* applied, std::vector<Completion>* out);
+  // Keeps the last of the batch's lease changes of each id.
+  static void NetLeaseChanges(Applied* applied);
+  // Before the batch's store write: its lease revocations into the Lessor,
+  // its revision into the status (docs/NODE.md, "Leases").
+  void BeforeAppliedVisible(const Applied& applied);
   // Fails this leader's proposal appended at `index` if the entry applied
   // there is another one (`tag` is the applied entry's).
   void FailOverwritten(std::uint64_t index, const std::optional<RequestTag>& tag,
@@ -223,6 +228,8 @@ struct Node::Impl {
   // revocation an earlier leader proposed for an expired lease, is applied by
   // then, so none can revoke a lease this leader has just renewed.
   bool lessor_promote_pending = false;
+  // The commit index last given to Lessor::Committed.
+  std::uint64_t lessor_committed = 0;
   std::mt19937_64 rng;
   std::uint64_t readies = 0;
   std::uint64_t synced_writes = 0;
