@@ -25,9 +25,9 @@
 // waits at most `wait_ms` (then Unavailable "request timed out: ...").
 //
 // Thread safety: every method is thread-safe (one internal mutex; callbacks
-// always run with it released). The Ready loop calls Grant/Revoke/Elect/
-// Promote/Demote/Expired/AnswerWaiters/Stop; gRPC threads call KeepAlive/
-// TimeToLive and their waiting forms.
+// always run with it released). The Ready loop calls Grant/Revoke/Committed/
+// Applied/Elect/Promote/Demote/Expired/AnswerWaiters/Stop; gRPC threads call
+// KeepAlive/TimeToLive and their waiting forms.
 #pragma once
 
 #include <cstddef>
