@@ -432,8 +432,14 @@ std::int64_t Node::NowMs() const {
 }
 
 NodeStatus Node::GetStatus() const {
-  std::lock_guard lock(impl_->status_mu);
-  return impl_->status;
+  NodeStatus out;
+  {
+    std::lock_guard lock(impl_->status_mu);
+    out = impl_->status;
+  }
+  // Set before the batch's write, so never behind what a reader sees.
+  out.revision = std::max(out.revision, impl_->visible_revision.load());
+  return out;
 }
 
 Status Node::NotLeader() const {

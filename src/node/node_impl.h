@@ -250,10 +250,15 @@ struct Node::Impl {
   Status stop_reason;
 
   // ----- published (status_mu) -----
-  // While a SnapshotIngester replaces the state (before the log reset that
-  // makes it this member's state), Node::GetSnapshot answers this view of
-  // the state as it was, so no reader sees the dropped or half-made state.
+  // While a snapshot replaces the state (its batch, or a SnapshotIngester
+  // before the log reset that makes it this member's state, until the Lessor
+  // holds its leases), Node::GetSnapshot answers this view of the state as
+  // it was, so no reader sees the dropped or half-made state.
   std::shared_ptr<storage::Snapshot> install_view;
+  // The revision of the state a reader can see, set before each apply
+  // batch's write (no lock: GetStatus answers the larger of it and
+  // status.revision; the revision only grows).
+  std::atomic<std::int64_t> visible_revision{0};
   mutable std::mutex status_mu;
   NodeStatus status;
   rpb::ConfState conf;

@@ -282,8 +282,7 @@ void Node::Impl::BeforeAppliedVisible(const Applied& applied) {
   for (const Applied::LeaseChange& l : applied.leases) {
     if (!l.grant) lessor.Revoke(l.id);
   }
-  std::lock_guard lock(status_mu);
-  status.revision = sm->revision();
+  visible_revision.store(sm->revision());
 }
 
 void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {

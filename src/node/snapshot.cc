@@ -184,6 +184,7 @@ Status Node::Impl::AfterInstall(std::uint64_t index) {
     // The new state and its log are written, and the Lessor holds its leases.
     std::lock_guard lock(status_mu);
     status.revision = sm->revision();
+    visible_revision.store(sm->revision());
     install_view.reset();
   }
   auto initial = log->InitialState();
