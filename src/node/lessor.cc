@@ -10,6 +10,7 @@ namespace {
 
 constexpr const char* kWaitPrimary = "this leader to apply an entry of its term (lease takeover)";
 constexpr const char* kWaitRevoke = "the expired lease's revocation to apply";
+constexpr const char* kWaitApply = "this leader to apply the entries it has committed";
 
 }  // namespace
 
@@ -27,6 +28,18 @@ void Lessor::Grant(std::int64_t id, std::int64_t ttl_s) {
 void Lessor::Revoke(std::int64_t id) {
   std::lock_guard lock(mu_);
   leases_.erase(id);
+}
+
+void Lessor::Committed(std::uint64_t index) {
+  std::lock_guard lock(mu_);
+  if (index > committed_) committed_ = index;
+}
+
+void Lessor::Applied(std::uint64_t index) {
+  std::lock_guard lock(mu_);
+  applied_ = index;
+  // A snapshot install moves applied past what this node had committed.
+  if (applied_ > committed_) committed_ = applied_;
 }
 
 void Lessor::Clear() {
@@ -62,11 +75,20 @@ bool Lessor::is_primary() const {
 }
 
 std::optional<Result<std::int64_t>> Lessor::DecideKeepAliveLocked(std::int64_t id,
+                                                                  std::uint64_t* apply_to,
                                                                   const char** why) {
   if (stopped_) return Result<std::int64_t>(stop_reason_);
   if (!primary_) {
     if (!elected_) return Result<std::int64_t>(Status::FailedPrecondition("not leader"));
     *why = kWaitPrimary;
+    return std::nullopt;
+  }
+  // A revocation this leader has committed (and perhaps another member has
+  // already applied and acknowledged) may not be mirrored here yet: renew
+  // only once everything committed when the call arrived is applied.
+  if (*apply_to == 0 && applied_ < committed_) *apply_to = committed_;
+  if (applied_ < *apply_to) {
+    *why = kWaitApply;
     return std::nullopt;
   }
   auto it = leases_.find(id);
@@ -104,9 +126,13 @@ std::optional<Result<Lessor::Remaining>> Lessor::DecideTimeToLiveLocked(std::int
 Result<std::int64_t> Lessor::KeepAlive(std::int64_t id) {
   std::lock_guard lock(mu_);
   const char* why = nullptr;
-  if (auto answer = DecideKeepAliveLocked(id, &why)) return std::move(*answer);
+  std::uint64_t apply_to = 0;
+  if (auto answer = DecideKeepAliveLocked(id, &apply_to, &why)) return std::move(*answer);
   if (why == kWaitPrimary) {
     return Status::Unavailable("not primary yet: waiting for " + std::string(why));
+  }
+  if (why == kWaitApply) {
+    return Status::Unavailable("waiting for " + std::string(why) + ", retry");
   }
   return Status::Unavailable("lease expired; its revocation is in progress, retry");
 }
@@ -136,9 +162,10 @@ std::optional<Result<std::int64_t>> Lessor::KeepAliveOrWait(std::int64_t id, Kee
   ASPEN_ASSERT(done != nullptr);
   std::lock_guard lock(mu_);
   const char* why = nullptr;
-  if (auto answer = DecideKeepAliveLocked(id, &why)) return answer;
+  std::uint64_t apply_to = 0;
+  if (auto answer = DecideKeepAliveLocked(id, &apply_to, &why)) return answer;
   if (waiters_.size() >= limits::kMaxLeaseWaiters) return Result<std::int64_t>(TooManyWaiters());
-  waiters_.push_back(Waiter{id, clock_->SteadyMs() + wait_ms_, std::move(done), nullptr});
+  waiters_.push_back(Waiter{id, apply_to, clock_->SteadyMs() + wait_ms_, std::move(done), nullptr});
   return std::nullopt;
 }
 
@@ -149,7 +176,7 @@ std::optional<Result<Lessor::Remaining>> Lessor::TimeToLiveOrWait(std::int64_t i
   const char* why = nullptr;
   if (auto answer = DecideTimeToLiveLocked(id, &why)) return answer;
   if (waiters_.size() >= limits::kMaxLeaseWaiters) return Result<Remaining>(TooManyWaiters());
-  waiters_.push_back(Waiter{id, clock_->SteadyMs() + wait_ms_, nullptr, std::move(done)});
+  waiters_.push_back(Waiter{id, 0, clock_->SteadyMs() + wait_ms_, nullptr, std::move(done)});
   return std::nullopt;
 }
 
@@ -161,7 +188,7 @@ void Lessor::AnswerWaiters(std::vector<std::function<void()>>* out) {
   for (Waiter& w : waiters_) {
     const char* why = nullptr;
     if (w.keep_alive) {
-      std::optional<Result<std::int64_t>> a = DecideKeepAliveLocked(w.id, &why);
+      std::optional<Result<std::int64_t>> a = DecideKeepAliveLocked(w.id, &w.apply_to, &why);
       if (!a.has_value() && now >= w.deadline_ms) a = Result<std::int64_t>(TimedOut(w, why));
       if (a.has_value()) {
         out->push_back(

@@ -10,10 +10,13 @@
 // Deadlines are in Clock::SteadyMs (monotonic): a wall-clock jump neither
 // expires nor extends a lease.
 //
-// Waiting calls (etcd's Renew blocks in the same two windows): a keep-alive
-// of a lease whose deadline has passed waits until the revocation is applied
-// (then NotFound) or this node stops leading; a keep-alive or time-to-live on
-// a node elected leader but not yet primary (Elect, before Promote) waits
+// Waiting calls (etcd's Renew blocks in the same windows): a keep-alive of a
+// lease whose deadline has passed waits until the revocation is applied (then
+// NotFound) or this node stops leading; a keep-alive on a primary that has
+// committed entries it has not applied yet waits until it has applied them
+// (etcd's waitAppliedIndex: a revocation committed through another member
+// must not be answered with a renewal); a keep-alive or time-to-live on a
+// node elected leader but not yet primary (Elect, before Promote) waits
 // until Promote (then answers normally) or Demote. A waiting call holds no
 // thread and no lock: its callback is parked here and answered by
 // AnswerWaiters, which the Ready loop calls after every Ready (where
@@ -22,9 +25,9 @@
 // waits at most `wait_ms` (then Unavailable "request timed out: ...").
 //
 // Thread safety: every method is thread-safe (one internal mutex; callbacks
-// always run with it released). The Ready loop calls Grant/Revoke/Elect/
-// Promote/Demote/Expired/AnswerWaiters/Stop; gRPC threads call KeepAlive/
-// TimeToLive and their waiting forms.
+// always run with it released). The Ready loop calls Grant/Revoke/Committed/
+// Applied/Elect/Promote/Demote/Expired/AnswerWaiters/Stop; gRPC threads call
+// KeepAlive/TimeToLive and their waiting forms.
 #pragma once
 
 #include <cstddef>
@@ -59,6 +62,13 @@ class Lessor {
   void Grant(std::int64_t id, std::int64_t ttl_s);
   // A LeaseRevoke was applied (or the lease is gone).
   void Revoke(std::int64_t id);
+  // The Ready loop's log positions (it calls both): Committed before a Ready
+  // sends anything that tells another member of a commit index, Applied once
+  // the Lessor holds every grant and revocation up to `index`. A keep-alive
+  // on the primary while applied < committed waits for applied to reach the
+  // committed index it saw (one comparison when nothing is pending).
+  void Committed(std::uint64_t index);
+  void Applied(std::uint64_t index);
   // The state was replaced (a raft snapshot was installed): forgets every lease.
   void Clear();
   // This node became raft leader; it is primary only after Promote. Until
@@ -116,13 +126,18 @@ class Lessor {
   };
   struct Waiter {
     std::int64_t id = 0;
+    std::uint64_t apply_to = 0;    // keep-alive: answer once applied_ >= this
     std::int64_t deadline_ms = 0;  // SteadyMs; answered "request timed out" then
     KeepAliveDone keep_alive;      // exactly one of the two is set
     TimeToLiveDone time_to_live;
   };
   // What a call would do now (under mu_): answer, or wait (then *why says
   // what for, for the timeout's message).
-  std::optional<Result<std::int64_t>> DecideKeepAliveLocked(std::int64_t id, const char** why);
+  // *apply_to: for a keep-alive that must wait for apply, the index to reach
+  // (set on arrival, kept while it waits).
+  std::optional<Result<std::int64_t>> DecideKeepAliveLocked(std::int64_t id,
+                                                            std::uint64_t* apply_to,
+                                                            const char** why);
   std::optional<Result<Remaining>> DecideTimeToLiveLocked(std::int64_t id, const char** why) const;
   Status TimedOut(const Waiter& w, const char* why) const;
   Status TooManyWaiters() const;
@@ -133,6 +148,8 @@ class Lessor {
   std::map<std::int64_t, Lease> leases_;  // guarded by mu_
   bool elected_ = false;                  // guarded by mu_; raft leader (Elect..Demote)
   bool primary_ = false;                  // guarded by mu_; Promote..Demote
+  std::uint64_t committed_ = 0;           // guarded by mu_
+  std::uint64_t applied_ = 0;             // guarded by mu_
   // Waiting calls, in arrival order. Invariant: size <= kMaxLeaseWaiters;
   // empty once stopped_.
   std::vector<Waiter> waiters_;  // guarded by mu_

@@ -149,6 +149,7 @@ Status Node::Impl::Init() {
   auto leases = sm::Leases(*store->GetSnapshot());
   if (!leases.ok()) return leases.status();
   for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
+  lessor.Applied(sm->applied_index());
   auto compaction = sm::ReadCompactionState(*store->GetSnapshot());
   if (!compaction.ok()) return compaction.status();
   compact_done = compaction->done_revision();
@@ -431,8 +432,14 @@ std::int64_t Node::NowMs() const {
 }
 
 NodeStatus Node::GetStatus() const {
-  std::lock_guard lock(impl_->status_mu);
-  return impl_->status;
+  NodeStatus out;
+  {
+    std::lock_guard lock(impl_->status_mu);
+    out = impl_->status;
+  }
+  // Set before the batch's write, so never behind what a reader sees.
+  out.revision = std::max(out.revision, impl_->visible_revision.load());
+  return out;
 }
 
 Status Node::NotLeader() const {

@@ -113,6 +113,11 @@ struct Node::Impl {
   Status ApplyCommitted(const raft::EntryVec& entries, storage::WriteBatch* batch,
                         Applied* applied);
   void FinishApplied(Applied* applied, std::vector<Completion>* out);
+  // Keeps the last of the batch's lease changes of each id.
+  static void NetLeaseChanges(Applied* applied);
+  // Before the batch's store write: its lease revocations into the Lessor,
+  // its revision into the status (docs/NODE.md, "Leases").
+  void BeforeAppliedVisible(const Applied& applied);
   // Fails this leader's proposal appended at `index` if the entry applied
   // there is another one (`tag` is the applied entry's).
   void FailOverwritten(std::uint64_t index, const std::optional<RequestTag>& tag,
@@ -223,6 +228,8 @@ struct Node::Impl {
   // revocation an earlier leader proposed for an expired lease, is applied by
   // then, so none can revoke a lease this leader has just renewed.
   bool lessor_promote_pending = false;
+  // The commit index last given to Lessor::Committed.
+  std::uint64_t lessor_committed = 0;
   std::mt19937_64 rng;
   std::uint64_t readies = 0;
   std::uint64_t synced_writes = 0;
@@ -243,10 +250,15 @@ struct Node::Impl {
   Status stop_reason;
 
   // ----- published (status_mu) -----
-  // While a SnapshotIngester replaces the state (before the log reset that
-  // makes it this member's state), Node::GetSnapshot answers this view of
-  // the state as it was, so no reader sees the dropped or half-made state.
+  // While a snapshot replaces the state (its batch, or a SnapshotIngester
+  // before the log reset that makes it this member's state, until the Lessor
+  // holds its leases), Node::GetSnapshot answers this view of the state as
+  // it was, so no reader sees the dropped or half-made state.
   std::shared_ptr<storage::Snapshot> install_view;
+  // The revision of the state a reader can see, set before each apply
+  // batch's write (no lock: GetStatus answers the larger of it and
+  // status.revision; the revision only grows).
+  std::atomic<std::int64_t> visible_revision{0};
   mutable std::mutex status_mu;
   NodeStatus status;
   rpb::ConfState conf;

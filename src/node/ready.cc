@@ -1,5 +1,6 @@
 // The Ready loop: drain the inbox into raft, then carry out each Ready in the
 // order of raft/ready.h (docs/NODE.md, "The Ready loop").
+#include <unordered_set>
 #include <utility>
 
 #include "node/node_impl.h"
@@ -15,9 +16,10 @@ struct Node::Impl::Applied {
     sm::v1::Response response;
   };
   std::vector<Result> results;
-  // Lease grants and revocations to mirror into the Lessor after the write,
-  // in log order (a revocation of an id followed by its grant must leave the
-  // lease in the Lessor).
+  // The batch's net lease changes, one per id (the last in log order: a
+  // revocation of an id followed by its grant leaves the lease, a grant
+  // followed by its revocation does not). Revocations reach the Lessor before
+  // the store write readers see, grants after it (BeforeAppliedVisible).
   struct LeaseChange {
     std::int64_t id = 0;
     std::int64_t ttl_s = 0;
@@ -129,6 +131,13 @@ void Node::Impl::Send(std::vector<rpb::Message> msgs) {
 void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
   ++readies;
   if (rd.soft_state.has_value()) OnSoftState(*rd.soft_state);
+  // Before anything of this Ready tells another member a commit index: a
+  // keep-alive renews only once this node applied what it had committed.
+  const std::uint64_t committed = raw->raft().log().committed();
+  if (committed > lessor_committed) {
+    lessor_committed = committed;
+    lessor.Committed(committed);
+  }
   // (a) A leader may send before its own fsync (Raft thesis 10.2.1).
   if (rd.messages_may_precede_persist) Send(std::move(rd.messages));
 
@@ -161,6 +170,7 @@ void Node::Impl::HandleReady(raft::Ready rd, std::vector<Completion>* out) {
   }
   if (s.ok() && !rd.committed_entries.empty()) {
     s = ApplyCommitted(rd.committed_entries, &batch, &applied);
+    if (s.ok()) BeforeAppliedVisible(applied);
   }
   if (s.ok() && (!rd.snapshot.has_value() || !batch.empty())) {
     s = store->Write(batch, rd.must_sync && !rd.snapshot.has_value());
@@ -246,17 +256,41 @@ Status Node::Impl::ApplyCommitted(const raft::EntryVec& entries, storage::WriteB
     if (r.index <= replay_until) ++replayed;
     applied->results.push_back(std::move(r));
   }
+  NetLeaseChanges(applied);
   return Status::Ok();
+}
+
+// Log order between ids does not matter: each change touches only its lease.
+void Node::Impl::NetLeaseChanges(Applied* applied) {
+  std::vector<Applied::LeaseChange>* changes = &applied->leases;
+  if (changes->size() < 2) return;
+  std::unordered_set<std::int64_t> seen;
+  std::vector<Applied::LeaseChange> net;
+  for (auto it = changes->rbegin(); it != changes->rend(); ++it) {
+    if (seen.insert(it->id).second) net.push_back(*it);
+  }
+  changes->swap(net);
+}
+
+// Readers see the batch once it is written. Before that: the Lessor forgets
+// the leases it revokes, so "a revoked lease's keys are gone" implies "the
+// lease is gone" (etcd drops a lease from its map before deleting its keys),
+// and GetStatus's revision moves to the batch's, so it never trails what a
+// reader sees (it may lead it by the write). A write that fails stops the
+// node (Fatal); the revocations it forgot are committed all the same.
+void Node::Impl::BeforeAppliedVisible(const Applied& applied) {
+  for (const Applied::LeaseChange& l : applied.leases) {
+    if (!l.grant) lessor.Revoke(l.id);
+  }
+  visible_revision.store(sm->revision());
 }
 
 void Node::Impl::FinishApplied(Applied* applied, std::vector<Completion>* out) {
   for (const Applied::LeaseChange& l : applied->leases) {
-    if (l.grant) {
-      lessor.Grant(l.id, l.ttl_s);
-    } else {
-      lessor.Revoke(l.id);
-    }
+    if (l.grant) lessor.Grant(l.id, l.ttl_s);  // revocations: BeforeAppliedVisible
   }
+  // Every applied entry counts (conf changes too), so applied meets committed.
+  if (!applied->results.empty()) lessor.Applied(sm->applied_index());
   for (Applied::Result& r : applied->results) {
     FailOverwritten(r.index, r.tag, out);
     if (!r.tag.has_value() || r.tag->proposer != opts.id) continue;

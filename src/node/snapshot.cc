@@ -68,15 +68,18 @@ Status Node::Impl::InstallSnapshot(const rpb::Snapshot& snap, storage::WriteBatc
   }
   StagedSnapshot staged = std::move(it->second);
   staged_loaders.erase(it);
+  // Readers keep the state before the install until AfterInstall has
+  // reloaded the Lessor: none sees a lease's keys gone while the Lessor still
+  // holds it.
+  {
+    std::shared_ptr<storage::Snapshot> before(store->GetSnapshot());
+    std::lock_guard lock(status_mu);
+    install_view = std::move(before);
+  }
   if (staged.ingest) {
     // The store ingests the state now, under a synced marker that carries
     // this raft snapshot; `batch` (the log and hard state reset) clears it.
     // The ingest replaced every state row, so nothing is deleted here.
-    {
-      std::shared_ptr<storage::Snapshot> before(store->GetSnapshot());
-      std::lock_guard lock(status_mu);
-      install_view = std::move(before);
-    }
     ASPEN_RETURN_IF_ERROR(staged.ingest(EncodeInstallMarker(snap)));
     batch->Delete(storage::Cf::kRaftState, storage::kIngestMarkerKey);
     return Status::Ok();
@@ -163,10 +166,6 @@ Status Node::Impl::FinishInterruptedInstall() {
 }
 
 Status Node::Impl::AfterInstall(std::uint64_t index) {
-  {
-    std::lock_guard lock(status_mu);
-    install_view.reset();  // the new state and its log are written
-  }
   auto machine = sm::StateMachine::Open(store);
   if (!machine.ok()) return machine.status();
   sm = std::move(machine).value();
@@ -180,6 +179,14 @@ Status Node::Impl::AfterInstall(std::uint64_t index) {
   lessor.Clear();
   for (const sm::LeaseInfo& l : *leases) lessor.Grant(l.id, l.granted_ttl_s);
   if (is_leader) lessor.Promote();
+  lessor.Applied(index);
+  {
+    // The new state and its log are written, and the Lessor holds its leases.
+    std::lock_guard lock(status_mu);
+    status.revision = sm->revision();
+    visible_revision.store(sm->revision());
+    install_view.reset();
+  }
   auto initial = log->InitialState();
   if (!initial.ok()) return initial.status();
   auto cs = DecodeConfState(initial->conf_state);

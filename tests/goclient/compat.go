@@ -810,9 +810,10 @@ func leaseOps(ctx context.Context, s *rec) {
 	ttl("timetolive expired", short, 3)
 }
 
-// leaseRevokeElsewhere: a lease revoked through one client is never alive
-// for TimeToLive through the other right after (on a cluster the two
-// clients' calls land on different members).
+// leaseRevokeElsewhere: a lease revoked through one client is never renewed
+// by KeepAliveOnce, nor alive for TimeToLive, through the other right after
+// (on a cluster the two clients' calls land on different members; the
+// leader may have committed the revocation without having applied it yet).
 func leaseRevokeElsewhere(ctx context.Context, s *rec) {
 	const workers, rounds = 8, 50
 	var mu sync.Mutex
@@ -830,6 +831,10 @@ func leaseRevokeElsewhere(ctx context.Context, s *rec) {
 				}
 				if err != nil {
 					outcome = "grant/revoke: " + errName(err)
+				} else if _, err := s.cli.KeepAliveOnce(ctx, g.ID); err == nil {
+					outcome = "revoked, then renewed"
+				} else if err != rpctypes.ErrLeaseNotFound {
+					outcome = "keepalive: " + errName(err)
 				} else if r, err := s.cli.TimeToLive(ctx, g.ID); err != nil {
 					outcome = "timetolive: " + errName(err)
 				} else if r.TTL != -1 {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,8 +30,16 @@ class ManualClock final : public Clock {
 class Wire final : public Transport {
  public:
   void Send(std::vector<raft::pb::Message> messages) override {
+    std::lock_guard lock(mu);
     for (auto& m : messages) q.push_back(std::move(m));
   }
+  // What was sent, taken under the lock: for a test that runs one node's
+  // RunOnce on another thread meanwhile (everything else reads q directly).
+  std::deque<raft::pb::Message> TakeAll() {
+    std::lock_guard lock(mu);
+    return std::exchange(q, {});
+  }
+  std::mutex mu;
   std::deque<raft::pb::Message> q;
 };
 

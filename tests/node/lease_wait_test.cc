@@ -5,8 +5,12 @@
 // step of a wait is deterministic.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "node/hand_cluster.h"
 #include "node/node.h"
@@ -17,6 +21,7 @@ namespace {
 
 using testing::ElectAndGrant;
 using testing::HandCluster;
+using testing::RevokeCommand;
 
 bool LeaseInState(Node& n, std::int64_t id) {
   auto leases = sm::Leases(*n.GetSnapshot());
@@ -133,6 +138,88 @@ TEST(LeaseWait, StopAnswersEveryWaitingCallAndLaterOnesNodeStopped) {
   EXPECT_EQ(later.status().message(), "node stopped");
   auto later_ttl = n.LeaseTimeToLive(42);
   EXPECT_EQ(later_ttl.status().message(), "node stopped");
+}
+
+TEST(LeaseWait, AKeepAliveOnALeaderThatCommittedARevocationButHasNotAppliedItIsNeverRenewed) {
+  // tests/goclient lease_revoke_elsewhere: a client revokes through a
+  // follower, which applies the revocation (the leader told it the commit)
+  // and answers; the client's next keep-alive reaches the leader, whose own
+  // apply of the revocation is still in its store write. etcd's LeaseRenew
+  // waits until the leader's applied index reaches its commit index.
+  HandCluster c(3);
+  const NodeId leader = ElectAndGrant(&c, 42, 30);
+  ASSERT_NE(leader, 0u);
+  c.Deliver();
+  const NodeId follower = leader == 1 ? 2 : 1;
+  Node& l = *c.nodes.at(leader);
+  Node& f = *c.nodes.at(follower);
+  std::optional<Result<sm::v1::Response>> revoked;
+  f.Propose(RevokeCommand(42), [&](Result<sm::v1::Response> r) { revoked = std::move(r); });
+  f.RunOnce();  // forwards the proposal to the leader
+  // Deliver everything but the followers' acks of the revocation's entry:
+  // the leader appended it; it is not committed yet.
+  std::vector<raft::pb::Message> acks;
+  for (int i = 0; i < 1000 && !c.wire.q.empty(); ++i) {
+    raft::pb::Message m = std::move(c.wire.q.front());
+    c.wire.q.pop_front();
+    const NodeId to = m.to();
+    if (to == leader && m.type() == raft::pb::MSG_APP_RESP) {
+      acks.push_back(std::move(m));
+      continue;
+    }
+    ASSERT_TRUE(c.nodes.at(to)->Receive(std::move(m)).ok());
+    c.nodes.at(to)->RunOnce();
+  }
+  ASSERT_FALSE(acks.empty());
+  ASSERT_FALSE(revoked.has_value());
+  for (raft::pb::Message& m : acks) ASSERT_TRUE(l.Receive(std::move(m)).ok());
+
+  // The leader commits the revocation, tells the followers (before its own
+  // write, Raft thesis 10.2.1), and applies it in a write that takes 800 ms.
+  c.stores.at(leader)->DelayWrites(std::chrono::milliseconds(800));
+  std::thread leader_loop([&] { l.RunOnce(); });
+  for (int i = 0; i < 700 && !revoked.has_value(); ++i) {
+    for (raft::pb::Message& m : c.wire.TakeAll()) {
+      if (m.to() != follower) continue;
+      ASSERT_TRUE(f.Receive(std::move(m)).ok());
+      f.RunOnce();
+    }
+    if (!revoked.has_value()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(revoked.has_value()) << "the follower did not apply the revocation";
+  ASSERT_TRUE(revoked->ok()) << revoked->status().ToString();
+  ASSERT_FALSE((*revoked)->has_error()) << (*revoked)->DebugString();
+  const bool leader_applied_before = !LeaseInState(l, 42);
+
+  std::mutex mu;
+  std::vector<Result<std::int64_t>> answers;
+  l.KeepAlive(42, [&](Result<std::int64_t> r) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(r));
+  });
+  const bool leader_applied_after = !LeaseInState(l, 42);
+  leader_loop.join();
+  c.stores.at(leader)->DelayWrites(std::chrono::microseconds(0));
+  ASSERT_FALSE(leader_applied_before || leader_applied_after)
+      << "the keep-alive did not arrive while the leader's write was under way";
+  {
+    // It waited for the apply in progress, not for a raft round trip: the
+    // Ready that applied the revocation answered it.
+    std::lock_guard lock(mu);
+    EXPECT_EQ(answers.size(), 1u);
+  }
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (!answers.empty()) break;
+    }
+    c.Step();
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].status().code(), Code::kNotFound)
+      << "a lease revoked (committed, and applied by a follower) was renewed: "
+      << (answers[0].ok() ? "TTL " + std::to_string(*answers[0]) : answers[0].status().ToString());
 }
 
 }  // namespace

@@ -188,6 +188,63 @@ TEST(Lessor, WaitingCallsAreAnsweredWhenTheTakeoverOrDemotionComesAndAreBounded)
   EXPECT_EQ(lessor.waiters(), 0u);
 }
 
+TEST(Lessor, AKeepAliveWaitsUntilEverythingCommittedWhenItArrivedIsApplied) {
+  // etcd's waitAppliedIndex: a revocation this leader committed (and another
+  // member applied and acknowledged) may not be mirrored here yet.
+  ManualClock clock;
+  Lessor lessor(&clock, /*wait_ms=*/1000);
+  lessor.Grant(7, 5);
+  lessor.Applied(10);
+  lessor.Committed(10);
+  lessor.Promote();
+  EXPECT_EQ(*lessor.KeepAlive(7), 5);  // nothing pending: answered at once
+  std::vector<std::function<void()>> out;
+  std::optional<Result<std::int64_t>> kept;
+  std::optional<Result<std::int64_t>> kept_later;
+  lessor.Committed(12);  // the revocation of 7 at 12 is committed, not applied
+  EXPECT_FALSE(lessor.KeepAliveOrWait(7, [&](Result<std::int64_t> r) { kept = r; }).has_value());
+  EXPECT_EQ(lessor.KeepAlive(7).status().code(), Code::kUnavailable);  // never waits
+  lessor.Committed(13);
+  lessor.Applied(11);
+  lessor.AnswerWaiters(&out);
+  EXPECT_TRUE(out.empty()) << "answered before the index it arrived at was applied";
+  // A call arriving now waits for 13, the first one only for 12.
+  EXPECT_FALSE(
+      lessor.KeepAliveOrWait(7, [&](Result<std::int64_t> r) { kept_later = r; }).has_value());
+  lessor.Revoke(7);
+  lessor.Applied(12);
+  lessor.AnswerWaiters(&out);
+  ASSERT_EQ(out.size(), 1u);
+  out[0]();
+  out.clear();
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->status().code(), Code::kNotFound);
+  EXPECT_FALSE(kept_later.has_value());
+  lessor.Applied(13);
+  lessor.AnswerWaiters(&out);
+  ASSERT_EQ(out.size(), 1u);
+  out[0]();
+  out.clear();
+  EXPECT_EQ(kept_later->status().code(), Code::kNotFound);
+  // Bounded as every wait: lease_wait_timeout_ms, naming what it waited for.
+  lessor.Grant(8, 5);
+  lessor.Committed(14);
+  kept.reset();
+  EXPECT_FALSE(lessor.KeepAliveOrWait(8, [&](Result<std::int64_t> r) { kept = r; }).has_value());
+  clock.Advance(1000);
+  lessor.AnswerWaiters(&out);
+  ASSERT_EQ(out.size(), 1u);
+  out[0]();
+  out.clear();
+  EXPECT_EQ(kept->status().code(), Code::kUnavailable);
+  EXPECT_NE(kept->status().message().find("apply the entries it has committed"), std::string::npos)
+      << kept->status().ToString();
+  // A follower answers "not leader" at once, whatever it has applied.
+  lessor.Demote();
+  EXPECT_EQ(lessor.KeepAliveOrWait(8, [](Result<std::int64_t>) {})->status().code(),
+            Code::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace aspen::node
 
