@@ -33,10 +33,14 @@ void RaiseNoSpace(ServiceEnv* env) {
 bool QuotaAllows(const Call& call, const sm::v1::Command& command) {
   ServiceEnv* env = call.env;
   if (env->quota_backend_bytes <= 0 || !env->state_bytes || !sm::NeedsSpace(command)) return true;
-  Result<std::uint64_t> used = env->state_bytes();
-  if (!used.ok()) return true;  // the write path reports storage faults itself
   const std::uint64_t cost = command.ByteSizeLong();
-  if (*used + cost <= static_cast<std::uint64_t>(env->quota_backend_bytes)) return true;
+  const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now().time_since_epoch())
+                                  .count();
+  if (env->quota_gauge.Allows(cost, static_cast<std::uint64_t>(env->quota_backend_bytes), now_ms,
+                              env->state_bytes)) {
+    return true;
+  }
   RaiseNoSpace(env);
   call.Finish(etcd::kNoSpace.ToGrpc());
   return false;

@@ -35,6 +35,7 @@
 #include "server/metrics.h"
 #include "server/open_streams.h"
 #include "server/peer_client.h"
+#include "server/quota_gauge.h"
 #include "server/stream_threads.h"
 #include "server/worker_pool.h"
 
@@ -66,6 +67,8 @@ struct ServiceEnv {
   std::function<aspen::Status()> defragment;
   // The NOSPACE quota on state_bytes (etcd's --quota-backend-bytes); 0 = none.
   std::int64_t quota_backend_bytes = 0;
+  // The quota check's reading of state_bytes (quota_gauge.h).
+  QuotaGauge quota_gauge;
   // Where Maintenance.Snapshot writes the stream before sending it.
   std::string snapshot_tmp_dir;
   // Snapshot streams in progress (bounded by kMaxSnapshotStreams).

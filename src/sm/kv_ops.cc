@@ -81,17 +81,22 @@ void FillKv(std::string_view key, const KvMeta& meta, std::string_view value, bo
 void WriteTxn::WriteKv(std::string_view key, const std::optional<StoredKv>& old, const KvMeta& meta,
                        std::string_view value) {
   ASPEN_ASSERT(meta.mod_revision == write_revision());
-  std::vector<std::string> new_rows = IndexKeysFor(key, meta);
-  if (old.has_value()) {
-    // Only rows that change are written.
-    for (const std::string& row : IndexKeysFor(key, old->meta)) {
-      if (std::find(new_rows.begin(), new_rows.end(), row) == new_rows.end()) {
-        overlay_->Delete(storage::Cf::kIndex, row);
-      }
-    }
+  const std::vector<std::string> new_rows = IndexKeysFor(key, meta);
+  std::vector<std::string> old_rows;
+  if (old.has_value()) old_rows = IndexKeysFor(key, old->meta);
+  const auto has = [](const std::vector<std::string>& rows, const std::string& row) {
+    return std::find(rows.begin(), rows.end(), row) != rows.end();
+  };
+  // Only rows that change are written: a row the old record already implies
+  // is in the index (its invariant), and rewriting it would cost a memtable
+  // insert per put (create_revision's row, on every overwrite).
+  for (const std::string& row : old_rows) {
+    if (!has(new_rows, row)) overlay_->Delete(storage::Cf::kIndex, row);
   }
   overlay_->Put(storage::Cf::kKv, key, EncodeKvRecord(meta, value));
-  for (const std::string& row : new_rows) overlay_->Put(storage::Cf::kIndex, row, "");
+  for (const std::string& row : new_rows) {
+    if (!has(old_rows, row)) overlay_->Put(storage::Cf::kIndex, row, "");
+  }
   HistoryEvent e;
   e.revision = write_revision();
   e.sub = next_sub_++;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/limits.h"
+#include "sm/index.h"
 #include "sm/record.h"
 #include "sm/sm_test_util.h"
 #include "sm/validate.h"
@@ -249,6 +250,36 @@ TEST(StateMachineKv, LaterEntriesInOneBatchSeeEarlierOnes) {
   EXPECT_EQ(a.version(), 1);
   EXPECT_EQ(a.create_revision(), 6);
   EXPECT_EQ(h.sm().applied_index(), 7u);
+}
+
+// An overwrite keeps create_revision, so its index row already exists: the
+// batch deletes the old mod_revision row and adds the new one, nothing else
+// (every index write is a memtable insert on the apply path).
+TEST(StateMachineKv, OverwriteWritesOnlyTheIndexRowsThatChange) {
+  Harness h;
+  h.Apply(PutCmd("a", "1"));  // revision 2
+  const std::string data = testing::Serialize(PutCmd("a", "2"));
+  const Entry e{h.sm().applied_index() + 1, data};
+  auto out = h.sm().Apply(std::span<const Entry>(&e, 1));
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<std::pair<storage::WriteBatch::OpType, std::string>> index_ops;
+  for (const storage::WriteBatch::Op& op : out->batch.ops()) {
+    if (op.cf == storage::Cf::kIndex) index_ops.emplace_back(op.type, op.key);
+  }
+  using T = storage::WriteBatch::OpType;
+  const std::vector<std::pair<T, std::string>> want = {
+      {T::kDelete, IndexKey(IndexName::kModRevision, 2, "a")},
+      {T::kPut, IndexKey(IndexName::kModRevision, 3, "a")},
+  };
+  EXPECT_EQ(index_ops, want);
+  ASSERT_TRUE(h.store().Write(out->batch, false).ok());
+  // The create_revision row written by the first put is still there.
+  std::string row;
+  EXPECT_TRUE(
+      h.store().Get(storage::Cf::kIndex, IndexKey(IndexName::kCreateRevision, 2, "a"), &row).ok());
+  EXPECT_EQ(
+      h.store().Get(storage::Cf::kIndex, IndexKey(IndexName::kModRevision, 2, "a"), &row).code(),
+      Code::kNotFound);
 }
 
 TEST(StateMachineKv, ApplyNeverSyncs) {
