@@ -220,11 +220,11 @@ Status Server::Parts::OpenData() {
   // a version that ranges and gets must skip until a flush drops it, so with
   // 32 MiB of them 100-key ranges ran 3-4x slower after 200k puts over 10k
   // keys (docs/BENCHMARKS.md, "Ranges after writes"). 4 MiB: ranges after
-  // writes +40%, puts unchanged. 1 MiB: every put inserts kv, index and
-  // history rows at random keys, a skip-list search each, and shorter lists
-  // that stay in the CPU's cache cut the Ready loop's CPU per put by ~20%
-  // at 64 clients (docs/BENCHMARKS.md, "Server CPU per put on one node").
-  rocks.write_buffer_bytes = 1u << 20;
+  // writes +40%, puts unchanged. 1 MiB was tried (shorter skip lists for
+  // the random-key inserts of every put): the loop saved a few µs per put at
+  // 64 clients but the process did not, and ranges after writes cost 17%
+  // more CPU (docs/BENCHMARKS.md, "Server CPU per put on one node").
+  rocks.write_buffer_bytes = 4u << 20;
   Result<std::unique_ptr<storage::RocksStore>> opened = storage::RocksStore::Open(db_dir, rocks);
   if (!opened.ok()) return opened.status();
   store = std::move(opened).value();
