@@ -48,7 +48,8 @@ unit: build
 
 $(ASAN_BUILD)/build.ninja: | deps
 	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DASPEN_SANITIZE=ON \
-	  -DASPEN_BENCH=OFF -DCMAKE_CXX_FLAGS=-O1 $(DEBUG_LINES) $(CMAKE_FLAGS)
+	  -DASPEN_BENCH=OFF -DCMAKE_CXX_FLAGS=-O1 $(DEBUG_LINES) \
+	  -DASPEN_GO_DIR=$(abspath $(BUILD))/tests/goclient $(CMAKE_FLAGS)
 
 asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
