@@ -12,7 +12,7 @@ CMAKE_FLAGS ?=
 # name file:line, and their compile is ~30% faster than with full -g.
 DEBUG_LINES := -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_C_FLAGS_DEBUG=-g1
 # CI (CI=true: a clean clone, no ccache, nobody attaches a debugger) builds the
-# release tree with line tables only too: its cold compile takes ~30% less CPU
+# release tree with line tables only too: its cold compile takes ~25% less CPU
 # (docs/BENCHMARKS.md, "CI build time"). Elsewhere RelWithDebInfo keeps full -g.
 ifeq ($(CI),true)
 RELEASE_FLAGS := -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
@@ -46,6 +46,8 @@ test: deps check-fmt unit asan fuzz
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The ASan tree reuses the release tree's GOPATH and Go cache (ASPEN_GO_DIR) for
+# tests/goclient's client program, which has nothing to sanitize.
 $(ASAN_BUILD)/build.ninja: | deps
 	cmake -S . -B $(ASAN_BUILD) $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DASPEN_SANITIZE=ON \
 	  -DASPEN_BENCH=OFF -DCMAKE_CXX_FLAGS=-O1 $(DEBUG_LINES) \
