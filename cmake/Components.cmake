@@ -13,10 +13,12 @@ function(aspen_add_component_dirs dir)
   endforeach()
 endfunction()
 
-# aspen_test(NAME sources... LIBS libs...): one GoogleTest binary, registered
-# with CTest as a single test named NAME (tests inside run in one process).
+# aspen_test(NAME sources... LIBS libs... [TIMEOUT s] [COST s]): one GoogleTest
+# binary, registered with CTest as a single test named NAME (tests inside run in
+# one process). COST (its usual seconds) makes `ctest -j` start it early even on
+# a clean clone, which has no Testing/Temporary/CTestCostData.txt yet.
 function(aspen_test name)
-  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT;COST" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main
                         GTest::gmock rapidcheck rapidcheck_gtest Threads::Threads)
@@ -28,6 +30,9 @@ function(aspen_test name)
   add_test(NAME ${name} COMMAND ${name} --gtest_brief=1)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT}
                        ENVIRONMENT "RC_PARAMS=max_success=200")
+  if(T_COST)
+    set_tests_properties(${name} PROPERTIES COST ${T_COST})
+  endif()
 endfunction()
 
 # aspen_library(NAME sources... LIBS libs...): a component library.
