@@ -29,6 +29,10 @@ class PeerClient {
   PeerClient(std::uint64_t cluster_id, std::chrono::milliseconds timeout,
              std::size_t max_async_calls = limits::kMaxForwardedLeaseCalls)
       : cluster_id_(cluster_id), timeout_(timeout), max_async_calls_(max_async_calls) {}
+  // Stop: a callback still running when the client goes must not outlive it.
+  ~PeerClient() { Stop(); }
+  PeerClient(const PeerClient&) = delete;
+  PeerClient& operator=(const PeerClient&) = delete;
 
   // `target` is "host:port".
   grpc::Status LeaseKeepAlive(const std::string& target, std::int64_t id,

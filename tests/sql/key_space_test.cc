@@ -123,11 +123,15 @@ RC_GTEST_PROP(KeySpace, MatchesEqualsSqliteComparisonModel, ()) {
       const KeyClass c = key_bytes ? KeyClass::kBlob : ClassOfKey(key);
       const ByteRange& r = space.range(c);
       // Locals: RC_ASSERT keeps references to the operands it decomposes, so
-      // a temporary (End() returns by value) would be read after it died.
+      // a temporary (End() returns by value) would be read after it died. And
+      // no `||` inside RC_ASSERT: its captured operands are all evaluated (no
+      // short circuit), so `*end` of an empty optional was read (ASan: a
+      // heap-use-after-free of an earlier iteration's string, some seeds).
       const std::string begin = r.Begin();
       const std::optional<std::string> end = r.End();
+      const bool below_end = !end.has_value() || key < *end;
       RC_ASSERT(key >= begin);
-      RC_ASSERT(!end.has_value() || key < *end);
+      RC_ASSERT(below_end);
     }
   }
 }
