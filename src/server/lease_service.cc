@@ -230,7 +230,9 @@ void FinishTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
   call.Finish(grpc::Status::OK);
 }
 
-void SubmitOrRefuse(const internal::Call& call, std::function<void()> work);
+void SubmitOrRefuse(const internal::Call& call, std::function<void()> work) {
+  if (!call.env->pool->Submit(std::move(work))) call.Finish(call.env->PoolRefused());
+}
 
 // A follower's LeaseTimeToLive: asks the leader over the peer port, holding
 // no thread while it answers; the rest runs on the worker pool.
@@ -252,10 +254,6 @@ void ForwardTimeToLive(const internal::Call& call, std::int64_t id, bool keys,
           FinishTimeToLive(call, id, keys, resp, granted, remaining);
         });
       });
-}
-
-void SubmitOrRefuse(const internal::Call& call, std::function<void()> work) {
-  if (!call.env->pool->Submit(std::move(work))) call.Finish(call.env->PoolRefused());
 }
 
 }  // namespace

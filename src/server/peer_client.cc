@@ -49,26 +49,6 @@ grpc::Status PeerClient::Unreachable(const std::string& target, const grpc::Stat
                           " unreachable: " + s.error_message() + ")");
 }
 
-grpc::Status PeerClient::LeaseKeepAlive(const std::string& target, std::int64_t id,
-                                        ppb::LeaseReply* reply) {
-  ppb::LeaseRequest req;
-  req.set_cluster_id(cluster_id_);
-  req.set_id(id);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  return Unreachable(target, Stub(target)->LeaseKeepAlive(&ctx, req, reply));
-}
-
-grpc::Status PeerClient::LeaseTimeToLive(const std::string& target, std::int64_t id,
-                                         ppb::LeaseReply* reply) {
-  ppb::LeaseRequest req;
-  req.set_cluster_id(cluster_id_);
-  req.set_id(id);
-  grpc::ClientContext ctx;
-  SetDeadline(&ctx);
-  return Unreachable(target, Stub(target)->LeaseTimeToLive(&ctx, req, reply));
-}
-
 struct PeerClient::AsyncLeaseCall {
   grpc::ClientContext ctx;
   ppb::LeaseRequest req;

@@ -35,15 +35,12 @@ class PeerClient {
   PeerClient& operator=(const PeerClient&) = delete;
 
   // `target` is "host:port".
-  grpc::Status LeaseKeepAlive(const std::string& target, std::int64_t id,
-                              peer::v1::LeaseReply* reply);
-  grpc::Status LeaseTimeToLive(const std::string& target, std::int64_t id,
-                               peer::v1::LeaseReply* reply);
   grpc::Status Member(const std::string& target, peer::v1::MemberInfo* reply);
 
   // The lease calls without holding a thread while the leader answers (it
   // may wait: an expired lease's revocation, its lease takeover). `done` runs
-  // exactly once, on a gRPC thread, with what the blocking form would return;
+  // exactly once, on a gRPC thread, with the leader's answer (or UNAVAILABLE
+  // "etcdserver: request timed out ..." when it cannot be reached);
   // inline with "etcdserver: too many requests" beyond kMaxForwardedLeaseCalls
   // (max_async_calls) in flight, or "etcdserver: server stopped" after Stop
   // (also what a call that Stop cancels gets).
