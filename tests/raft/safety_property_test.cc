@@ -144,7 +144,7 @@ class Chaos {
 
   void CompactSome() {
     const NodeId id = RandomNode();
-    const TestNodeRef n = c_.node(id);
+    const testing::TestNode& n = c_.node(id);
     if (n.applied_index > c_.raft(id).log().FirstIndex()) c_.Compact(id);
   }
 
@@ -212,7 +212,6 @@ class Chaos {
     return c_.Converged();
   }
 
-  using TestNodeRef = testing::TestNode&;
   std::mt19937_64 rng_;
   Cluster c_;
   int next_value_ = 0;
