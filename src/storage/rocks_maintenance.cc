@@ -46,4 +46,16 @@ Status RocksStore::Defragment() {
   return Status::Ok();
 }
 
+Status RocksStore::PauseBackgroundWork() {
+  const rocksdb::Status s = db_->PauseBackgroundWork();
+  if (!s.ok()) return Status::IOError("pause background work in " + dir_ + ": " + s.ToString());
+  return Status::Ok();
+}
+
+Status RocksStore::ContinueBackgroundWork() {
+  const rocksdb::Status s = db_->ContinueBackgroundWork();
+  if (!s.ok()) return Status::IOError("continue background work in " + dir_ + ": " + s.ToString());
+  return Status::Ok();
+}
+
 }  // namespace aspen::storage

@@ -150,6 +150,11 @@ class RocksStore final : public Store {
   // files can go) and compacts the state column families completely, which
   // drops deleted rows and their tombstones.
   Status Defragment();
+  // Stops flushes and compactions, waiting for those running, until
+  // ContinueBackgroundWork: the directory's files then stay as they are (tests
+  // copy an open store's files as a crash image).
+  Status PauseBackgroundWork();
+  Status ContinueBackgroundWork();
 
  private:
   RocksStore() = default;

@@ -68,14 +68,18 @@ std::vector<fs::path> WalFiles(const std::string& dir) {
   return wals;
 }
 
-// A crash image: the files as they are while the store is open (every synced
-// write is in them; nothing of a clean close is).
-void CopyLiveDir(const std::string& from, const std::string& to) {
+// A crash image: the files as they are while `store` is open (every synced
+// write is in them; nothing of a clean close is). Flushes and compactions are
+// paused meanwhile: one that finished mid-copy deleted files the listing had
+// named (seen under load: "cannot copy file: No such file" for an .sst).
+void CopyLiveDir(RocksStore* store, const std::string& to) {
+  ASSERT_TRUE(store->PauseBackgroundWork().ok());
   fs::create_directories(to);
-  for (const auto& e : fs::directory_iterator(from)) {
+  for (const auto& e : fs::directory_iterator(store->dir())) {
     if (e.path().filename() == "LOCK") continue;
     fs::copy_file(e.path(), fs::path(to) / e.path().filename());
   }
+  ASSERT_TRUE(store->ContinueBackgroundWork().ok());
 }
 
 TEST(WalPresizeTest, NewWalIsAllocatedBeforeTheFirstAppend) {
@@ -117,7 +121,7 @@ TEST(WalPresizeTest, CrashImageWithZeroTailRecoversEverySyncedWrite) {
   auto store = OpenOrFail(dir.Sub("db"), SmallOptions());
   ASSERT_NE(store, nullptr);
   PutRange(store.get(), 0, 300);
-  CopyLiveDir(dir.Sub("db"), dir.Sub("crash"));
+  CopyLiveDir(store.get(), dir.Sub("crash"));
   auto recovered = OpenOrFail(dir.Sub("crash"), SmallOptions());
   ASSERT_NE(recovered, nullptr);
   ExpectRange(recovered.get(), 0, 300);
@@ -130,7 +134,7 @@ TEST(WalPresizeTest, CrashImageWithTornTailRecoversThePrefix) {
   auto store = OpenOrFail(dir.Sub("db"), SmallOptions());
   ASSERT_NE(store, nullptr);
   PutRange(store.get(), 0, 50);
-  CopyLiveDir(dir.Sub("db"), dir.Sub("crash"));
+  CopyLiveDir(store.get(), dir.Sub("crash"));
   // A torn last write: half a record's worth of garbage right after the last
   // record of the newest WAL, inside its zero-filled allocation.
   auto wals = WalFiles(dir.Sub("crash"));
@@ -157,7 +161,7 @@ TEST(WalPresizeTest, ReopenAfterManyWalSwitchesFindsEveryWrite) {
     PutRange(store.get(), written, written + 700);  // ~150 KB: two or more memtable flushes
     written += 700;
     // Also recover from the live image of this round, zero tails and all.
-    CopyLiveDir(dir.Sub("db"), dir.Sub("crash" + std::to_string(round)));
+    CopyLiveDir(store.get(), dir.Sub("crash" + std::to_string(round)));
     auto recovered = OpenOrFail(dir.Sub("crash" + std::to_string(round)), SmallOptions());
     ASSERT_NE(recovered, nullptr);
     ExpectRange(recovered.get(), 0, written);
