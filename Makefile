@@ -57,7 +57,7 @@ unit: build
 
 # The ASan tree is built with clang (the release tree with GCC, so both
 # compilers' warnings gate CI): its cold compile takes about half GCC's CPU.
-# src/ is built at -O1, tests/ at -O0 (-57% compile CPU for a test unit, +11%
+# src/ is built at -O1, tests/ at -O0 (-57% compile CPU for a test unit, +13%
 # test time). It reuses the release tree's GOPATH and Go cache (ASPEN_GO_DIR)
 # for tests/goclient's client program, which has nothing to sanitize.
 # docs/BENCHMARKS.md, "CI build time".
