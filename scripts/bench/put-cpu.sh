@@ -40,7 +40,9 @@ run() {
   if [ "$tool" = aspen-bench ]; then
     out=$( { /usr/bin/time -f "CLIENTCPU %U %S" "$ASPEN" bench --endpoints "$eps" --workload put \
       --keys "$keys" --clients 64 --conns 8 --duration "$secs" -o json; } 2>&1)
-    n=$(python3 -c 'import json,sys; t=sys.stdin.read(); print(json.loads(t[t.index("{"):t.rindex("}")+1])["ops"])' <<< "$out")
+    # The JSON report, after anything /usr/bin/time wrote: "ops ops_per_s".
+    read -r n rps < <(python3 -c 'import json,sys; t=sys.stdin.read()
+d=json.loads(t[t.index("{"):t.rindex("}")+1]); print(d["ops"], round(d["ops_per_s"]))' <<< "$out")
   else
     n=$((secs * 20000))
     out=$( { /usr/bin/time -f "CLIENTCPU %U %S" "$BENCHMARK" --endpoints="$eps" --conns=8 \
@@ -50,11 +52,7 @@ run() {
   s1=$(cpu_ticks "$pid")
   after=$(thread_ticks "$pid")
   client=$(awk '/^CLIENTCPU/ {print $2 + $3}' <<< "$out")
-  if [ "$tool" = aspen-bench ]; then
-    rps=$(python3 -c 'import json,sys; t=sys.stdin.read(); print(round(json.loads(t[t.index("{"):t.rindex("}")+1])["ops_per_s"]))' <<< "$out")
-  else
-    rps=$(awk '/Requests\/sec:/ {printf "%d", $2}' <<< "$out")
-  fi
+  [ "$tool" = aspen-bench ] || rps=$(awk '/Requests\/sec:/ {printf "%d", $2}' <<< "$out")
   awk -v sys="$sys" -v tool="$tool" -v n="$n" -v rps="$rps" -v s="$((s1 - s0))" -v c="$client" \
     -v load="$(load1)" 'BEGIN {printf "%-5s %-13s %7d puts/s  server %5.1f us/put  client %5.1f us/put  load %s\n",
       sys, tool, rps, s * 1e4 / n, c * 1e6 / n, load}'
