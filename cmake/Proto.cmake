@@ -25,6 +25,8 @@ function(aspen_proto_library name)
     list(APPEND srcs ${gen})
   endforeach()
   add_library(${name} STATIC ${srcs})
+  # protoc's .pb.cc files each define the same file-local tables.
+  set_target_properties(${name} PROPERTIES UNITY_BUILD OFF)
   target_include_directories(${name} SYSTEM PUBLIC ${out})
   target_link_libraries(${name} PUBLIC protobuf::libprotobuf ${P_LIBS})
   if(P_GRPC)

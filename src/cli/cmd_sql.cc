@@ -33,7 +33,7 @@ namespace aspen::cli {
 
 namespace {
 
-namespace pb = aspen::v1;
+namespace sqlpb = aspen::v1;
 using Json = nlohmann::json;
 
 constexpr std::size_t kMaxHistoryLines = 1000;
@@ -52,8 +52,8 @@ struct SqlFlags {
   std::string statement;
 };
 
-Result<pb::Value> ParseParam(const std::string& text) {
-  pb::Value v;
+Result<sqlpb::Value> ParseParam(const std::string& text) {
+  sqlpb::Value v;
   const Json j = Json::parse(text, nullptr, false);
   if (j.is_discarded() || j.is_array()) {
     v.set_text(text);
@@ -87,7 +87,7 @@ class SqlClient {
             std::optional<std::chrono::milliseconds> deadline)
       : targets_(std::move(targets)), dial_timeout_(dial_timeout), deadline_(deadline) {}
 
-  Result<SqlResult> Query(const pb::QueryRequest& request) {
+  Result<SqlResult> Query(const sqlpb::QueryRequest& request) {
     Status last;
     for (std::size_t k = 0; k < targets_.size(); ++k) {
       const std::size_t i = (current_ + k) % targets_.size();
@@ -103,7 +103,7 @@ class SqlClient {
   }
 
  private:
-  Result<SqlResult> QueryOne(std::size_t i, const pb::QueryRequest& request, bool* unreachable) {
+  Result<SqlResult> QueryOne(std::size_t i, const sqlpb::QueryRequest& request, bool* unreachable) {
     if (stubs_.size() != targets_.size()) stubs_.resize(targets_.size());
     if (stubs_[i] == nullptr) {
       grpc::ChannelArguments args;
@@ -111,7 +111,7 @@ class SqlClient {
       channels_.resize(targets_.size());
       channels_[i] =
           grpc::CreateCustomChannel(targets_[i], grpc::InsecureChannelCredentials(), args);
-      stubs_[i] = pb::SQL::NewStub(channels_[i]);
+      stubs_[i] = sqlpb::SQL::NewStub(channels_[i]);
     }
     if (!channels_[i]->WaitForConnected(std::chrono::system_clock::now() + dial_timeout_)) {
       *unreachable = true;
@@ -124,13 +124,14 @@ class SqlClient {
     ctx.set_deadline(
         std::chrono::system_clock::now() +
         deadline_.value_or(std::chrono::milliseconds(limit) + std::chrono::seconds(10)));
-    std::unique_ptr<grpc::ClientReader<pb::QueryResponse>> reader = stubs_[i]->Query(&ctx, request);
+    std::unique_ptr<grpc::ClientReader<sqlpb::QueryResponse>> reader =
+        stubs_[i]->Query(&ctx, request);
     SqlResult result;
-    pb::QueryResponse msg;
+    sqlpb::QueryResponse msg;
     bool done = false;
     while (reader->Read(&msg)) {
-      for (const pb::Column& c : msg.columns()) result.columns.push_back(c.name());
-      for (pb::Row& row : *msg.mutable_rows()) result.rows.push_back(std::move(row));
+      for (const sqlpb::Column& c : msg.columns()) result.columns.push_back(c.name());
+      for (sqlpb::Row& row : *msg.mutable_rows()) result.rows.push_back(std::move(row));
       if (msg.done()) {
         done = true;
         result.revision = msg.revision();
@@ -153,7 +154,7 @@ class SqlClient {
   std::chrono::milliseconds dial_timeout_;
   std::optional<std::chrono::milliseconds> deadline_;
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
-  std::vector<std::unique_ptr<pb::SQL::Stub>> stubs_;
+  std::vector<std::unique_ptr<sqlpb::SQL::Stub>> stubs_;
   std::size_t current_ = 0;
 };
 
@@ -188,12 +189,12 @@ int RunSql(const SqlFlags& f) {
   if (f.consistency != "l" && f.consistency != "s") {
     return UsageError("sql", "--consistency must be l (linearizable) or s (serializable)");
   }
-  pb::QueryRequest base;
-  base.set_consistency(f.consistency == "s" ? pb::SERIALIZABLE : pb::LINEARIZABLE);
+  sqlpb::QueryRequest base;
+  base.set_consistency(f.consistency == "s" ? sqlpb::SERIALIZABLE : sqlpb::LINEARIZABLE);
   base.set_max_rows(f.max_rows);
   base.set_timeout_ms(f.timeout_ms);
   for (const std::string& p : f.params) {
-    Result<pb::Value> v = ParseParam(p);
+    Result<sqlpb::Value> v = ParseParam(p);
     if (!v.ok()) return UsageError("sql", "--param: " + v.status().message());
     *base.add_params() = *v;
   }
@@ -202,7 +203,7 @@ int RunSql(const SqlFlags& f) {
     if (eq == std::string::npos || eq == 0) {
       return UsageError("sql", "--named must be NAME=VALUE, got '" + n + "'");
     }
-    Result<pb::Value> v = ParseParam(n.substr(eq + 1));
+    Result<sqlpb::Value> v = ParseParam(n.substr(eq + 1));
     if (!v.ok()) return UsageError("sql", "--named: " + v.status().message());
     (*base.mutable_named_params())[n.substr(0, eq)] = *v;
   }
@@ -210,7 +211,7 @@ int RunSql(const SqlFlags& f) {
   if (f.command_timeout_given) deadline = options->call_timeout;
   SqlClient client(options->endpoints, options->dial_timeout, deadline);
   auto execute = [&client, &base](const std::string& sql) {
-    pb::QueryRequest request = base;
+    sqlpb::QueryRequest request = base;
     request.set_sql(sql);
     return client.Query(request);
   };

@@ -41,7 +41,7 @@ HttpResponse Error(int status, std::string message) {
   return {status, "text/plain; charset=utf-8", std::move(message) + "\n"};
 }
 
-void WriteAll(int fd, std::string_view data) {
+void SendAll(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n <= 0) {
@@ -144,9 +144,9 @@ void HttpServer::AcceptLoop() {
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     std::lock_guard lock(mu_);
     if (stopping_ || connections_.size() >= options_.max_connections) {
-      WriteAll(fd, Render(Error(503, "too many connections (max_connections = " +
-                                         std::to_string(options_.max_connections) + ")"),
-                          false));
+      SendAll(fd, Render(Error(503, "too many connections (max_connections = " +
+                                        std::to_string(options_.max_connections) + ")"),
+                         false));
       ::close(fd);
       continue;
     }
@@ -181,7 +181,7 @@ void HttpServer::Serve(int fd) {
     head_only = data.starts_with("HEAD ");
     response = Handle(fd, std::string_view(data).substr(0, head_end), data.substr(head_end));
   }
-  if (complete || too_big) WriteAll(fd, Render(response, head_only));
+  if (complete || too_big) SendAll(fd, Render(response, head_only));
   ::shutdown(fd, SHUT_WR);
   std::lock_guard lock(mu_);
   ::close(fd);
@@ -233,7 +233,7 @@ HttpResponse HttpServer::HandlePost(int fd, std::string_view head, std::string_v
   }
   if (body.size() > length) return Error(400, "more body bytes than the Content-Length says");
   if (body.size() < length && HeaderValue(lower, "expect:") == "100-continue") {
-    WriteAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
+    SendAll(fd, "HTTP/1.1 100 Continue\r\n\r\n");
   }
   char buf[16384];
   while (body.size() < length) {

@@ -6,14 +6,6 @@
 #include "sim/simulation.h"
 
 namespace aspen::sim {
-namespace {
-
-std::string S(std::uint64_t v) {
-  return std::to_string(v);
-}
-
-}  // namespace
-
 void Simulation::InjectFaults() {
   const std::vector<std::uint64_t> running = RunningIds();
   if (!running.empty() && rng_.Chance(options_.crash_rate)) {
@@ -22,7 +14,7 @@ void Simulation::InjectFaults() {
   if (!running.empty() && rng_.Chance(options_.disk_fail_rate)) {
     const std::uint64_t id = running[rng_.Uniform(running.size())];
     nodes_.at(id)->store().FailNextWrites(1, Status::IOError("injected disk write failure"));
-    trace_.Line(now_, "node " + S(id) + ": its next disk write will fail");
+    trace_.Line(now_, "node " + std::to_string(id) + ": its next disk write will fail");
   }
   if (partition_until_ >= 0 && now_ >= partition_until_) {
     net_.HealAll();
@@ -39,11 +31,11 @@ void Simulation::InjectFaults() {
     if (!done.ok() && done.status().code() == Code::kIOError) {
       CrashNode(id, done.status().message());
     } else if (!done.ok()) {
-      Fail("node " + S(id) + " failed to compact: " + done.status().ToString());
+      Fail("node " + std::to_string(id) + " failed to compact: " + done.status().ToString());
     } else if (*done) {
       ++result_.stats.compactions;
-      trace_.Line(now_, "node " + S(id) + " compacted its log below applied index " +
-                            S(n.applied_index()) + " and compacted its log");
+      trace_.Line(now_, "node " + std::to_string(id) + " compacted its log below applied index " +
+                            std::to_string(n.applied_index()) + " and compacted its log");
     }
   }
 }
@@ -68,13 +60,13 @@ void Simulation::Partition() {
       }
     }
     what = "symmetric partition, one side:";
-    for (std::uint64_t id : side) what += " " + S(id);
+    for (std::uint64_t id : side) what += " " + std::to_string(id);
   } else if (kind == 1) {
     const std::uint64_t a = ids[rng_.Uniform(ids.size())];
     const std::uint64_t b = ids[rng_.Uniform(ids.size())];
     if (a == b) return;
     net_.Cut(a, b);
-    what = "one-way cut " + S(a) + " -> " + S(b);
+    what = "one-way cut " + std::to_string(a) + " -> " + std::to_string(b);
   } else {
     Replica* leader = Leader();
     if (leader == nullptr) return;
@@ -83,11 +75,12 @@ void Simulation::Partition() {
       net_.Cut(leader->id(), id);
       net_.Cut(id, leader->id());
     }
-    what = "leader " + S(leader->id()) + " isolated";
+    what = "leader " + std::to_string(leader->id()) + " isolated";
   }
   partition_until_ = now_ + rng_.Range(1, options_.partition_ms_max);
   ++result_.stats.partitions;
-  trace_.Line(now_, what + " until " + S(static_cast<std::uint64_t>(partition_until_)) + "ms");
+  trace_.Line(
+      now_, what + " until " + std::to_string(static_cast<std::uint64_t>(partition_until_)) + "ms");
 }
 
 void Simulation::ChangeMembership() {
@@ -106,7 +99,8 @@ void Simulation::ChangeMembership() {
     cc.set_node_id(victim);
     if (!leader->ProposeConfChange(cc)) return;
     removing_[victim] = leader->raft().log().LastIndex();
-    trace_.Line(now_, "leader " + S(leader->id()) + " proposes removing node " + S(victim));
+    trace_.Line(now_, "leader " + std::to_string(leader->id()) + " proposes removing node " +
+                          std::to_string(victim));
   } else {
     if (next_node_id_ > kMaxNodeId) return;
     const std::uint64_t id = next_node_id_;
@@ -114,7 +108,8 @@ void Simulation::ChangeMembership() {
     cc.set_node_id(id);
     if (!leader->ProposeConfChange(cc)) return;
     ++next_node_id_;
-    trace_.Line(now_, "leader " + S(leader->id()) + " proposes adding new node " + S(id));
+    trace_.Line(now_, "leader " + std::to_string(leader->id()) + " proposes adding new node " +
+                          std::to_string(id));
     if (options_.runtime == Runtime::kNode) {
       // As with etcd, the operator starts the new member once the addition is
       // applied (its initial configuration is then a committed one).
@@ -131,12 +126,12 @@ void Simulation::StartNewNode(std::uint64_t id, const std::vector<raft::NodeId>&
   Status st = node->PrepareJoin(voters);
   if (st.ok()) st = node->Start(rng_.Next());
   if (!st.ok()) {
-    Fail("new node " + S(id) + " failed to start: " + st.ToString());
+    Fail("new node " + std::to_string(id) + " failed to start: " + st.ToString());
     return;
   }
   tick_offset_[id] = rng_.Range(0, options_.tick_ms - 1);
   nodes_.emplace(id, std::move(node));
-  trace_.Line(now_, "new node " + S(id) + " started");
+  trace_.Line(now_, "new node " + std::to_string(id) + " started");
 }
 
 void Simulation::StartJoiners() {
@@ -172,7 +167,7 @@ void Simulation::Decommission() {
     joining_.erase(id);
     restart_at_.erase(id);
     decommissioned_.insert(id);
-    trace_.Line(now_, "node " + S(id) + " removed from the cluster and stopped");
+    trace_.Line(now_, "node " + std::to_string(id) + " removed from the cluster and stopped");
     it = removing_.erase(it);
   }
 }

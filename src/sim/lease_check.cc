@@ -12,10 +12,6 @@
 namespace aspen::sim {
 namespace {
 
-std::string S(std::int64_t v) {
-  return std::to_string(v);
-}
-
 // The latest time in `times` (ascending) at or before `limit`; -1 if none.
 std::int64_t LatestAtOrBefore(const std::vector<std::int64_t>& times, std::int64_t limit) {
   auto it = std::upper_bound(times.begin(), times.end(), limit);
@@ -47,9 +43,9 @@ void LeaseChecker::OnKeepAliveOk(raft::NodeId node, std::int64_t lease, std::int
   AppendSorted(&views_[node].kept_alive[lease], phased_time);
   auto it = leases_.find(lease);
   if (it != leases_.end() && it->second.ttl_s != ttl_s) {
-    Fail("lease check violated: node " + S(static_cast<std::int64_t>(node)) + " renewed lease " +
-         S(lease) + " with TTL " + S(ttl_s) + "s; it was granted with " + S(it->second.ttl_s) +
-         "s");
+    Fail("lease check violated: node " + std::to_string(static_cast<std::int64_t>(node)) +
+         " renewed lease " + std::to_string(lease) + " with TTL " + std::to_string(ttl_s) +
+         "s; it was granted with " + std::to_string(it->second.ttl_s) + "s");
   }
 }
 
@@ -90,8 +86,8 @@ void LeaseChecker::OnApply(raft::NodeId node, const raft::pb::Entry& entry,
   const std::int64_t proposed_ms = cmd.now_ms() - kEpochMs;
   const std::optional<node::RequestTag> tag = node::FindRequestTag(entry.data());
   if (!tag) {
-    Fail("lease check violated: the expiry of lease " + S(id) + " at index " +
-         S(static_cast<std::int64_t>(entry.index())) + " names no proposer");
+    Fail("lease check violated: the expiry of lease " + std::to_string(id) + " at index " +
+         std::to_string(static_cast<std::int64_t>(entry.index())) + " names no proposer");
     return;
   }
   CheckExpiry(tag->proposer, id, proposed_ms, now_ms);
@@ -111,7 +107,7 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
   const Lease& l = leases_[lease];
   const std::int64_t ttl_ms = l.ttl_s * 1000;
   NodeView& v = views_[proposer];
-  const std::string who = "node " + S(static_cast<std::int64_t>(proposer));
+  const std::string who = "node " + std::to_string(static_cast<std::int64_t>(proposer));
   // What the proposer saw before its tick at proposed_ms.
   const std::int64_t since = LatestAtOrBefore(v.leader_since, proposed_ms);
   const std::int64_t granted = LatestAtOrBefore(v.granted[lease], proposed_ms);
@@ -123,9 +119,10 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
   for (const Seen& s : {Seen{since, "became leader"}, Seen{granted, "applied its grant"},
                         Seen{kept < 0 ? -1 : kept / 2, "acknowledged a keep-alive"}}) {
     if (s.at >= 0 && proposed_ms < s.at + ttl_ms) {
-      Fail("lease check violated: " + who + " expired lease " + S(lease) + " (TTL " + S(l.ttl_s) +
-           "s) at " + S(proposed_ms) + "ms, only " + S(proposed_ms - s.at) + "ms after it " +
-           s.what + " at " + S(s.at) + "ms");
+      Fail("lease check violated: " + who + " expired lease " + std::to_string(lease) + " (TTL " +
+           std::to_string(l.ttl_s) + "s) at " + std::to_string(proposed_ms) + "ms, only " +
+           std::to_string(proposed_ms - s.at) + "ms after it " + s.what + " at " +
+           std::to_string(s.at) + "ms");
       return;
     }
   }
@@ -141,10 +138,11 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
       const std::int64_t k = *it / 2;
       const bool counts = node == proposer || LatestAtOrBefore(view.leader_since, k) >= proposed_ms;
       if (!counts || applied_ms >= k + ttl_ms) continue;
-      Fail("lease check violated: node " + S(static_cast<std::int64_t>(node)) +
-           " acknowledged a keep-alive of lease " + S(lease) + " (TTL " + S(l.ttl_s) + "s) at " +
-           S(k) + "ms, after " + who + " proposed its expiry at " + S(proposed_ms) +
-           "ms; the lease was revoked at " + S(applied_ms) + "ms");
+      Fail("lease check violated: node " + std::to_string(static_cast<std::int64_t>(node)) +
+           " acknowledged a keep-alive of lease " + std::to_string(lease) + " (TTL " +
+           std::to_string(l.ttl_s) + "s) at " + std::to_string(k) + "ms, after " + who +
+           " proposed its expiry at " + std::to_string(proposed_ms) +
+           "ms; the lease was revoked at " + std::to_string(applied_ms) + "ms");
       return;
     }
   }
@@ -160,15 +158,17 @@ void LeaseChecker::OnAnswered(const Operation& op) {
   if (it == leases_.end() || it->second.revoked_at < 0) return;
   if (it->second.revoked_at <= op.invoke_ms) {
     Fail("lease check violated: " + DescribeOperation(op) + " was accepted, but lease " +
-         S(op.lease) + " had been revoked (applied at " + S(it->second.revoked_at) + "ms)");
+         std::to_string(op.lease) + " had been revoked (applied at " +
+         std::to_string(it->second.revoked_at) + "ms)");
   }
 }
 
 void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
                          const storage::Snapshot& state, std::int64_t now_ms) {
   ++counters_.audits;
-  const std::string who = "node " + S(static_cast<std::int64_t>(node)) + " at applied index " +
-                          S(static_cast<std::int64_t>(applied_index));
+  const std::string who = "node " + std::to_string(static_cast<std::int64_t>(node)) +
+                          " at applied index " +
+                          std::to_string(static_cast<std::int64_t>(applied_index));
   // lease -> TTL; lease -> keys whose record names it.
   std::map<std::int64_t, std::int64_t> ttls;
   std::map<std::int64_t, std::set<std::string>> attached;
@@ -196,7 +196,7 @@ void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
     if (meta.lease == 0) continue;
     if (ttls.count(meta.lease) == 0) {
       Fail("lease check violated: " + who + " holds key '" + std::string(kvs->key()) +
-           "' attached to lease " + S(meta.lease) +
+           "' attached to lease " + std::to_string(meta.lease) +
            ", which no longer exists (its keys did not vanish with it)");
       return;
     }
@@ -211,21 +211,23 @@ void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
     }
     const std::set<std::string> indexed(info->keys.begin(), info->keys.end());
     if (indexed != attached[id]) {
-      Fail("lease check violated: " + who + ": the lease_id index of lease " + S(id) + " names " +
-           S(static_cast<std::int64_t>(indexed.size())) + " keys, the key records " +
-           S(static_cast<std::int64_t>(attached[id].size())));
+      Fail("lease check violated: " + who + ": the lease_id index of lease " + std::to_string(id) +
+           " names " + std::to_string(static_cast<std::int64_t>(indexed.size())) +
+           " keys, the key records " +
+           std::to_string(static_cast<std::int64_t>(attached[id].size())));
       return;
     }
-    digest += S(id) + "(ttl " + S(ttl) + "s:";
+    digest += std::to_string(id) + "(ttl " + std::to_string(ttl) + "s:";
     for (const std::string& k : indexed) digest += " " + k;
     digest += ") ";
   }
   auto [it, fresh] = audited_.emplace(applied_index, std::make_pair(node, digest));
   if (!fresh && it->second.second != digest) {
     Fail("lease check violated: replicas disagree on the leases at applied index " +
-         S(static_cast<std::int64_t>(applied_index)) + ": node " +
-         S(static_cast<std::int64_t>(it->second.first)) + " has {" + it->second.second +
-         "}, node " + S(static_cast<std::int64_t>(node)) + " has {" + digest + "}");
+         std::to_string(static_cast<std::int64_t>(applied_index)) + ": node " +
+         std::to_string(static_cast<std::int64_t>(it->second.first)) + " has {" +
+         it->second.second + "}, node " + std::to_string(static_cast<std::int64_t>(node)) +
+         " has {" + digest + "}");
     return;
   }
   while (audited_.size() > kMaxAudited) audited_.erase(audited_.begin());

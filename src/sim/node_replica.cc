@@ -13,10 +13,6 @@
 namespace aspen::sim {
 namespace {
 
-std::string S(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 // A store with a bug (options.h): kSkipSync acknowledges every write unsynced,
 // so a crash loses votes and log entries the node has acknowledged;
 // kRevokeKeepsAKey and kRevokeKeepsLeaseRow drop part of a lease revocation's
@@ -221,7 +217,8 @@ void NodeReplica::ReloadLessorMirror() {
   auto leases = sm::Leases(*node_->GetSnapshot());
   if (!leases.ok()) {
     if (!internal_)
-      internal_ = Status::Internal("node " + S(id_) + ": " + leases.status().ToString());
+      internal_ =
+          Status::Internal("node " + std::to_string(id_) + ": " + leases.status().ToString());
     return;
   }
   for (const sm::LeaseInfo& l : *leases) lessor_mirror_.insert(l.id);
@@ -255,7 +252,7 @@ void NodeReplica::StepSnapshot(const raft::pb::Message& m,
   // A full inbox drops it; the sender was told "delivered", and raft's probe
   // after the report finds the follower still behind and retries.
   const Status st = node_->ReceiveSnapshot(m, LoaderFor(std::move(state), options_.bug));
-  if (!st.ok()) Line("node " + S(id_) + " refused a snapshot: " + st.ToString());
+  if (!st.ok()) Line("node " + std::to_string(id_) + " refused a snapshot: " + st.ToString());
 }
 
 void NodeReplica::ReportSnapshot(raft::NodeId to, bool failed) {
@@ -307,7 +304,8 @@ void NodeReplica::ServeRead(const ClientRequest& req, Endpoint from) {
     auto resp = sm::Range(*snap, GetRequest(req.op), node_->NowMs());
     Status decoded = resp.ok() ? DecodeGetResponse(req.op, *resp, &r) : resp.status();
     if (!decoded.ok()) {
-      if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
+      if (!internal_)
+        internal_ = Status::Internal("node " + std::to_string(id_) + ": " + decoded.ToString());
       return;
     }
     r.status = ReplyStatus::kOk;
@@ -345,7 +343,8 @@ void NodeReplica::ServeWrite(const ClientRequest& req, Endpoint from) {
     r.status = ReplyStatus::kOk;
     const Status decoded = DecodeWriteResponse(req.op, *resp, &r);
     if (!decoded.ok()) {
-      if (!internal_) internal_ = Status::Internal("node " + S(id_) + ": " + decoded.ToString());
+      if (!internal_)
+        internal_ = Status::Internal("node " + std::to_string(id_) + ": " + decoded.ToString());
       return;
     }
     Reply(from, std::move(r));
@@ -385,7 +384,7 @@ void NodeReplica::ServeKeepAlive(const ClientRequest& req, Endpoint from) {
       // must not hold the lease then.
       if (MirrorHas(req.op.lease)) {
         if (!internal_) {
-          internal_ = Status::Internal("node " + S(id_) + ": KeepAlive answered " +
+          internal_ = Status::Internal("node " + std::to_string(id_) + ": KeepAlive answered " +
                                        ttl.status().ToString() + " for lease " +
                                        std::to_string(req.op.lease) + ", which it has applied");
         }
@@ -418,8 +417,8 @@ void NodeReplica::HandleRequest(const ClientRequest& req, Endpoint from, std::in
 bool NodeReplica::ProposeConfChange(const raft::pb::ConfChange& cc) {
   auto done = [this, cc](Status st) {
     if (crashing_) return;
-    Line("node " + S(id_) + ": membership change of node " + S(cc.node_id()) +
-         " answered: " + st.ToString());
+    Line("node " + std::to_string(id_) + ": membership change of node " +
+         std::to_string(cc.node_id()) + " answered: " + st.ToString());
   };
   switch (cc.type()) {
     case raft::pb::CONF_CHANGE_ADD_NODE: node_->AddMember(cc.node_id(), "", false, done); break;
@@ -447,9 +446,9 @@ Status NodeReplica::Process(std::int64_t, std::vector<Packet>* out) {
   if (internal_) return *internal_;
   if (fatal_) {
     if (fatal_->code() == Code::kIOError) {
-      return Status::IOError("node " + S(id_) + " stopped: " + fatal_->ToString());
+      return Status::IOError("node " + std::to_string(id_) + " stopped: " + fatal_->ToString());
     }
-    return Status::Internal("node " + S(id_) + " stopped: " + fatal_->ToString());
+    return Status::Internal("node " + std::to_string(id_) + " stopped: " + fatal_->ToString());
   }
   return Status::Ok();
 }
@@ -470,9 +469,10 @@ std::vector<raft::NodeId> NodeReplica::voters() const {
 void NodeReplica::OnPersist(const raft::Raft& raft, const raft::EntryVec& entries) {
   checker_->OnPersist(id_, raft, entries);
   if (trace_->enabled() && !entries.empty()) {
-    Line("node " + S(id_) + " persists entries " + S(entries.front().index()) + ".." +
-         S(entries.back().index()) + " (terms " + S(entries.front().term()) + ".." +
-         S(entries.back().term()) + ")");
+    Line("node " + std::to_string(id_) + " persists entries " +
+         std::to_string(entries.front().index()) + ".." + std::to_string(entries.back().index()) +
+         " (terms " + std::to_string(entries.front().term()) + ".." +
+         std::to_string(entries.back().term()) + ")");
   }
 }
 
@@ -516,8 +516,9 @@ void NodeReplica::Send(std::vector<raft::pb::Message> messages) {
                                         std::max<std::uint64_t>(1, options_.snapshot_bytes_per_ms));
       p.snap_state = std::move(state);
       p.sender_incarnation = incarnation_;
-      Line("node " + S(id_) + " sends a snapshot at index " + S(m.snapshot().metadata().index()) +
-           " to node " + S(m.to()) + " (" + S(static_cast<std::uint64_t>(p.transfer_ms)) + "ms)");
+      Line("node " + std::to_string(id_) + " sends a snapshot at index " +
+           std::to_string(m.snapshot().metadata().index()) + " to node " + std::to_string(m.to()) +
+           " (" + std::to_string(static_cast<std::uint64_t>(p.transfer_ms)) + "ms)");
     }
     p.raft = std::move(m);
     outbox_.push_back(std::move(p));

@@ -3,14 +3,6 @@
 #include <string>
 
 namespace aspen::sim {
-namespace {
-
-std::string S(std::uint64_t v) {
-  return std::to_string(v);
-}
-
-}  // namespace
-
 void SafetyChecker::OnPersist(raft::NodeId node, const raft::Raft& raft,
                               const raft::EntryVec& entries) {
   const raft::RaftLog& log = raft.log();
@@ -32,15 +24,17 @@ void SafetyChecker::OnPersist(raft::NodeId node, const raft::Raft& raft,
       continue;
     }
     if (it->second.type != le.type || it->second.data != le.data) {
-      Fail("log matching violated: node " + S(node) + " persisted a different entry at index " +
-           S(e.index()) + " term " + S(e.term()) + " than another node");
+      Fail("log matching violated: node " + std::to_string(node) +
+           " persisted a different entry at index " + std::to_string(e.index()) + " term " +
+           std::to_string(e.term()) + " than another node");
     } else if (prev_known) {
       if (it->second.prev_term == UINT64_MAX) {
         it->second.prev_term = prev_term;
       } else if (it->second.prev_term != prev_term) {
-        Fail("log matching violated: node " + S(node) + " holds entry " + S(e.index()) +
-             " of term " + S(e.term()) + " after an entry of term " + S(prev_term) +
-             ", another node after one of term " + S(it->second.prev_term));
+        Fail("log matching violated: node " + std::to_string(node) + " holds entry " +
+             std::to_string(e.index()) + " of term " + std::to_string(e.term()) +
+             " after an entry of term " + std::to_string(prev_term) +
+             ", another node after one of term " + std::to_string(it->second.prev_term));
       }
     }
   }
@@ -49,14 +43,15 @@ void SafetyChecker::OnPersist(raft::NodeId node, const raft::Raft& raft,
 void SafetyChecker::OnApply(raft::NodeId node, const raft::pb::Entry& e) {
   auto [it, fresh] = applied_.emplace(e.index(), std::make_pair(e.term(), e.data()));
   if (!fresh && (it->second.first != e.term() || it->second.second != e.data())) {
-    Fail("state machine safety violated: node " + S(node) + " applied entry (term " + S(e.term()) +
-         ") at index " + S(e.index()) + ", another node applied term " + S(it->second.first) +
-         " there");
+    Fail("state machine safety violated: node " + std::to_string(node) + " applied entry (term " +
+         std::to_string(e.term()) + ") at index " + std::to_string(e.index()) +
+         ", another node applied term " + std::to_string(it->second.first) + " there");
   }
   auto c = committed_.find(e.index());
   if (c != committed_.end() && c->second != e.term()) {
-    Fail("node " + S(node) + " applied index " + S(e.index()) + " of term " + S(e.term()) +
-         " but term " + S(c->second) + " was committed there");
+    Fail("node " + std::to_string(node) + " applied index " + std::to_string(e.index()) +
+         " of term " + std::to_string(e.term()) + " but term " + std::to_string(c->second) +
+         " was committed there");
   }
 }
 
@@ -64,8 +59,8 @@ void SafetyChecker::CheckLeader(raft::NodeId node, const raft::Raft& raft) {
   auto [it, fresh] = leader_of_term_.emplace(raft.term(), node);
   if (!fresh) {
     if (it->second != node) {
-      Fail("election safety violated: nodes " + S(it->second) + " and " + S(node) +
-           " both leader in term " + S(raft.term()));
+      Fail("election safety violated: nodes " + std::to_string(it->second) + " and " +
+           std::to_string(node) + " both leader in term " + std::to_string(raft.term()));
     }
     return;
   }
@@ -74,9 +69,10 @@ void SafetyChecker::CheckLeader(raft::NodeId node, const raft::Raft& raft) {
   for (const auto& [index, term] : committed_) {
     if (index < log.FirstIndex()) continue;
     if (log.TermOrZero(index) != term) {
-      Fail("leader completeness violated: node " + S(node) + " leads term " + S(raft.term()) +
-           " but its log has term " + S(log.TermOrZero(index)) + " at committed index " + S(index) +
-           " (committed with term " + S(term) + ")");
+      Fail("leader completeness violated: node " + std::to_string(node) + " leads term " +
+           std::to_string(raft.term()) + " but its log has term " +
+           std::to_string(log.TermOrZero(index)) + " at committed index " + std::to_string(index) +
+           " (committed with term " + std::to_string(term) + ")");
       return;
     }
   }
@@ -91,8 +87,9 @@ void SafetyChecker::CheckCommitted(raft::NodeId node, const raft::Raft& raft) {
     const std::uint64_t term = log.TermOrZero(i);
     auto [it, fresh] = committed_.emplace(i, term);
     if (!fresh && it->second != term) {
-      Fail("commit agreement violated: node " + S(node) + " committed index " + S(i) +
-           " with term " + S(term) + ", another node with term " + S(it->second));
+      Fail("commit agreement violated: node " + std::to_string(node) + " committed index " +
+           std::to_string(i) + " with term " + std::to_string(term) + ", another node with term " +
+           std::to_string(it->second));
       return;
     }
   }

@@ -9,10 +9,6 @@
 namespace aspen::sim {
 namespace {
 
-std::string S(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 Status FromRaft(const raft::Error& e) {
   return e.ok() ? Status::Ok() : Status::Internal("raft: " + e.ToString());
 }
@@ -140,7 +136,7 @@ void SimNode::HandleRequest(const ClientRequest& req, Endpoint from, std::int64_
     return;
   }
   if (req.op.kind == OpKind::kGet || req.op.kind == OpKind::kRange) {
-    const std::string ctx = "r" + S(req.request_id);
+    const std::string ctx = "r" + std::to_string(req.request_id);
     if (!raw_->ReadIndex(ctx).ok()) {
       out->push_back(Reply(from, refused));
       return;
@@ -182,7 +178,8 @@ void SimNode::FailPending(std::vector<Packet>* out) {
 Status SimNode::InstallSnapshot(const raft::Ready& rd) {
   checker_->OnPersist(id_, raft(), rd.entries);
   auto chain = BlobChainHash(rd.snapshot->data());
-  if (!chain.ok()) return Status::Internal("node " + S(id_) + ": " + chain.status().ToString());
+  if (!chain.ok())
+    return Status::Internal("node " + std::to_string(id_) + ": " + chain.status().ToString());
   storage::WriteBatch batch;
   ASPEN_RETURN_IF_ERROR(raft_storage_->PersistReady(rd, &batch, *chain));
   auto current = store_.GetSnapshot();
@@ -190,19 +187,21 @@ Status SimNode::InstallSnapshot(const raft::Ready& rd) {
   current.reset();
   Status st = store_.Write(batch, options_.bug != SimBug::kSkipSync);
   if (!st.ok())
-    return Status::IOError("node " + S(id_) + " snapshot write failed: " + st.ToString());
+    return Status::IOError("node " + std::to_string(id_) +
+                           " snapshot write failed: " + st.ToString());
   auto sm = sm::StateMachine::Open(&store_);
-  if (!sm.ok()) return Status::Internal("node " + S(id_) + ": " + sm.status().ToString());
+  if (!sm.ok())
+    return Status::Internal("node " + std::to_string(id_) + ": " + sm.status().ToString());
   sm_ = std::move(sm).value();
   const raft::pb::ConfState& cs = rd.snapshot->metadata().conf_state();
   voters_.assign(cs.voters().begin(), cs.voters().end());
   if (sm_->applied_index() != rd.snapshot->metadata().index()) {
-    return Status::Internal("node " + S(id_) + " restored a snapshot of index " +
-                            S(rd.snapshot->metadata().index()) + " but its state is at " +
-                            S(sm_->applied_index()));
+    return Status::Internal("node " + std::to_string(id_) + " restored a snapshot of index " +
+                            std::to_string(rd.snapshot->metadata().index()) +
+                            " but its state is at " + std::to_string(sm_->applied_index()));
   }
-  trace_->Line(now_ms_, "node " + S(id_) + " installed a snapshot at index " +
-                            S(rd.snapshot->metadata().index()));
+  trace_->Line(now_ms_, "node " + std::to_string(id_) + " installed a snapshot at index " +
+                            std::to_string(rd.snapshot->metadata().index()));
   return Status::Ok();
 }
 
@@ -217,7 +216,8 @@ Result<bool> SimNode::Compact(std::uint64_t keep) {
   // A failed write leaves the LogStore's cache ahead of the store; the caller
   // crashes the node, which drops that cache.
   if (!st.ok())
-    return Status::IOError("node " + S(id_) + " compaction write failed: " + st.ToString());
+    return Status::IOError("node " + std::to_string(id_) +
+                           " compaction write failed: " + st.ToString());
   return true;
 }
 
@@ -233,19 +233,23 @@ Status SimNode::Persist(const raft::Ready& rd) {
   ASPEN_RETURN_IF_ERROR(raft_storage_->PersistReady(rd, &batch));
   const bool sync = rd.must_sync && options_.bug != SimBug::kSkipSync;
   if (trace_->enabled() && (!rd.entries.empty() || rd.hard_state)) {
-    std::string what = "node " + S(id_) + " persists";
+    std::string what = "node " + std::to_string(id_) + " persists";
     if (!rd.entries.empty()) {
-      what += " entries " + S(rd.entries.front().index()) + ".." + S(rd.entries.back().index()) +
-              " (terms " + S(rd.entries.front().term()) + ".." + S(rd.entries.back().term()) + ")";
+      what += " entries " + std::to_string(rd.entries.front().index()) + ".." +
+              std::to_string(rd.entries.back().index()) + " (terms " +
+              std::to_string(rd.entries.front().term()) + ".." +
+              std::to_string(rd.entries.back().term()) + ")";
     }
     if (rd.hard_state) {
-      what += " hard state term=" + S(rd.hard_state->term()) + " vote=" + S(rd.hard_state->vote()) +
-              " commit=" + S(rd.hard_state->commit());
+      what += " hard state term=" + std::to_string(rd.hard_state->term()) +
+              " vote=" + std::to_string(rd.hard_state->vote()) +
+              " commit=" + std::to_string(rd.hard_state->commit());
     }
     trace_->Line(now_ms_, what + (sync ? " synced" : " unsynced"));
   }
   Status st = store_.Write(batch, sync);
-  if (!st.ok()) return Status::IOError("node " + S(id_) + " log write failed: " + st.ToString());
+  if (!st.ok())
+    return Status::IOError("node " + std::to_string(id_) + " log write failed: " + st.ToString());
   return Status::Ok();
 }
 
@@ -255,7 +259,8 @@ Status SimNode::Process(std::int64_t now_ms, std::vector<Packet>* out) {
     if (rd.soft_state) {
       if (rd.soft_state->role != raft::Role::kLeader) FailPending(out);
       if (rd.soft_state->role == raft::Role::kLeader) {
-        trace_->Line(now_ms, "node " + S(id_) + " became leader of term " + S(raft().term()));
+        trace_->Line(now_ms, "node " + std::to_string(id_) + " became leader of term " +
+                                 std::to_string(raft().term()));
       }
     }
     now_ms_ = now_ms;
@@ -291,7 +296,8 @@ Status SimNode::Apply(const raft::EntryVec& entries, std::vector<Packet>* out) {
     if (e.type() == raft::pb::ENTRY_CONF_CHANGE) {
       raft::pb::ConfChange cc;
       if (!cc.ParseFromString(e.data())) {
-        return Status::Internal("node " + S(id_) + ": undecodable conf change at " + S(e.index()));
+        return Status::Internal("node " + std::to_string(id_) + ": undecodable conf change at " +
+                                std::to_string(e.index()));
       }
       auto cs = raw_->ApplyConfChange(cc);
       if (cs.ok()) conf = *cs;
@@ -307,7 +313,8 @@ Status SimNode::Apply(const raft::EntryVec& entries, std::vector<Packet>* out) {
     voters_.assign(conf->voters().begin(), conf->voters().end());
   }
   Status st = store_.Write(applied->batch, /*sync=*/false);
-  if (!st.ok()) return Status::IOError("node " + S(id_) + " apply write failed: " + st.ToString());
+  if (!st.ok())
+    return Status::IOError("node " + std::to_string(id_) + " apply write failed: " + st.ToString());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (entries[i].type() == raft::pb::ENTRY_NORMAL) {
       RecordAppliedValue(entries[i].data(), applied->responses[i]);

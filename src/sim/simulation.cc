@@ -11,10 +11,6 @@
 namespace aspen::sim {
 namespace {
 
-std::string S(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 // How long the liveness phase lets replicas settle after the clients stop.
 constexpr std::int64_t kSettleQuietMs = 50;
 // A healthy cluster keeps a few hundred packets in flight; a cluster past this
@@ -95,8 +91,8 @@ void Simulation::CrashNode(std::uint64_t id, const std::string& why) {
   n.Crash();
   ++result_.stats.crashes;
   restart_at_[id] = now_ + rng_.Range(1, options_.down_ms_max);
-  trace_.Line(now_, "node " + S(id) + " crashed (" + why + "), restart at " +
-                        S(static_cast<std::uint64_t>(restart_at_[id])) + "ms");
+  trace_.Line(now_, "node " + std::to_string(id) + " crashed (" + why + "), restart at " +
+                        std::to_string(static_cast<std::uint64_t>(restart_at_[id])) + "ms");
 }
 
 void Simulation::RestartDue(bool all) {
@@ -111,11 +107,11 @@ void Simulation::RestartDue(bool all) {
     nodes_.at(id)->store().FailNextWrites(0, Status::Ok());
     const Status st = nodes_.at(id)->Start(rng_.Next());
     if (!st.ok()) {
-      Fail("node " + S(id) + " failed to recover after a crash: " + st.ToString());
+      Fail("node " + std::to_string(id) + " failed to recover after a crash: " + st.ToString());
       return;
     }
-    trace_.Line(
-        now_, "node " + S(id) + " restarted at applied index " + S(nodes_.at(id)->applied_index()));
+    trace_.Line(now_, "node " + std::to_string(id) + " restarted at applied index " +
+                          std::to_string(nodes_.at(id)->applied_index()));
   }
 }
 
@@ -128,8 +124,9 @@ void Simulation::Deliver(bool faults) {
     auto it = nodes_.find(p.to);
     const bool snap = p.kind == Packet::Kind::kRaft && p.raft.type() == raft::pb::MSG_SNAP;
     if (snap) {
-      trace_.Line(now_, "snapshot at index " + S(p.raft.snapshot().metadata().index()) +
-                            " from node " + S(p.from) + " arrives at node " + S(p.to));
+      trace_.Line(now_, "snapshot at index " +
+                            std::to_string(p.raft.snapshot().metadata().index()) + " from node " +
+                            std::to_string(p.from) + " arrives at node " + std::to_string(p.to));
     }
     auto from = nodes_.find(p.from);
     // A snapshot stream dies with its sender (node runtime: the state view
@@ -146,7 +143,8 @@ void Simulation::Deliver(bool faults) {
         if (faults && p.snap_state != nullptr && rng_.Chance(options_.fail_install_write)) {
           it->second->store().FailNextWrites(1, Status::IOError("injected failure of the "
                                                                 "snapshot install write"));
-          trace_.Line(now_, "node " + S(p.to) + "'s next write (installing the snapshot) fails");
+          trace_.Line(now_, "node " + std::to_string(p.to) +
+                                "'s next write (installing the snapshot) fails");
         }
         it->second->StepSnapshot(p.raft, p.snap_state);
       } else {
@@ -185,7 +183,7 @@ void Simulation::ProcessNodes(bool faults) {
     if (st.code() == Code::kIOError) {
       CrashNode(id, st.message());
     } else {
-      Fail("node " + S(id) + ": " + st.ToString());
+      Fail("node " + std::to_string(id) + ": " + st.ToString());
       return;
     }
   }
@@ -213,8 +211,9 @@ bool Simulation::Step(bool faults, bool issue) {
   TrackLeases();
   result_.stats.max_in_flight = std::max(result_.stats.max_in_flight, net_.in_flight());
   if (net_.in_flight() > kMaxInFlight) {
-    Fail("message storm: " + S(net_.in_flight()) + " packets in flight, above the bound of " +
-         S(kMaxInFlight) + "; in flight: " + net_.DescribeInFlight());
+    Fail("message storm: " + std::to_string(net_.in_flight()) +
+         " packets in flight, above the bound of " + std::to_string(kMaxInFlight) +
+         "; in flight: " + net_.DescribeInFlight());
   }
   ++now_;
   return result_.ok;
@@ -253,12 +252,13 @@ bool Simulation::Converged(std::string* why) {
   std::optional<sm::KvHash> first;
   for (raft::NodeId id : leader->voters()) {
     if (nodes_.count(id) == 0) {
-      *why = "node " + S(id) + " is not started yet";
+      *why = "node " + std::to_string(id) + " is not started yet";
       return false;
     }
     Replica& n = *nodes_.at(id);
     if (!n.up() || n.applied_index() != commit) {
-      *why = "node " + S(id) + " applied " + S(n.applied_index()) + " of " + S(commit);
+      *why = "node " + std::to_string(id) + " applied " + std::to_string(n.applied_index()) +
+             " of " + std::to_string(commit);
       return false;
     }
     auto snap = n.store().GetSnapshot();
@@ -271,11 +271,12 @@ bool Simulation::Converged(std::string* why) {
     }
     auto h = sm::HashKV(*snap);
     if (!h.ok()) {
-      *why = "HashKV on node " + S(id) + ": " + h.status().ToString();
+      *why = "HashKV on node " + std::to_string(id) + ": " + h.status().ToString();
       return false;
     }
     if (first && (first->sha256 != h->sha256 || first->revision != h->revision)) {
-      *why = "node " + S(id) + " has a different HashKV at applied index " + S(commit);
+      *why = "node " + std::to_string(id) + " has a different HashKV at applied index " +
+             std::to_string(commit);
       Fail("replicas diverged: " + *why);
       return false;
     }
@@ -302,8 +303,8 @@ bool Simulation::RunLiveness() {
   };
   while (!write_done()) {
     if (now_ >= deadline) {
-      Fail("liveness: no write invoked after healing (at " + S(healed) + "ms) completed within " +
-           S(options_.liveness_ms) + "ms");
+      Fail("liveness: no write invoked after healing (at " + std::to_string(healed) +
+           "ms) completed within " + std::to_string(options_.liveness_ms) + "ms");
       return false;
     }
     if (!Step(false, true)) return false;
@@ -312,7 +313,7 @@ bool Simulation::RunLiveness() {
   std::int64_t quiet_since = -1;
   while (true) {
     if (now_ >= deadline) {
-      Fail("liveness: replicas did not converge within " + S(options_.liveness_ms) +
+      Fail("liveness: replicas did not converge within " + std::to_string(options_.liveness_ms) +
            "ms of healing: " + why);
       return false;
     }

@@ -32,7 +32,7 @@ const std::vector<std::string>& Keys() {
   return keys;
 }
 
-std::string GenKey() {
+std::string GenHistoryKey() {
   return *rc::gen::elementOf(Keys());
 }
 
@@ -48,12 +48,12 @@ v1::Command GenCommand(const Model& model, std::int64_t now) {
   const int kind = *rc::gen::inRange(0, 100);
   if (kind < 45) {
     v1::PutRequest* p = c.mutable_put();
-    p->set_key(GenKey());
+    p->set_key(GenHistoryKey());
     p->set_value(*rc::gen::elementOf(std::vector<std::string>{"", "x", "yy", "zzz"}));
     p->set_lease(*rc::gen::elementOf(std::vector<std::int64_t>{0, 0, 0, 1, 2}));
     p->set_ttl_ms(*rc::gen::elementOf(std::vector<std::int64_t>{0, 0, 0, 0, 30}));
   } else if (kind < 60) {
-    c.mutable_delete_range()->set_key(GenKey());
+    c.mutable_delete_range()->set_key(GenHistoryKey());
     c.mutable_delete_range()->set_range_end(GenEnd(c.delete_range().key()));
   } else if (kind < 72) {
     v1::TxnRequest* t = c.mutable_txn();
@@ -148,7 +148,7 @@ v1::RangeResponse ModelRange(const State& state, const v1::RangeRequest& r, std:
 
 v1::RangeRequest GenRangeRequest(std::int64_t revision) {
   v1::RangeRequest r;
-  r.set_key(GenKey());
+  r.set_key(GenHistoryKey());
   r.set_range_end(GenEnd(r.key()));
   r.set_revision(revision);
   r.set_limit(*rc::gen::inRange(0, 4));

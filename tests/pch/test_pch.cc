@@ -1,0 +1,2 @@
+// The translation unit that builds tests/pch/test_pch.h's precompiled header
+// (cmake/TestPch.cmake); it defines nothing.
