@@ -1,5 +1,5 @@
-# One precompiled header for every test binary (ASPEN_TEST_PCH; on by default
-# with clang): gtest, rapidcheck, gRPC, JSON and the etcd API's generated
+# One precompiled header for every test binary (ASPEN_TEST_PCH; clang only):
+# gtest, rapidcheck, gRPC, JSON and the etcd API's generated
 # headers take about half of a test unit's compile at -O0. The header is built
 # once per tree by aspen_test_pch and reused by each aspen_test target
 # (REUSE_FROM), which share its compile flags: the same -O level, sanitizers
@@ -7,15 +7,10 @@
 # header lazily and the test units of the ASan tree compile in 41% less CPU;
 # GCC loads all of it (320 MB) into every unit and gained 3%, so the GCC tree
 # goes without. docs/BENCHMARKS.md, "CI build time".
-if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
-  set(test_pch_default ON)
-else()
-  set(test_pch_default OFF)
-endif()
-option(ASPEN_TEST_PCH "Precompile the headers shared by the test binaries" ${test_pch_default})
+option(ASPEN_TEST_PCH "Precompile the headers shared by the test binaries (clang only)" ON)
 
 function(aspen_add_test_pch)
-  if(NOT ASPEN_TEST_PCH)
+  if(NOT ASPEN_TEST_PCH OR NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
     return()
   endif()
   add_library(aspen_test_pch STATIC ${CMAKE_SOURCE_DIR}/tests/pch/test_pch.cc)
