@@ -79,8 +79,7 @@ void Simulation::Partition() {
   }
   partition_until_ = now_ + rng_.Range(1, options_.partition_ms_max);
   ++result_.stats.partitions;
-  trace_.Line(
-      now_, what + " until " + std::to_string(static_cast<std::uint64_t>(partition_until_)) + "ms");
+  trace_.Line(now_, what + " until " + std::to_string(partition_until_) + "ms");
 }
 
 void Simulation::ChangeMembership() {

@@ -43,9 +43,9 @@ void LeaseChecker::OnKeepAliveOk(raft::NodeId node, std::int64_t lease, std::int
   AppendSorted(&views_[node].kept_alive[lease], phased_time);
   auto it = leases_.find(lease);
   if (it != leases_.end() && it->second.ttl_s != ttl_s) {
-    Fail("lease check violated: node " + std::to_string(static_cast<std::int64_t>(node)) +
-         " renewed lease " + std::to_string(lease) + " with TTL " + std::to_string(ttl_s) +
-         "s; it was granted with " + std::to_string(it->second.ttl_s) + "s");
+    Fail("lease check violated: node " + std::to_string(node) + " renewed lease " +
+         std::to_string(lease) + " with TTL " + std::to_string(ttl_s) + "s; it was granted with " +
+         std::to_string(it->second.ttl_s) + "s");
   }
 }
 
@@ -87,7 +87,7 @@ void LeaseChecker::OnApply(raft::NodeId node, const raft::pb::Entry& entry,
   const std::optional<node::RequestTag> tag = node::FindRequestTag(entry.data());
   if (!tag) {
     Fail("lease check violated: the expiry of lease " + std::to_string(id) + " at index " +
-         std::to_string(static_cast<std::int64_t>(entry.index())) + " names no proposer");
+         std::to_string(entry.index()) + " names no proposer");
     return;
   }
   CheckExpiry(tag->proposer, id, proposed_ms, now_ms);
@@ -107,7 +107,7 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
   const Lease& l = leases_[lease];
   const std::int64_t ttl_ms = l.ttl_s * 1000;
   NodeView& v = views_[proposer];
-  const std::string who = "node " + std::to_string(static_cast<std::int64_t>(proposer));
+  const std::string who = "node " + std::to_string(proposer);
   // What the proposer saw before its tick at proposed_ms.
   const std::int64_t since = LatestAtOrBefore(v.leader_since, proposed_ms);
   const std::int64_t granted = LatestAtOrBefore(v.granted[lease], proposed_ms);
@@ -138,7 +138,7 @@ void LeaseChecker::CheckExpiry(raft::NodeId proposer, std::int64_t lease, std::i
       const std::int64_t k = *it / 2;
       const bool counts = node == proposer || LatestAtOrBefore(view.leader_since, k) >= proposed_ms;
       if (!counts || applied_ms >= k + ttl_ms) continue;
-      Fail("lease check violated: node " + std::to_string(static_cast<std::int64_t>(node)) +
+      Fail("lease check violated: node " + std::to_string(node) +
            " acknowledged a keep-alive of lease " + std::to_string(lease) + " (TTL " +
            std::to_string(l.ttl_s) + "s) at " + std::to_string(k) + "ms, after " + who +
            " proposed its expiry at " + std::to_string(proposed_ms) +
@@ -166,9 +166,8 @@ void LeaseChecker::OnAnswered(const Operation& op) {
 void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
                          const storage::Snapshot& state, std::int64_t now_ms) {
   ++counters_.audits;
-  const std::string who = "node " + std::to_string(static_cast<std::int64_t>(node)) +
-                          " at applied index " +
-                          std::to_string(static_cast<std::int64_t>(applied_index));
+  const std::string who =
+      "node " + std::to_string(node) + " at applied index " + std::to_string(applied_index);
   // lease -> TTL; lease -> keys whose record names it.
   std::map<std::int64_t, std::int64_t> ttls;
   std::map<std::int64_t, std::set<std::string>> attached;
@@ -212,9 +211,8 @@ void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
     const std::set<std::string> indexed(info->keys.begin(), info->keys.end());
     if (indexed != attached[id]) {
       Fail("lease check violated: " + who + ": the lease_id index of lease " + std::to_string(id) +
-           " names " + std::to_string(static_cast<std::int64_t>(indexed.size())) +
-           " keys, the key records " +
-           std::to_string(static_cast<std::int64_t>(attached[id].size())));
+           " names " + std::to_string(indexed.size()) + " keys, the key records " +
+           std::to_string(attached[id].size()));
       return;
     }
     digest += std::to_string(id) + "(ttl " + std::to_string(ttl) + "s:";
@@ -224,10 +222,8 @@ void LeaseChecker::Audit(raft::NodeId node, std::uint64_t applied_index,
   auto [it, fresh] = audited_.emplace(applied_index, std::make_pair(node, digest));
   if (!fresh && it->second.second != digest) {
     Fail("lease check violated: replicas disagree on the leases at applied index " +
-         std::to_string(static_cast<std::int64_t>(applied_index)) + ": node " +
-         std::to_string(static_cast<std::int64_t>(it->second.first)) + " has {" +
-         it->second.second + "}, node " + std::to_string(static_cast<std::int64_t>(node)) +
-         " has {" + digest + "}");
+         std::to_string(applied_index) + ": node " + std::to_string(it->second.first) + " has {" +
+         it->second.second + "}, node " + std::to_string(node) + " has {" + digest + "}");
     return;
   }
   while (audited_.size() > kMaxAudited) audited_.erase(audited_.begin());

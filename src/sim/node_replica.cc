@@ -518,7 +518,7 @@ void NodeReplica::Send(std::vector<raft::pb::Message> messages) {
       p.sender_incarnation = incarnation_;
       Line("node " + std::to_string(id_) + " sends a snapshot at index " +
            std::to_string(m.snapshot().metadata().index()) + " to node " + std::to_string(m.to()) +
-           " (" + std::to_string(static_cast<std::uint64_t>(p.transfer_ms)) + "ms)");
+           " (" + std::to_string(p.transfer_ms) + "ms)");
     }
     p.raft = std::move(m);
     outbox_.push_back(std::move(p));

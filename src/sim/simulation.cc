@@ -92,7 +92,7 @@ void Simulation::CrashNode(std::uint64_t id, const std::string& why) {
   ++result_.stats.crashes;
   restart_at_[id] = now_ + rng_.Range(1, options_.down_ms_max);
   trace_.Line(now_, "node " + std::to_string(id) + " crashed (" + why + "), restart at " +
-                        std::to_string(static_cast<std::uint64_t>(restart_at_[id])) + "ms");
+                        std::to_string(restart_at_[id]) + "ms");
 }
 
 void Simulation::RestartDue(bool all) {
